@@ -1,0 +1,172 @@
+//! Typed settings, loaded from `config/Websockets.toml` with environment overrides.
+//!
+//! Every key has a default, so an empty file is a valid configuration. A key the
+//! framework does not know, or a value of the wrong type or range, is refused with an
+//! error naming the file (or environment variable) and the key.
+//!
+//! Environment variables override the file: `SWITCHBOARD__` followed by the key path
+//! in upper case with `__` between sections, e.g. `SWITCHBOARD__LIMITS__OUTBOUND_QUEUE=64`
+//! or `SWITCHBOARD__SERVER__BIND=0.0.0.0:9000`. Use them for secrets and per-host values.
+//!
+//! ```
+//! use switchboard::config::Settings;
+//! let settings = Settings::from_toml_str(
+//!     "path = \"/socket\"\n[heartbeat]\ninterval_secs = 10\ntimeout_secs = 30\n",
+//!     "Websockets.toml",
+//!     [("SWITCHBOARD__LIMITS__OUTBOUND_QUEUE".to_owned(), "64".to_owned())],
+//! )?;
+//! assert_eq!(settings.path, "/socket");
+//! assert_eq!(settings.limits.outbound_queue, 64);
+//! # Ok::<(), switchboard::config::ConfigError>(())
+//! ```
+
+mod error;
+mod load;
+mod validate;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::ConfigError;
+pub use load::ENV_PREFIX;
+
+/// Everything `Websockets.toml` can say. Fields are public so tests and embedders can
+/// start from [`Settings::default`] and change what they need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Settings {
+    /// `false` mounts nothing: no WebSocket route is served.
+    pub enabled: bool,
+    /// The URL path of the WebSocket endpoint.
+    pub path: String,
+    /// Global middleware, by registered name, run in order on every handshake.
+    pub middleware: Vec<String>,
+    /// Where the standalone server listens.
+    pub server: ServerSettings,
+    /// Keep-alive pings and the silence timeout.
+    pub heartbeat: HeartbeatSettings,
+    /// Per-connection limits.
+    pub limits: LimitSettings,
+    /// How nodes share messages.
+    pub backplane: BackplaneSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            path: "/ws".to_owned(),
+            middleware: Vec::new(),
+            server: ServerSettings::default(),
+            heartbeat: HeartbeatSettings::default(),
+            limits: LimitSettings::default(),
+            backplane: BackplaneSettings::default(),
+        }
+    }
+}
+
+/// `[server]`: the standalone HTTP server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ServerSettings {
+    /// `host:port` to listen on.
+    pub bind: String,
+    /// Listen backlog; the OS default (128) overflows under connection bursts.
+    pub backlog: u32,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".to_owned(),
+            backlog: 4096,
+            workers: 0,
+        }
+    }
+}
+
+/// `[heartbeat]`: the server pings, the client answers `pong`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct HeartbeatSettings {
+    /// Seconds between two `ping` packets.
+    pub interval_secs: u64,
+    /// Seconds of silence from the client after which it is closed with 4000.
+    pub timeout_secs: u64,
+}
+
+impl HeartbeatSettings {
+    /// [`Self::interval_secs`] as a duration.
+    pub fn interval(&self) -> Duration {
+        Duration::from_secs(self.interval_secs)
+    }
+
+    /// [`Self::timeout_secs`] as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+}
+
+impl Default for HeartbeatSettings {
+    fn default() -> Self {
+        Self {
+            interval_secs: 25,
+            timeout_secs: 60,
+        }
+    }
+}
+
+/// `[limits]`: what one connection may cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct LimitSettings {
+    /// Largest frame or reassembled message a client may send; larger closes with 1009.
+    pub max_message_bytes: usize,
+    /// Packets waiting to be written to one client; a full queue closes it with 4008.
+    pub outbound_queue: usize,
+    /// Channels one connection may join at once.
+    pub max_subscriptions: usize,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 64 * 1024,
+            outbound_queue: 256,
+            max_subscriptions: 100,
+        }
+    }
+}
+
+/// `[backplane]`: how a message reaches sessions on other nodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct BackplaneSettings {
+    /// Which implementation carries messages.
+    pub kind: BackplaneKind,
+}
+
+impl Default for BackplaneSettings {
+    fn default() -> Self {
+        Self {
+            kind: BackplaneKind::Memory,
+        }
+    }
+}
+
+/// `backplane.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum BackplaneKind {
+    /// One node, in process; no other service needed.
+    Memory,
+}

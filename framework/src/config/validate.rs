@@ -1,0 +1,76 @@
+use super::{ConfigError, Settings};
+
+/// Largest `limits.max_message_bytes` accepted: one message may not pin more memory.
+const MAX_MESSAGE_BYTES_CEILING: usize = 16 * 1024 * 1024;
+
+impl Settings {
+    /// Checks ranges and relations between keys that types alone cannot express.
+    /// [`Settings::load`] calls it; call it yourself on settings built in code.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            origin: "settings".to_owned(),
+            key: key.to_owned(),
+            message,
+        };
+        if !self.path.starts_with('/') {
+            return Err(invalid(
+                "path",
+                format!("must start with '/', got {:?}", self.path),
+            ));
+        }
+        if bind_port(&self.server.bind).is_none() {
+            return Err(invalid(
+                "server.bind",
+                format!("must be host:port, got {:?}", self.server.bind),
+            ));
+        }
+        if self.server.backlog == 0 {
+            return Err(invalid("server.backlog", "must be at least 1".into()));
+        }
+        let hb = &self.heartbeat;
+        if hb.interval_secs == 0 {
+            return Err(invalid(
+                "heartbeat.interval_secs",
+                "must be at least 1".into(),
+            ));
+        }
+        if hb.timeout_secs <= hb.interval_secs {
+            return Err(invalid(
+                "heartbeat.timeout_secs",
+                format!(
+                    "must be greater than heartbeat.interval_secs ({}), got {}",
+                    hb.interval_secs, hb.timeout_secs
+                ),
+            ));
+        }
+        let limits = &self.limits;
+        if !(128..=MAX_MESSAGE_BYTES_CEILING).contains(&limits.max_message_bytes) {
+            return Err(invalid(
+                "limits.max_message_bytes",
+                format!(
+                    "must be between 128 and {MAX_MESSAGE_BYTES_CEILING}, got {}",
+                    limits.max_message_bytes
+                ),
+            ));
+        }
+        if limits.outbound_queue == 0 {
+            return Err(invalid(
+                "limits.outbound_queue",
+                "must be at least 1".into(),
+            ));
+        }
+        if limits.max_subscriptions == 0 {
+            return Err(invalid(
+                "limits.max_subscriptions",
+                "must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn bind_port(bind: &str) -> Option<u16> {
+    let (host, port) = bind.rsplit_once(':')?;
+    (!host.is_empty()).then_some(())?;
+    port.parse().ok()
+}

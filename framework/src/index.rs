@@ -1,0 +1,211 @@
+//! The subscription index: who is connected, as which user, on which channels.
+//!
+//! It maps connection id -> outbox (+ user, channels), user id -> connections and
+//! concrete channel -> connections, and is the only place sends are routed through.
+//! Entries are added on connect/subscribe and removed on unsubscribe/disconnect, so it
+//! is empty again once every connection is gone.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::ids::ConnectionId;
+use crate::protocol::Frame;
+use crate::session::{Outbox, Undeliverable};
+
+/// Counts of what one node holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Open connections.
+    pub connections: usize,
+    /// Distinct authenticated users among them.
+    pub users: usize,
+    /// Concrete channels with at least one subscriber.
+    pub channels: usize,
+    /// Subscriptions, summed over connections.
+    pub subscriptions: usize,
+}
+
+#[derive(Debug)]
+struct Peer {
+    outbox: Outbox,
+    user: Option<Arc<str>>,
+    channels: HashSet<Arc<str>>,
+}
+
+#[derive(Debug, Default)]
+struct Maps {
+    connections: HashMap<ConnectionId, Peer>,
+    users: HashMap<Arc<str>, HashSet<ConnectionId>>,
+    channels: HashMap<Arc<str>, HashSet<ConnectionId>>,
+}
+
+/// Why a subscription was not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SubscribeRefusal {
+    TooMany { limit: usize },
+    UnknownConnection,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    maps: RwLock<Maps>,
+}
+
+impl Index {
+    // A panic while holding the lock cannot leave the maps half-updated in a way that
+    // matters more than losing every connection, so poisoning is ignored.
+    fn read(&self) -> RwLockReadGuard<'_, Maps> {
+        self.maps.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Maps> {
+        self.maps.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn connect(&self, id: ConnectionId, outbox: Outbox, user: Option<Arc<str>>) {
+        let mut maps = self.write();
+        if let Some(user) = &user {
+            maps.users
+                .entry(user.clone())
+                .or_default()
+                .insert(id.clone());
+        }
+        let peer = Peer {
+            outbox,
+            user,
+            channels: HashSet::new(),
+        };
+        maps.connections.insert(id, peer);
+    }
+
+    pub(crate) fn disconnect(&self, id: &ConnectionId) {
+        let mut maps = self.write();
+        let Some(peer) = maps.connections.remove(id) else {
+            return;
+        };
+        if let Some(user) = &peer.user {
+            remove_member(&mut maps.users, user, id);
+        }
+        for channel in &peer.channels {
+            remove_member(&mut maps.channels, channel, id);
+        }
+    }
+
+    /// Records a subscription. `Ok(false)` when it already existed.
+    pub(crate) fn subscribe(
+        &self,
+        id: &ConnectionId,
+        channel: &str,
+        limit: usize,
+    ) -> Result<bool, SubscribeRefusal> {
+        let mut maps = self.write();
+        let peer = maps
+            .connections
+            .get_mut(id)
+            .ok_or(SubscribeRefusal::UnknownConnection)?;
+        if peer.channels.contains(channel) {
+            return Ok(false);
+        }
+        if peer.channels.len() >= limit {
+            return Err(SubscribeRefusal::TooMany { limit });
+        }
+        let channel: Arc<str> = channel.into();
+        peer.channels.insert(channel.clone());
+        maps.channels.entry(channel).or_default().insert(id.clone());
+        Ok(true)
+    }
+
+    /// Removes a subscription; returns whether it existed and whether the channel is
+    /// now empty on this node.
+    pub(crate) fn unsubscribe(&self, id: &ConnectionId, channel: &str) -> (bool, bool) {
+        let mut maps = self.write();
+        let existed = maps
+            .connections
+            .get_mut(id)
+            .is_some_and(|peer| peer.channels.remove(channel));
+        if !existed {
+            return (false, false);
+        }
+        let emptied = remove_member(&mut maps.channels, channel, id);
+        (true, emptied)
+    }
+
+    pub(crate) fn is_subscribed(&self, id: &ConnectionId, channel: &str) -> bool {
+        self.read()
+            .connections
+            .get(id)
+            .is_some_and(|peer| peer.channels.contains(channel))
+    }
+
+    pub(crate) fn send_to_connection(
+        &self,
+        id: &str,
+        frame: Frame,
+    ) -> Result<(), Option<Undeliverable>> {
+        let maps = self.read();
+        let peer = maps.connections.get(id).ok_or(None)?;
+        peer.outbox.push(frame).map_err(Some)
+    }
+
+    /// Sends to every connection of `user`; returns how many accepted the frame.
+    pub(crate) fn send_to_user(&self, user: &str, frame: &Frame) -> usize {
+        let maps = self.read();
+        maps.users
+            .get(user)
+            .map_or(0, |ids| deliver(&maps, ids.iter(), frame, None))
+    }
+
+    /// Sends to every subscriber of `channel` but `except`; returns how many accepted it.
+    pub(crate) fn broadcast(&self, channel: &str, frame: &Frame, except: Option<&str>) -> usize {
+        let maps = self.read();
+        maps.channels
+            .get(channel)
+            .map_or(0, |ids| deliver(&maps, ids.iter(), frame, except))
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        let maps = self.read();
+        Stats {
+            connections: maps.connections.len(),
+            users: maps.users.len(),
+            channels: maps.channels.len(),
+            subscriptions: maps.connections.values().map(|p| p.channels.len()).sum(),
+        }
+    }
+}
+
+fn deliver<'a>(
+    maps: &Maps,
+    ids: impl Iterator<Item = &'a ConnectionId>,
+    frame: &Frame,
+    except: Option<&str>,
+) -> usize {
+    ids.filter(|id| except != Some(id.as_str()))
+        .filter_map(|id| maps.connections.get(id))
+        .filter(|peer| peer.outbox.push(frame.clone()).is_ok())
+        .count()
+}
+
+/// Removes `id` from the set under `key`; drops the set when it empties. Returns
+/// whether the key is gone.
+fn remove_member<K>(
+    map: &mut HashMap<Arc<str>, HashSet<ConnectionId>>,
+    key: &K,
+    id: &ConnectionId,
+) -> bool
+where
+    K: ?Sized + std::hash::Hash + Eq,
+    Arc<str>: std::borrow::Borrow<K>,
+{
+    let Some(members) = map.get_mut(key) else {
+        return true;
+    };
+    members.remove(id);
+    if members.is_empty() {
+        map.remove(key);
+        true
+    } else {
+        false
+    }
+}

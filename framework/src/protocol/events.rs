@@ -1,0 +1,30 @@
+//! Names of the reserved events. Any other event name belongs to the application.
+
+/// s→c: the handshake is done; carries `connection_id` and `user_id`.
+pub const READY: &str = "ready";
+/// s→c: heartbeat; the client answers [`PONG`].
+pub const PING: &str = "ping";
+/// c→s: heartbeat answer.
+pub const PONG: &str = "pong";
+/// c→s: join a channel, `data: {channel}`.
+pub const SUBSCRIBE_REQUEST: &str = "subscribe-channel-request";
+/// s→c: answer to [`SUBSCRIBE_REQUEST`], `data: {channel, successful, reason?}`.
+pub const SUBSCRIBE_RESPONSE: &str = "subscribe-channel-response";
+/// c→s: leave a channel, `data: {channel}` (Envuso's client also sets the top-level `channel`).
+pub const UNSUBSCRIBE_REQUEST: &str = "unsubscribe-channel-request";
+/// s→c: answer to [`UNSUBSCRIBE_REQUEST`], `data: {channel, successful}`.
+pub const UNSUBSCRIBE_RESPONSE: &str = "unsubscribe-channel-response";
+/// s→c: answer to a packet that carried an `id`.
+pub const ACK: &str = "ack";
+/// s→c: a packet was refused.
+pub const ERROR: &str = "error";
+
+/// Events only the server may send; a client sending one gets a `bad_packet` error.
+pub const SERVER_ONLY: [&str; 6] = [
+    READY,
+    PING,
+    SUBSCRIBE_RESPONSE,
+    UNSUBSCRIBE_RESPONSE,
+    ACK,
+    ERROR,
+];

@@ -1,0 +1,125 @@
+//! [`SocketServer`]: sending to connections, users and channels from anywhere.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::Core;
+use crate::ids::NodeId;
+use crate::index::Stats;
+use crate::protocol::{self, Frame};
+use crate::session::Undeliverable;
+
+/// Why a send did not reach its target.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The data could not be serialized to JSON.
+    #[error("event `{event}`: data does not serialize to JSON: {source}")]
+    Serialize {
+        /// The event being sent.
+        event: String,
+        /// serde_json's reason.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// No open connection has this id.
+    #[error("no open connection `{0}`")]
+    UnknownConnection(String),
+    /// The connection's outbound queue was full; it is being closed (4008).
+    #[error("connection `{0}` reads too slowly and is being closed")]
+    SlowConsumer(String),
+    /// The connection is closing.
+    #[error("connection `{0}` is closing")]
+    Closing(String),
+}
+
+/// A cheap, cloneable handle to a running server.
+///
+/// Every send serializes its packet once; all recipients share the bytes.
+#[derive(Debug, Clone)]
+pub struct SocketServer {
+    core: Arc<Core>,
+}
+
+impl SocketServer {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    /// This node's id.
+    pub fn node_id(&self) -> &NodeId {
+        self.core.ids.node()
+    }
+
+    /// Sends a direct event (no `channel`) to one connection.
+    pub fn send_to_connection<T: Serialize + ?Sized>(
+        &self,
+        connection_id: &str,
+        event: &str,
+        data: &T,
+    ) -> Result<(), SendError> {
+        let frame = encode(event, None, data)?;
+        self.core
+            .index
+            .send_to_connection(connection_id, frame)
+            .map_err(|reason| match reason {
+                None => SendError::UnknownConnection(connection_id.to_owned()),
+                Some(Undeliverable::SlowConsumer) => {
+                    SendError::SlowConsumer(connection_id.to_owned())
+                }
+                Some(Undeliverable::Closed) => SendError::Closing(connection_id.to_owned()),
+            })
+    }
+
+    /// Sends a direct event to every connection of one user (all their devices).
+    /// Returns how many connections accepted it.
+    pub fn send_to_user<T: Serialize + ?Sized>(
+        &self,
+        user_id: &str,
+        event: &str,
+        data: &T,
+    ) -> Result<usize, SendError> {
+        let frame = encode(event, None, data)?;
+        Ok(self.core.index.send_to_user(user_id, &frame))
+    }
+
+    /// Sends `event` on `channel` to every subscriber; returns how many accepted it.
+    pub fn broadcast<T: Serialize + ?Sized>(
+        &self,
+        channel: &str,
+        event: &str,
+        data: &T,
+    ) -> Result<usize, SendError> {
+        let frame = encode(event, Some(channel), data)?;
+        Ok(self.core.index.broadcast(channel, &frame, None))
+    }
+
+    /// Like [`Self::broadcast`], but skips the connection `except` (usually the sender).
+    pub fn broadcast_except<T: Serialize + ?Sized>(
+        &self,
+        channel: &str,
+        except: &str,
+        event: &str,
+        data: &T,
+    ) -> Result<usize, SendError> {
+        let frame = encode(event, Some(channel), data)?;
+        Ok(self.core.index.broadcast(channel, &frame, Some(except)))
+    }
+
+    /// Counts of connections, users and channels on this node.
+    pub fn stats(&self) -> Stats {
+        self.core.index.stats()
+    }
+}
+
+fn encode<T: Serialize + ?Sized>(
+    event: &str,
+    channel: Option<&str>,
+    data: &T,
+) -> Result<Frame, SendError> {
+    protocol::encode(event, channel, data).map_err(|source| SendError::Serialize {
+        event: event.to_owned(),
+        source,
+    })
+}

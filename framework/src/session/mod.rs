@@ -1,0 +1,190 @@
+//! The session actor: one per WebSocket connection.
+//!
+//! It reads frames (reassembling fragments, enforcing size limits), keeps the
+//! heartbeat, decodes packets and dispatches them (see [`dispatch`]). Everything it
+//! sends goes through its bounded [`Outbox`], drained by a separate writer task.
+
+mod dispatch;
+mod frames;
+mod outbox;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::{
+    Actor, ActorContext, AsyncContext, Context, Handler, Message as ActixMessage, StreamHandler,
+};
+use actix_ws::{CloseReason, Message, MessageStream, ProtocolError};
+use serde_json::json;
+use tracing::debug;
+
+use crate::ids::ConnectionId;
+use crate::protocol::{self, CloseCode, Frame, events};
+use crate::server::Core;
+
+pub(crate) use outbox::{Outbox, Undeliverable};
+
+use frames::{Assembled, Reassembly};
+
+/// How long a closing session waits for its close frame to be written before it stops.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The JSON heartbeat, serialized once for every session.
+const PING_PACKET: &str = r#"{"event":"ping","data":{}}"#;
+
+/// Starts the session actor and its writer for an upgraded connection.
+pub(crate) fn start(core: Arc<Core>, ws: actix_ws::Session, stream: MessageStream) -> ConnectionId {
+    let limits = &core.settings.limits;
+    let (outbox, writer) = outbox::outbox(limits.outbound_queue);
+    let stream = stream.max_frame_size(limits.max_message_bytes);
+    let fragments = Reassembly::new(limits.max_message_bytes);
+    let id = core.ids.next();
+    let session = Session {
+        id: id.clone(),
+        core,
+        outbox,
+        last_heard: Instant::now(),
+        fragments,
+    };
+    Session::create(move |ctx| {
+        ctx.add_stream(stream);
+        let addr = ctx.address();
+        actix_web::rt::spawn(async move {
+            writer.run(ws).await;
+            addr.do_send(WriterFinished);
+        });
+        session
+    });
+    id
+}
+
+pub(crate) struct Session {
+    id: ConnectionId,
+    core: Arc<Core>,
+    outbox: Outbox,
+    /// When the client last sent anything at all; silence past the timeout closes it.
+    last_heard: Instant,
+    fragments: Reassembly,
+}
+
+impl Actor for Session {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Registered before `ready` goes out, so the client may act as soon as it sees it.
+        self.core
+            .index
+            .connect(self.id.clone(), self.outbox.clone(), None);
+        let ready = json!({ "connection_id": self.id, "user_id": null });
+        self.send(protocol::encode(events::READY, None, &ready));
+        ctx.run_interval(self.core.settings.heartbeat.interval(), Self::heartbeat);
+        debug!(connection = %self.id, "connected");
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.core.index.disconnect(&self.id);
+        debug!(connection = %self.id, "disconnected");
+    }
+}
+
+impl Session {
+    /// Queues a frame for this client. A full queue already closes the connection
+    /// (4008), so there is nothing more to do here on failure.
+    fn push(&self, frame: Frame) {
+        let _ = self.outbox.push(frame);
+    }
+
+    fn send(&self, frame: Result<Frame, serde_json::Error>) {
+        match frame {
+            Ok(frame) => self.push(frame),
+            Err(e) => {
+                tracing::error!(connection = %self.id, error = %e, "packet failed to serialize")
+            }
+        }
+    }
+
+    fn heartbeat(&mut self, ctx: &mut Context<Self>) {
+        if self.last_heard.elapsed() >= self.core.settings.heartbeat.timeout() {
+            debug!(connection = %self.id, "heartbeat timeout");
+            self.close(CloseCode::HeartbeatTimeout.into(), ctx);
+        } else {
+            self.push(Frame::from_static(PING_PACKET));
+        }
+    }
+
+    /// Sends a close frame (through the writer) and stops once it is written.
+    fn close(&mut self, reason: CloseReason, ctx: &mut Context<Self>) {
+        if self.outbox.close(reason) {
+            ctx.run_later(CLOSE_TIMEOUT, |_, ctx| ctx.stop());
+        }
+    }
+
+    fn on_message(&mut self, message: Message, ctx: &mut Context<Self>) {
+        match message {
+            Message::Text(text) => self.on_text(&text),
+            Message::Binary(_) => self.on_binary(),
+            Message::Continuation(item) => match self.fragments.push(item) {
+                Ok(Some(Assembled::Text(text))) => self.on_text(&text),
+                Ok(Some(Assembled::Binary)) => self.on_binary(),
+                Ok(None) => {}
+                Err(e) => {
+                    debug!(connection = %self.id, error = %e, "fragmented message refused");
+                    self.close(e.close_code().into(), ctx);
+                }
+            },
+            Message::Ping(payload) => {
+                let _ = self.outbox.push_message(Message::Pong(payload));
+            }
+            Message::Pong(_) | Message::Nop => {}
+            Message::Close(reason) => {
+                // Echo the client's code, as RFC 6455 asks; the writer then ends the stream.
+                let code = reason.map_or(actix_ws::CloseCode::Normal, |r| r.code);
+                self.close(code.into(), ctx);
+            }
+        }
+    }
+
+    fn on_protocol_error(&mut self, error: ProtocolError, ctx: &mut Context<Self>) {
+        let code = match &error {
+            ProtocolError::Overflow => CloseCode::TooBig,
+            // actix-ws reports a text frame that is not UTF-8 as InvalidData.
+            ProtocolError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                CloseCode::InvalidPayload
+            }
+            // Any other I/O error means the transport is gone: nobody to tell.
+            ProtocolError::Io(_) => {
+                ctx.stop();
+                return;
+            }
+            _ => CloseCode::ProtocolError,
+        };
+        debug!(connection = %self.id, error = %error, "websocket protocol error");
+        self.close(code.into(), ctx);
+    }
+}
+
+impl StreamHandler<Result<Message, ProtocolError>> for Session {
+    fn handle(&mut self, item: Result<Message, ProtocolError>, ctx: &mut Self::Context) {
+        if self.outbox.is_closing() {
+            return; // a close is under way: the rest of the stream no longer matters
+        }
+        self.last_heard = Instant::now();
+        match item {
+            Ok(message) => self.on_message(message, ctx),
+            Err(error) => self.on_protocol_error(error, ctx),
+        }
+    }
+}
+
+/// The writer task has finished (close frame written, or the connection is gone).
+#[derive(ActixMessage)]
+#[rtype(result = "()")]
+struct WriterFinished;
+
+impl Handler<WriterFinished> for Session {
+    type Result = ();
+
+    fn handle(&mut self, _: WriterFinished, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
