@@ -32,6 +32,9 @@ pub enum SendError {
     /// The connection is closing.
     #[error("connection `{0}` is closing")]
     Closing(String),
+    /// A channel send from a handler that has no channel (a socket listener).
+    #[error("event `{0}`: there is no channel to broadcast on outside a channel listener")]
+    NoChannel(String),
 }
 
 /// A cheap, cloneable handle to a running server.

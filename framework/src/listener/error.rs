@@ -1,0 +1,65 @@
+use std::fmt;
+
+use crate::protocol::ErrorCode;
+
+/// Why an event, a subscription or an extraction failed. The client receives its code
+/// and message in an `error` packet (and a failed `ack` when it sent an `id`).
+///
+/// Any `std::error::Error` converts into it with `?` (code `handler_error`):
+///
+/// ```
+/// use switchboard::{SocketError, protocol::ErrorCode};
+/// fn parse(n: &str) -> Result<u32, SocketError> {
+///     Ok(n.parse::<u32>()?)
+/// }
+/// let e = parse("x").unwrap_err();
+/// assert_eq!(e.code(), ErrorCode::HandlerError);
+/// assert_eq!(SocketError::unauthorised("members only").code(), ErrorCode::Unauthorised);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketError {
+    code: ErrorCode,
+    message: String,
+}
+
+impl SocketError {
+    /// A handler failure (`handler_error`) with a message for the client.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self::with_code(ErrorCode::HandlerError, message)
+    }
+
+    /// A refusal with a specific protocol code.
+    pub fn with_code(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `unauthorised`, for hooks and middleware that refuse.
+    pub fn unauthorised(message: impl Into<String>) -> Self {
+        Self::with_code(ErrorCode::Unauthorised, message)
+    }
+
+    /// The protocol error code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The message the client receives.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for SocketError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl<E: std::error::Error> From<E> for SocketError {
+    fn from(e: E) -> Self {
+        Self::new(e.to_string())
+    }
+}

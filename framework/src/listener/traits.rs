@@ -1,0 +1,117 @@
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Invocation, SocketError};
+use crate::protocol::ErrorCode;
+
+/// What an event method returns once erased: the ack's `data`, or the refusal.
+pub type EventFuture = Pin<Box<dyn Future<Output = Result<Value, SocketError>>>>;
+/// What an authorisation hook returns once erased.
+pub type AuthFuture = Pin<Box<dyn Future<Output = Result<(), SocketError>>>>;
+
+/// A channel listener: a type bound to a channel pattern.
+/// Implemented by `#[derive(ChannelListener)]` with `#[channel("pattern")]`.
+pub trait ChannelListener: Default + Send + Sync + 'static {
+    /// The pattern, e.g. `user:chat.{id}`.
+    const PATTERN: &'static str;
+    /// The type's name, for start-up errors.
+    const NAME: &'static str;
+}
+
+/// The hooks and events of a channel listener. Implemented by `#[channel_events]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no channel events",
+    label = "derives ChannelListener but has no `#[channel_events]` impl block",
+    note = "add `#[switchboard::channel_events] impl {Self} {{ … }}` (it may be empty)"
+)]
+pub trait ChannelEvents: ChannelListener {
+    /// Event names this listener handles, in declaration order.
+    const EVENTS: &'static [&'static str];
+
+    /// Starts the handler for `event`; `None` when this listener has no such event.
+    fn dispatch(self: Arc<Self>, event: &str, invocation: Invocation) -> Option<EventFuture>;
+
+    /// Runs `is_authorised` on subscribe; everyone is authorised when it is absent.
+    fn authorise(self: Arc<Self>, invocation: Invocation) -> AuthFuture {
+        let _ = invocation;
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// A socket listener: handles one event sent without a channel.
+/// Implemented by `#[derive(SocketListener)]` with `#[event("name")]`.
+pub trait SocketListener: Default + Send + Sync + 'static {
+    /// The event it handles.
+    const EVENT: &'static str;
+    /// The type's name, for start-up errors.
+    const NAME: &'static str;
+}
+
+/// The handler of a socket listener. Implemented by `#[socket_handler]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no socket handler",
+    label = "derives SocketListener but has no `#[socket_handler]` impl block",
+    note = "add `#[switchboard::socket_handler] impl {Self} {{ async fn handle(&self, …) {{ … }} }}`"
+)]
+pub trait SocketHandler: SocketListener {
+    /// Starts the handler.
+    fn handle(self: Arc<Self>, invocation: Invocation) -> EventFuture;
+}
+
+/// What event methods may return: `()` or `Result<T: Serialize, E: Into<SocketError>>`.
+/// `T` becomes the `data` of the client's ack.
+pub trait IntoEventResult {
+    /// Converts the method's result.
+    fn into_event_result(self) -> Result<Value, SocketError>;
+}
+
+impl IntoEventResult for () {
+    fn into_event_result(self) -> Result<Value, SocketError> {
+        Ok(Value::Null)
+    }
+}
+
+impl<T: Serialize, E: Into<SocketError>> IntoEventResult for Result<T, E> {
+    fn into_event_result(self) -> Result<Value, SocketError> {
+        let value = self.map_err(Into::into)?;
+        serde_json::to_value(value).map_err(|e| {
+            SocketError::with_code(
+                ErrorCode::Internal,
+                format!("reply does not serialize: {e}"),
+            )
+        })
+    }
+}
+
+/// What `is_authorised` may return: `bool`, or `Result<(), E: Into<SocketError>>` to
+/// give the client a reason.
+pub trait IntoAuthorisation {
+    /// Converts the hook's result; a refusal carries the code `unauthorised`.
+    fn into_authorisation(self) -> Result<(), SocketError>;
+}
+
+impl IntoAuthorisation for bool {
+    fn into_authorisation(self) -> Result<(), SocketError> {
+        if self {
+            Ok(())
+        } else {
+            Err(SocketError::unauthorised("not authorised for this channel"))
+        }
+    }
+}
+
+impl<E: Into<SocketError>> IntoAuthorisation for Result<(), E> {
+    fn into_authorisation(self) -> Result<(), SocketError> {
+        self.map_err(|e| {
+            let e = e.into();
+            match e.code() {
+                ErrorCode::HandlerError => SocketError::unauthorised(e.message()),
+                _ => e,
+            }
+        })
+    }
+}

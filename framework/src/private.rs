@@ -1,0 +1,10 @@
+//! What macro-generated code refers to, so applications need no `inventory` or other
+//! dependency of their own for it to compile. Not a public API.
+
+pub use inventory;
+
+pub use crate::listener::{
+    AuthFuture, ChannelEvents, ChannelListener, EventFuture, IntoAuthorisation, IntoEventResult,
+    Invocation, SocketHandler, SocketListener,
+};
+pub use crate::registry::{ChannelRegistration, SocketRegistration};

@@ -1,0 +1,122 @@
+use std::any::Any;
+use std::sync::Arc;
+
+use crate::listener::{
+    AuthFuture, ChannelEvents, EventFuture, Invocation, SocketError, SocketHandler,
+};
+use crate::protocol::ErrorCode;
+
+/// A listener instance, type-erased so one table holds every listener type.
+pub(crate) type Erased = Arc<dyn Any + Send + Sync>;
+
+/// One channel listener, as `#[derive(ChannelListener)]` submits it to `inventory`:
+/// its pattern and plain function pointers, all known at compile time.
+#[derive(Debug)]
+pub struct ChannelRegistration {
+    pub(crate) name: &'static str,
+    pub(crate) pattern: &'static str,
+    pub(crate) events: &'static [&'static str],
+    pub(crate) create: fn() -> Erased,
+    pub(crate) authorise: fn(Erased, Invocation) -> AuthFuture,
+    pub(crate) dispatch: fn(Erased, &str, Invocation) -> Option<EventFuture>,
+}
+
+impl ChannelRegistration {
+    /// The registration of listener `T`.
+    pub const fn of<T: ChannelEvents>() -> Self {
+        Self {
+            name: T::NAME,
+            pattern: T::PATTERN,
+            events: T::EVENTS,
+            create: create::<T>,
+            authorise: authorise::<T>,
+            dispatch: dispatch::<T>,
+        }
+    }
+
+    /// The listener type's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The channel pattern.
+    pub fn pattern(&self) -> &'static str {
+        self.pattern
+    }
+
+    /// The events it handles.
+    pub fn events(&self) -> &'static [&'static str] {
+        self.events
+    }
+}
+
+/// One socket listener, as `#[derive(SocketListener)]` submits it to `inventory`.
+#[derive(Debug)]
+pub struct SocketRegistration {
+    pub(crate) name: &'static str,
+    pub(crate) event: &'static str,
+    pub(crate) create: fn() -> Erased,
+    pub(crate) handle: fn(Erased, Invocation) -> EventFuture,
+}
+
+impl SocketRegistration {
+    /// The registration of listener `T`.
+    pub const fn of<T: SocketHandler>() -> Self {
+        Self {
+            name: T::NAME,
+            event: T::EVENT,
+            create: create::<T>,
+            handle: handle::<T>,
+        }
+    }
+
+    /// The listener type's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The event it handles.
+    pub fn event(&self) -> &'static str {
+        self.event
+    }
+}
+
+inventory::collect!(ChannelRegistration);
+inventory::collect!(SocketRegistration);
+
+fn create<T: Default + Send + Sync + 'static>() -> Erased {
+    Arc::new(T::default())
+}
+
+/// The erased instance always holds a `T` (it was made by `create::<T>`); the check
+/// only guards against a table wired wrongly by hand.
+fn downcast<T: Send + Sync + 'static>(listener: Erased) -> Result<Arc<T>, SocketError> {
+    listener.downcast::<T>().map_err(|_| {
+        SocketError::with_code(ErrorCode::Internal, "listener instance of the wrong type")
+    })
+}
+
+fn authorise<T: ChannelEvents>(listener: Erased, invocation: Invocation) -> AuthFuture {
+    match downcast::<T>(listener) {
+        Ok(listener) => listener.authorise(invocation),
+        Err(e) => Box::pin(async move { Err(e) }),
+    }
+}
+
+fn dispatch<T: ChannelEvents>(
+    listener: Erased,
+    event: &str,
+    invocation: Invocation,
+) -> Option<EventFuture> {
+    match downcast::<T>(listener) {
+        Ok(listener) => listener.dispatch(event, invocation),
+        Err(e) => Some(Box::pin(async move { Err(e) })),
+    }
+}
+
+fn handle<T: SocketHandler>(listener: Erased, invocation: Invocation) -> EventFuture {
+    match downcast::<T>(listener) {
+        Ok(listener) => listener.handle(invocation),
+        Err(e) => Box::pin(async move { Err(e) }),
+    }
+}
