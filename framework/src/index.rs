@@ -24,6 +24,8 @@ pub struct Stats {
     pub channels: usize,
     /// Subscriptions, summed over connections.
     pub subscriptions: usize,
+    /// Channel listener actors running (one per active concrete channel).
+    pub channel_actors: usize,
 }
 
 #[derive(Debug)]
@@ -38,13 +40,6 @@ struct Maps {
     connections: HashMap<ConnectionId, Peer>,
     users: HashMap<Arc<str>, HashSet<ConnectionId>>,
     channels: HashMap<Arc<str>, HashSet<ConnectionId>>,
-}
-
-/// Why a subscription was not recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SubscribeRefusal {
-    TooMany { limit: usize },
-    UnknownConnection,
 }
 
 #[derive(Debug, Default)]
@@ -79,63 +74,46 @@ impl Index {
         maps.connections.insert(id, peer);
     }
 
-    pub(crate) fn disconnect(&self, id: &ConnectionId) {
+    /// Forgets a connection; returns the channels that no longer have a subscriber here.
+    pub(crate) fn disconnect(&self, id: &ConnectionId) -> Vec<Arc<str>> {
         let mut maps = self.write();
         let Some(peer) = maps.connections.remove(id) else {
-            return;
+            return Vec::new();
         };
         if let Some(user) = &peer.user {
             remove_member(&mut maps.users, user, id);
         }
-        for channel in &peer.channels {
-            remove_member(&mut maps.channels, channel, id);
-        }
+        peer.channels
+            .into_iter()
+            .filter(|channel| remove_member(&mut maps.channels, channel, id))
+            .collect()
     }
 
-    /// Records a subscription. `Ok(false)` when it already existed.
-    pub(crate) fn subscribe(
-        &self,
-        id: &ConnectionId,
-        channel: &str,
-        limit: usize,
-    ) -> Result<bool, SubscribeRefusal> {
+    /// Records a subscription. False when the connection is gone.
+    pub(crate) fn subscribe(&self, id: &ConnectionId, channel: &Arc<str>) -> bool {
         let mut maps = self.write();
-        let peer = maps
-            .connections
-            .get_mut(id)
-            .ok_or(SubscribeRefusal::UnknownConnection)?;
-        if peer.channels.contains(channel) {
-            return Ok(false);
-        }
-        if peer.channels.len() >= limit {
-            return Err(SubscribeRefusal::TooMany { limit });
-        }
-        let channel: Arc<str> = channel.into();
+        let Some(peer) = maps.connections.get_mut(id) else {
+            return false;
+        };
         peer.channels.insert(channel.clone());
-        maps.channels.entry(channel).or_default().insert(id.clone());
-        Ok(true)
+        maps.channels
+            .entry(channel.clone())
+            .or_default()
+            .insert(id.clone());
+        true
     }
 
-    /// Removes a subscription; returns whether it existed and whether the channel is
-    /// now empty on this node.
-    pub(crate) fn unsubscribe(&self, id: &ConnectionId, channel: &str) -> (bool, bool) {
+    /// Removes a subscription; returns whether the channel has no subscriber left here.
+    pub(crate) fn unsubscribe(&self, id: &ConnectionId, channel: &str) -> bool {
         let mut maps = self.write();
-        let existed = maps
-            .connections
-            .get_mut(id)
-            .is_some_and(|peer| peer.channels.remove(channel));
-        if !existed {
-            return (false, false);
+        if let Some(peer) = maps.connections.get_mut(id) {
+            peer.channels.remove(channel);
         }
-        let emptied = remove_member(&mut maps.channels, channel, id);
-        (true, emptied)
+        remove_member(&mut maps.channels, channel, id)
     }
 
-    pub(crate) fn is_subscribed(&self, id: &ConnectionId, channel: &str) -> bool {
-        self.read()
-            .connections
-            .get(id)
-            .is_some_and(|peer| peer.channels.contains(channel))
+    pub(crate) fn has_subscribers(&self, channel: &str) -> bool {
+        self.read().channels.contains_key(channel)
     }
 
     pub(crate) fn send_to_connection(
@@ -171,6 +149,7 @@ impl Index {
             users: maps.users.len(),
             channels: maps.channels.len(),
             subscriptions: maps.connections.values().map(|p| p.channels.len()).sum(),
+            channel_actors: 0,
         }
     }
 }

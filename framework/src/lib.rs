@@ -21,6 +21,7 @@
 // Lets the macros' `::switchboard::…` paths resolve inside this crate's own tests.
 extern crate self as switchboard;
 
+mod channel;
 pub mod config;
 mod ids;
 mod index;

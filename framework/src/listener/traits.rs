@@ -59,7 +59,7 @@ pub trait SocketListener: Default + Send + Sync + 'static {
 )]
 pub trait SocketHandler: SocketListener {
     /// Starts the handler.
-    fn handle(self: Arc<Self>, invocation: Invocation) -> EventFuture;
+    fn invoke(self: Arc<Self>, invocation: Invocation) -> EventFuture;
 }
 
 /// What event methods may return: `()` or `Result<T: Serialize, E: Into<SocketError>>`.

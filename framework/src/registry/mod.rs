@@ -6,6 +6,7 @@
 mod records;
 mod table;
 
+pub(crate) use records::Erased;
 pub use records::{ChannelRegistration, SocketRegistration};
+pub(crate) use table::Registry;
 pub use table::RegistryError;
-pub(crate) use table::{ChannelRoute, Registry};

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use regex::Regex;
 use switchboard_pattern::{Pattern, Segment};
 
-use super::records::{ChannelRegistration, SocketRegistration};
+use super::records::{ChannelRegistration, Erased, SocketRegistration};
 use crate::listener::Params;
 use crate::protocol::events;
 
@@ -60,24 +60,25 @@ pub enum RegistryError {
 
 /// One channel listener, ready to match names.
 #[derive(Debug)]
-pub(crate) struct ChannelRoute {
+struct ChannelRoute {
     pub(crate) registration: &'static ChannelRegistration,
     regex: Regex,
     /// Wildcard names in capture order (`None` for `*`).
     names: Vec<Option<String>>,
 }
 
-impl ChannelRoute {
-    pub(crate) fn handles(&self, event: &str) -> bool {
-        self.registration.events.contains(&event)
-    }
+/// A socket listener and its one shared instance.
+#[derive(Debug)]
+pub(crate) struct SocketRoute {
+    pub(crate) registration: &'static SocketRegistration,
+    pub(crate) listener: Erased,
 }
 
 /// The routing table: channel patterns, most specific first, and socket events.
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
     routes: Vec<ChannelRoute>,
-    sockets: HashMap<&'static str, &'static SocketRegistration>,
+    sockets: HashMap<&'static str, SocketRoute>,
 }
 
 const RESERVED: [&str; 9] = [
@@ -159,7 +160,7 @@ impl Registry {
         routes.sort_by_key(|(rank, _)| std::cmp::Reverse(*rank));
         let routes = routes.into_iter().map(|(_, route)| route).collect();
 
-        let mut by_event: HashMap<&'static str, &'static SocketRegistration> = HashMap::new();
+        let mut by_event: HashMap<&'static str, SocketRoute> = HashMap::new();
         for registration in sockets {
             if RESERVED.contains(&registration.event) {
                 return Err(RegistryError::ReservedEvent {
@@ -167,13 +168,21 @@ impl Registry {
                     event: registration.event,
                 });
             }
-            if let Some(first) = by_event.insert(registration.event, registration) {
+            if let Some(first) = by_event.get(registration.event) {
                 return Err(RegistryError::DuplicateSocketEvent {
                     event: registration.event,
-                    first: first.name,
+                    first: first.registration.name,
                     second: registration.name,
                 });
             }
+            let listener = (registration.create)();
+            by_event.insert(
+                registration.event,
+                SocketRoute {
+                    registration,
+                    listener,
+                },
+            );
         }
         Ok(Self {
             routes,
@@ -182,7 +191,7 @@ impl Registry {
     }
 
     /// The most specific channel listener matching `channel`, with its wildcard values.
-    pub(crate) fn resolve(&self, channel: &str) -> Option<(&ChannelRoute, Params)> {
+    pub(crate) fn resolve(&self, channel: &str) -> Option<(&'static ChannelRegistration, Params)> {
         self.routes.iter().find_map(|route| {
             let captures = route.regex.captures(channel)?;
             let params = Params::from_pairs(route.names.iter().enumerate().map(|(i, name)| {
@@ -191,18 +200,13 @@ impl Registry {
                     captures.get(i + 1).map_or("", |m| m.as_str()),
                 )
             }));
-            Some((route, params))
+            Some((route.registration, params))
         })
     }
 
     /// The socket listener for a direct event.
-    pub(crate) fn socket(&self, event: &str) -> Option<&'static SocketRegistration> {
-        self.sockets.get(event).copied()
-    }
-
-    /// Every channel listener, most specific pattern first.
-    pub(crate) fn routes(&self) -> impl Iterator<Item = &ChannelRoute> {
-        self.routes.iter()
+    pub(crate) fn socket(&self, event: &str) -> Option<&SocketRoute> {
+        self.sockets.get(event)
     }
 }
 
@@ -234,4 +238,158 @@ fn check_ambiguity(
             .shortest_common_name(b)
             .unwrap_or_else(|| b.source().to_owned()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::listener::{AuthFuture, EventFuture, Invocation};
+
+    fn create() -> Erased {
+        Arc::new(())
+    }
+    fn authorise(_: Erased, _: Invocation) -> AuthFuture {
+        Box::pin(async { Ok(()) })
+    }
+    fn dispatch(_: Erased, _: &str, _: Invocation) -> Option<EventFuture> {
+        None
+    }
+    fn handle(_: Erased, _: Invocation) -> EventFuture {
+        Box::pin(async { Ok(serde_json::Value::Null) })
+    }
+
+    fn channel(name: &'static str, pattern: &'static str) -> &'static ChannelRegistration {
+        channel_with_events(name, pattern, &[])
+    }
+
+    fn channel_with_events(
+        name: &'static str,
+        pattern: &'static str,
+        events: &'static [&'static str],
+    ) -> &'static ChannelRegistration {
+        Box::leak(Box::new(ChannelRegistration {
+            name,
+            pattern,
+            events,
+            create,
+            authorise,
+            dispatch,
+        }))
+    }
+
+    fn socket(name: &'static str, event: &'static str) -> &'static SocketRegistration {
+        Box::leak(Box::new(SocketRegistration {
+            name,
+            event,
+            create,
+            handle,
+        }))
+    }
+
+    fn registry(channels: &[&'static ChannelRegistration]) -> Registry {
+        Registry::new(channels.iter().copied(), []).expect("valid registry")
+    }
+
+    fn winner(registry: &Registry, name: &str) -> Option<&'static str> {
+        registry.resolve(name).map(|(r, _)| r.name)
+    }
+
+    #[test]
+    fn most_specific_pattern_wins_whatever_the_order() {
+        let wide = channel("Wide", "user:*");
+        let narrow = channel("Narrow", "user:chat.*");
+        for order in [[wide, narrow], [narrow, wide]] {
+            let r = registry(&order);
+            assert_eq!(winner(&r, "user:chat.42"), Some("Narrow"));
+            assert_eq!(winner(&r, "user:profile"), Some("Wide"));
+            assert_eq!(winner(&r, "room.1"), None);
+        }
+    }
+
+    #[test]
+    fn params_by_name_and_position() {
+        let r = registry(&[channel("Dm", "dm:{from}.{to}"), channel("Room", "room.*")]);
+        let (_, params) = r.resolve("dm:alice.bob").expect("matches");
+        assert_eq!(params.get("from"), Some("alice"));
+        assert_eq!(params.get("to"), Some("bob"));
+        let (_, params) = r.resolve("room.a.b").expect("matches");
+        assert_eq!(params.get_index(0), Some("a.b"));
+        assert_eq!(params.get("id"), None);
+    }
+
+    #[test]
+    fn a_wildcard_never_crosses_a_colon_or_matches_empty() {
+        let r = registry(&[channel("Chat", "user:chat.*")]);
+        assert_eq!(winner(&r, "user:chat."), None);
+        assert_eq!(winner(&r, "user:chat.1:2"), None);
+        assert_eq!(winner(&r, "xuser:chat.1"), None, "anchored at the start");
+    }
+
+    #[test]
+    fn exact_patterns_match_only_themselves() {
+        let r = registry(&[channel("Global", "global-chat")]);
+        assert_eq!(winner(&r, "global-chat"), Some("Global"));
+        assert_eq!(winner(&r, "global-chatter"), None);
+        assert_eq!(winner(&r, "globalXchat"), None, "literals are escaped");
+    }
+
+    #[test]
+    fn ambiguous_patterns_are_refused_naming_both() {
+        let e = Registry::new([channel("A", "a:*"), channel("B", "*:b")], [])
+            .expect_err("a:b matches both with equal rank");
+        let text = e.to_string();
+        assert!(
+            text.contains("`A` (`a:*`)") && text.contains("`B` (`*:b`)"),
+            "{text}"
+        );
+        assert!(text.contains("`a:b`"), "names an example: {text}");
+    }
+
+    #[test]
+    fn duplicate_patterns_are_refused() {
+        let e = Registry::new([channel("A", "room.{id}"), channel("B", "room.*")], [])
+            .expect_err("same language");
+        assert!(matches!(e, RegistryError::AmbiguousPatterns { .. }), "{e}");
+    }
+
+    #[test]
+    fn overlapping_patterns_of_different_rank_are_fine() {
+        registry(&[channel("Room", "room.*"), channel("Sub", "room.*.x")]);
+    }
+
+    #[test]
+    fn two_socket_listeners_for_one_event_are_refused() {
+        let e = Registry::new([], [socket("Echo", "echo"), socket("Echo2", "echo")])
+            .expect_err("duplicate event");
+        assert_eq!(
+            e.to_string(),
+            "socket listeners `Echo` and `Echo2` both handle event `echo`"
+        );
+    }
+
+    #[test]
+    fn reserved_events_are_refused() {
+        let e = Registry::new([], [socket("Sneaky", "pong")]).expect_err("reserved");
+        assert!(matches!(
+            e,
+            RegistryError::ReservedEvent { event: "pong", .. }
+        ));
+        let e = Registry::new([channel_with_events("C", "c", &["ack"])], []).expect_err("reserved");
+        assert!(matches!(
+            e,
+            RegistryError::ReservedEvent { event: "ack", .. }
+        ));
+    }
+
+    #[test]
+    fn an_invalid_pattern_written_by_hand_is_refused() {
+        let e = Registry::new([channel("Bad", "a b")], []).expect_err("bad char");
+        assert!(
+            e.to_string()
+                .starts_with("channel listener `Bad`: invalid pattern `a b`"),
+            "{e}"
+        );
+    }
 }

@@ -22,6 +22,6 @@ async fn upgrade(
     core: web::Data<Core>,
 ) -> actix_web::Result<HttpResponse> {
     let (response, ws, stream) = actix_ws::handle(&req, body)?;
-    session::start(core.into_inner(), ws, stream);
+    session::start(core.into_inner(), ws, stream, None);
     Ok(response)
 }

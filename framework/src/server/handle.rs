@@ -112,7 +112,10 @@ impl SocketServer {
 
     /// Counts of connections, users and channels on this node.
     pub fn stats(&self) -> Stats {
-        self.core.index.stats()
+        Stats {
+            channel_actors: self.core.channels.len(),
+            ..self.core.index.stats()
+        }
     }
 }
 

@@ -8,9 +8,11 @@ use std::sync::Arc;
 
 use actix_web::web;
 
+use crate::channel::Channels;
 use crate::config::{ConfigError, Settings};
 use crate::ids::{ConnectionIds, NodeId};
 use crate::index::Index;
+use crate::registry::{Registry, RegistryError};
 
 pub use handle::{SendError, SocketServer};
 pub use running::Running;
@@ -21,6 +23,8 @@ pub(crate) struct Core {
     pub(crate) settings: Settings,
     pub(crate) ids: ConnectionIds,
     pub(crate) index: Index,
+    pub(crate) registry: Registry,
+    pub(crate) channels: Channels,
 }
 
 /// Why a server could not be built.
@@ -30,6 +34,9 @@ pub enum StartError {
     /// The settings are invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The registered listeners cannot serve together.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
 }
 
 /// A configured server: mount it in your own actix-web `App`, or run it standalone.
@@ -53,13 +60,16 @@ pub struct Switchboard {
 }
 
 impl Switchboard {
-    /// Validates `settings` and builds the server state.
+    /// Validates `settings`, builds the routing table from every listener the binary
+    /// registered, and prepares the server state.
     pub fn new(settings: Settings) -> Result<Self, StartError> {
         settings.validate()?;
         let core = Core {
             settings,
             ids: ConnectionIds::new(NodeId::random()),
             index: Index::default(),
+            registry: Registry::from_inventory()?,
+            channels: Channels::default(),
         };
         Ok(Self {
             core: Arc::new(core),

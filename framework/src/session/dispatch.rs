@@ -1,184 +1,128 @@
-//! What a session does with one decoded packet.
+//! Routing one decoded packet: reserved events, channel events, socket events.
 
-use serde_json::{Value, json};
+use std::sync::Arc;
 
-use super::Session;
-use crate::protocol::{self, ErrorCode, InboundPacket, ack_err, ack_ok, error_packet, events};
+use actix::{AsyncContext, Context};
+use serde_json::Value;
 
-/// A packet refused: the client gets an `error` packet and, if it sent an `id`, a failed ack.
-pub(super) struct Refusal<'p> {
-    pub code: ErrorCode,
-    pub message: String,
-    pub event: Option<&'p str>,
-    pub channel: Option<&'p str>,
-}
+use super::{Reply, Session};
+use crate::channel::Dispatch;
+use crate::listener::{ChannelRef, Connection, Invocation, SocketError};
+use crate::protocol::{DecodeError, ErrorCode, InboundPacket, events};
+use crate::server::SocketServer;
 
 impl Session {
-    pub(super) fn on_text(&mut self, text: &str) {
-        let packet = match InboundPacket::decode(text) {
-            Ok(packet) => packet,
+    pub(super) fn on_text(&mut self, text: &str, ctx: &mut Context<Self>) {
+        match InboundPacket::decode(text) {
+            Ok(packet) => self.dispatch(packet, ctx),
             Err(e) => {
                 let event = match &e {
-                    protocol::DecodeError::Shape { event, .. } => event.as_deref(),
+                    DecodeError::Shape { event, .. } => event.as_deref().map(Arc::from),
                     _ => None,
                 };
-                let refusal = Refusal {
-                    code: e.code(),
-                    message: e.to_string(),
-                    event,
-                    channel: None,
-                };
-                self.refuse(e.id(), refusal);
-                return;
+                let refusal = SocketError::with_code(e.code(), e.to_string());
+                Reply::new(self.outbox.clone(), e.id(), event, None).send(Err(refusal));
             }
-        };
-        self.dispatch(&packet);
+        }
     }
 
     pub(super) fn on_binary(&mut self) {
-        self.refuse(
-            None,
-            Refusal {
-                code: ErrorCode::BadPacket,
-                message: "binary frames are not supported: send JSON text frames".into(),
-                event: None,
-                channel: None,
-            },
+        let refusal = SocketError::with_code(
+            ErrorCode::BadPacket,
+            "binary frames are not supported: send JSON text frames",
         );
+        Reply::new(self.outbox.clone(), None, None, None).send(Err(refusal));
     }
 
-    fn dispatch(&mut self, packet: &InboundPacket) {
+    fn dispatch(&mut self, packet: InboundPacket, ctx: &mut Context<Self>) {
         match packet.event.as_str() {
-            events::PONG => self.answer(packet.id, Ok(Value::Null)),
-            events::SUBSCRIBE_REQUEST => self.subscribe(packet),
+            events::PONG => self.reply(&packet).send(Ok(Value::Null)),
+            events::SUBSCRIBE_REQUEST => self.subscribe(packet, ctx),
             events::UNSUBSCRIBE_REQUEST => self.unsubscribe(packet),
-            event if events::SERVER_ONLY.contains(&event) => self.refuse(
-                packet.id,
-                Refusal {
-                    code: ErrorCode::BadPacket,
-                    message: format!("`{event}` is sent by the server, not by clients"),
-                    event: Some(event),
-                    channel: packet.channel.as_deref(),
-                },
-            ),
-            _ => match packet.channel.as_deref() {
-                Some(channel) => self.channel_event(packet, channel),
-                None => self.direct_event(packet),
-            },
+            event if events::SERVER_ONLY.contains(&event) => {
+                let refusal = SocketError::with_code(
+                    ErrorCode::BadPacket,
+                    format!("`{event}` is sent by the server, not by clients"),
+                );
+                self.reply(&packet).send(Err(refusal));
+            }
+            _ if packet.channel.is_some() => self.channel_event(packet),
+            _ => self.socket_event(packet, ctx),
         }
     }
 
-    /// The channel a subscribe/unsubscribe request names: `data.channel`, or the
-    /// top-level `channel` that Envuso's client also sets.
-    fn requested_channel<'p>(&self, packet: &'p InboundPacket) -> Option<&'p str> {
-        packet
-            .data
-            .get("channel")
-            .and_then(Value::as_str)
-            .or(packet.channel.as_deref())
-    }
-
-    fn subscribe(&mut self, packet: &InboundPacket) {
-        let Some(channel) = self.requested_channel(packet) else {
-            return self.refuse(packet.id, missing_channel(packet));
-        };
-        // No channel listener is registered yet, so no name can be joined.
-        let response = json!({
-            "channel": channel,
-            "successful": false,
-            "reason": ErrorCode::UnknownChannel,
-            "message": format!("no channel listener matches `{channel}`"),
-        });
-        self.send(protocol::encode(
-            events::SUBSCRIBE_RESPONSE,
-            None,
-            &response,
-        ));
-        self.answer(
+    /// Where the outcome of `packet` goes.
+    pub(super) fn reply(&self, packet: &InboundPacket) -> Reply {
+        Reply::new(
+            self.outbox.clone(),
             packet.id,
-            Err((
-                ErrorCode::UnknownChannel,
-                format!("no channel listener matches `{channel}`"),
-            )),
-        );
+            Some(packet.event.as_str().into()),
+            packet.channel.as_deref().map(Arc::from),
+        )
     }
 
-    fn unsubscribe(&mut self, packet: &InboundPacket) {
-        let Some(channel) = self.requested_channel(packet) else {
-            return self.refuse(packet.id, missing_channel(packet));
+    /// What a hook or event method receives for `packet`.
+    pub(super) fn invocation(
+        &self,
+        packet: InboundPacket,
+        channel: Option<ChannelRef>,
+    ) -> Invocation {
+        Invocation {
+            connection: Connection {
+                id: self.id.clone(),
+                user: self.user.clone(),
+                channel,
+            },
+            event: packet.event.into(),
+            data: packet.data,
+            id: packet.id,
+            server: SocketServer::new(self.core.clone()),
+            outbox: self.outbox.clone(),
+        }
+    }
+
+    fn channel_event(&mut self, packet: InboundPacket) {
+        let Some(name) = packet.channel.as_deref() else {
+            return;
         };
-        let (existed, _) = self.core.index.unsubscribe(&self.id, channel);
-        let response = json!({ "channel": channel, "successful": existed });
-        self.send(protocol::encode(
-            events::UNSUBSCRIBE_RESPONSE,
-            None,
-            &response,
-        ));
-        self.answer(packet.id, Ok(response));
-    }
-
-    fn channel_event(&mut self, packet: &InboundPacket, channel: &str) {
-        if !self.core.index.is_subscribed(&self.id, channel) {
-            return self.refuse(
-                packet.id,
-                Refusal {
-                    code: ErrorCode::NotSubscribed,
-                    message: format!("subscribe to `{channel}` before sending events on it"),
-                    event: Some(&packet.event),
-                    channel: Some(channel),
-                },
+        let Some(subscription) = self.subscriptions.get(name) else {
+            let refusal = SocketError::with_code(
+                ErrorCode::NotSubscribed,
+                format!("subscribe to `{name}` before sending events on it"),
             );
+            return self.reply(&packet).send(Err(refusal));
+        };
+        let registration = subscription.registration;
+        if !registration.events().contains(&packet.event.as_str()) {
+            let refusal = SocketError::with_code(
+                ErrorCode::UnknownEvent,
+                format!("`{}` has no event `{}`", registration.name(), packet.event),
+            );
+            return self.reply(&packet).send(Err(refusal));
         }
-        self.refuse(
-            packet.id,
-            Refusal {
-                code: ErrorCode::UnknownEvent,
-                message: format!("no listener handles `{}` on `{channel}`", packet.event),
-                event: Some(&packet.event),
-                channel: Some(channel),
-            },
-        );
+        let channel = subscription.channel.clone();
+        // Through the channel's actor: one channel's events run one at a time, in order.
+        let actor = self.core.channels.actor(&channel.name, registration);
+        actor.do_send(Dispatch {
+            invocation: self.invocation(packet, Some(channel)),
+        });
     }
 
-    fn direct_event(&mut self, packet: &InboundPacket) {
-        self.refuse(
-            packet.id,
-            Refusal {
-                code: ErrorCode::UnknownEvent,
-                message: format!("no socket listener handles `{}`", packet.event),
-                event: Some(&packet.event),
-                channel: None,
-            },
-        );
-    }
-
-    pub(super) fn refuse(&mut self, id: Option<u64>, refusal: Refusal<'_>) {
-        self.push(error_packet(
-            refusal.code,
-            &refusal.message,
-            refusal.event,
-            refusal.channel,
-        ));
-        if let Some(id) = id {
-            self.push(ack_err(id, refusal.code, &refusal.message));
-        }
-    }
-
-    /// Acks a packet that carried an `id`; does nothing otherwise.
-    pub(super) fn answer(&mut self, id: Option<u64>, result: Result<Value, (ErrorCode, String)>) {
-        let Some(id) = id else { return };
-        match result {
-            Ok(data) => self.push(ack_ok(id, &data)),
-            Err((code, message)) => self.push(ack_err(id, code, &message)),
-        }
-    }
-}
-
-fn missing_channel(packet: &InboundPacket) -> Refusal<'_> {
-    Refusal {
-        code: ErrorCode::BadPayload,
-        message: "`data.channel` must be a channel name".into(),
-        event: Some(&packet.event),
-        channel: None,
+    /// A socket listener runs inside this session and holds its next packets until it
+    /// finishes, so one connection's direct events are handled in order.
+    fn socket_event(&mut self, packet: InboundPacket, ctx: &mut Context<Self>) {
+        let Some(route) = self.core.registry.socket(&packet.event) else {
+            let refusal = SocketError::with_code(
+                ErrorCode::UnknownEvent,
+                format!("no socket listener handles `{}`", packet.event),
+            );
+            return self.reply(&packet).send(Err(refusal));
+        };
+        let reply = self.reply(&packet);
+        let handler =
+            (route.registration.handle)(route.listener.clone(), self.invocation(packet, None));
+        ctx.wait(actix::fut::wrap_future(async move {
+            reply.send(handler.await);
+        }));
     }
 }

@@ -1,13 +1,17 @@
 //! The session actor: one per WebSocket connection.
 //!
 //! It reads frames (reassembling fragments, enforcing size limits), keeps the
-//! heartbeat, decodes packets and dispatches them (see [`dispatch`]). Everything it
-//! sends goes through its bounded [`Outbox`], drained by a separate writer task.
+//! heartbeat, decodes packets and dispatches them ([`dispatch`], [`subscribe`]).
+//! Everything it sends goes through its bounded [`Outbox`], drained by a separate
+//! writer task.
 
 mod dispatch;
 mod frames;
 mod outbox;
+mod reply;
+mod subscribe;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,10 +23,13 @@ use serde_json::json;
 use tracing::debug;
 
 use crate::ids::ConnectionId;
+use crate::listener::{ChannelRef, SessionUser};
 use crate::protocol::{self, CloseCode, Frame, events};
+use crate::registry::ChannelRegistration;
 use crate::server::Core;
 
 pub(crate) use outbox::{Outbox, Undeliverable};
+pub(crate) use reply::Reply;
 
 use frames::{Assembled, Reassembly};
 
@@ -33,7 +40,12 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 const PING_PACKET: &str = r#"{"event":"ping","data":{}}"#;
 
 /// Starts the session actor and its writer for an upgraded connection.
-pub(crate) fn start(core: Arc<Core>, ws: actix_ws::Session, stream: MessageStream) -> ConnectionId {
+pub(crate) fn start(
+    core: Arc<Core>,
+    ws: actix_ws::Session,
+    stream: MessageStream,
+    user: Option<SessionUser>,
+) -> ConnectionId {
     let limits = &core.settings.limits;
     let (outbox, writer) = outbox::outbox(limits.outbound_queue);
     let stream = stream.max_frame_size(limits.max_message_bytes);
@@ -42,9 +54,11 @@ pub(crate) fn start(core: Arc<Core>, ws: actix_ws::Session, stream: MessageStrea
     let session = Session {
         id: id.clone(),
         core,
+        user,
         outbox,
         last_heard: Instant::now(),
         fragments,
+        subscriptions: HashMap::new(),
     };
     Session::create(move |ctx| {
         ctx.add_stream(stream);
@@ -58,13 +72,24 @@ pub(crate) fn start(core: Arc<Core>, ws: actix_ws::Session, stream: MessageStrea
     id
 }
 
+/// A channel this connection has joined: where its events go.
+#[derive(Debug)]
+struct Subscription {
+    registration: &'static ChannelRegistration,
+    channel: ChannelRef,
+}
+
 pub(crate) struct Session {
     id: ConnectionId,
     core: Arc<Core>,
+    user: Option<SessionUser>,
     outbox: Outbox,
     /// When the client last sent anything at all; silence past the timeout closes it.
     last_heard: Instant,
     fragments: Reassembly,
+    /// The channels joined, by name. The index holds the same names for routing sends;
+    /// this map holds what dispatching an event needs, without a lock or a regex.
+    subscriptions: HashMap<Arc<str>, Subscription>,
 }
 
 impl Actor for Session {
@@ -72,17 +97,22 @@ impl Actor for Session {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         // Registered before `ready` goes out, so the client may act as soon as it sees it.
+        let user_id = self.user.as_ref().map(|u| u.id.clone());
         self.core
             .index
-            .connect(self.id.clone(), self.outbox.clone(), None);
-        let ready = json!({ "connection_id": self.id, "user_id": null });
+            .connect(self.id.clone(), self.outbox.clone(), user_id.clone());
+        let ready = json!({ "connection_id": self.id, "user_id": user_id.as_deref() });
         self.send(protocol::encode(events::READY, None, &ready));
         ctx.run_interval(self.core.settings.heartbeat.interval(), Self::heartbeat);
-        debug!(connection = %self.id, "connected");
+        debug!(connection = %self.id, user = ?user_id, "connected");
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        self.core.index.disconnect(&self.id);
+        for channel in self.core.index.disconnect(&self.id) {
+            self.core
+                .channels
+                .retire_if_idle(&channel, &self.core.index);
+        }
         debug!(connection = %self.id, "disconnected");
     }
 }
@@ -98,7 +128,7 @@ impl Session {
         match frame {
             Ok(frame) => self.push(frame),
             Err(e) => {
-                tracing::error!(connection = %self.id, error = %e, "packet failed to serialize")
+                tracing::error!(connection = %self.id, error = %e, "packet failed to serialize");
             }
         }
     }
@@ -121,10 +151,10 @@ impl Session {
 
     fn on_message(&mut self, message: Message, ctx: &mut Context<Self>) {
         match message {
-            Message::Text(text) => self.on_text(&text),
+            Message::Text(text) => self.on_text(&text, ctx),
             Message::Binary(_) => self.on_binary(),
             Message::Continuation(item) => match self.fragments.push(item) {
-                Ok(Some(Assembled::Text(text))) => self.on_text(&text),
+                Ok(Some(Assembled::Text(text))) => self.on_text(&text, ctx),
                 Ok(Some(Assembled::Binary)) => self.on_binary(),
                 Ok(None) => {}
                 Err(e) => {

@@ -1,0 +1,54 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use actix::{Actor, Addr};
+
+use super::actor::{ChannelActor, Retire};
+use crate::index::Index;
+use crate::registry::ChannelRegistration;
+
+/// The live channel actors of this node, by concrete channel name.
+#[derive(Debug, Default)]
+pub(crate) struct Channels {
+    live: Mutex<HashMap<Arc<str>, Addr<ChannelActor>>>,
+}
+
+impl Channels {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Arc<str>, Addr<ChannelActor>>> {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The actor of `name`, started on the calling thread's arbiter if there is none.
+    pub(crate) fn actor(
+        &self,
+        name: &str,
+        registration: &'static ChannelRegistration,
+    ) -> Addr<ChannelActor> {
+        let mut live = self.lock();
+        if let Some(addr) = live.get(name).filter(|addr| addr.connected()) {
+            return addr.clone();
+        }
+        let name: Arc<str> = name.into();
+        let addr = ChannelActor::new(name.clone(), registration).start();
+        live.insert(name, addr.clone());
+        addr
+    }
+
+    /// Retires the actor of a channel no local connection subscribes to any more.
+    /// The index is checked under this lock, so a subscriber that arrived meanwhile
+    /// keeps the actor alive.
+    pub(crate) fn retire_if_idle(&self, name: &str, index: &Index) {
+        let mut live = self.lock();
+        if index.has_subscribers(name) {
+            return;
+        }
+        if let Some(addr) = live.remove(name) {
+            addr.do_send(Retire);
+        }
+    }
+
+    /// How many channel actors are live.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+}

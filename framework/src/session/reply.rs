@@ -1,0 +1,70 @@
+//! Where the outcome of one client packet goes.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::Outbox;
+use crate::listener::{Invocation, SocketError};
+use crate::protocol::{ack_err, ack_ok, error_packet};
+
+/// Answers one packet: a failure becomes an `error` packet, and an `ack` follows
+/// whenever the client sent an `id`. Usable from any thread (it only needs the outbox).
+#[derive(Debug)]
+pub(crate) struct Reply {
+    outbox: Outbox,
+    id: Option<u64>,
+    event: Option<Arc<str>>,
+    channel: Option<Arc<str>>,
+}
+
+impl Reply {
+    pub(crate) fn new(
+        outbox: Outbox,
+        id: Option<u64>,
+        event: Option<Arc<str>>,
+        channel: Option<Arc<str>>,
+    ) -> Self {
+        Self {
+            outbox,
+            id,
+            event,
+            channel,
+        }
+    }
+
+    pub(crate) fn to(invocation: &Invocation) -> Self {
+        Self::new(
+            invocation.outbox.clone(),
+            invocation.id,
+            Some(invocation.event.clone()),
+            invocation
+                .connection
+                .channel
+                .as_ref()
+                .map(|c| c.name.clone()),
+        )
+    }
+
+    pub(crate) fn send(self, outcome: Result<Value, SocketError>) {
+        // A full outbox already closes the connection (4008): nothing more to do on failure.
+        match outcome {
+            Ok(data) => {
+                if let Some(id) = self.id {
+                    let _ = self.outbox.push(ack_ok(id, &data));
+                }
+            }
+            Err(e) => {
+                let _ = self.outbox.push(error_packet(
+                    e.code(),
+                    e.message(),
+                    self.event.as_deref(),
+                    self.channel.as_deref(),
+                ));
+                if let Some(id) = self.id {
+                    let _ = self.outbox.push(ack_err(id, e.code(), e.message()));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Joining and leaving channels.
+
+use std::sync::Arc;
+
+use actix::{ActorFutureExt, AsyncContext, Context, WrapFuture};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use super::{Session, Subscription};
+use crate::channel::Authorise;
+use crate::listener::{ChannelRef, SocketError};
+use crate::protocol::{self, ErrorCode, InboundPacket, events};
+
+impl Session {
+    /// The channel a subscribe/unsubscribe request names: `data.channel`, or the
+    /// top-level `channel` that Envuso's client also sets.
+    fn requested_channel(packet: &InboundPacket) -> Option<Arc<str>> {
+        packet
+            .data
+            .get("channel")
+            .and_then(Value::as_str)
+            .or(packet.channel.as_deref())
+            .map(Arc::from)
+    }
+
+    /// Resolves the listener, runs its authorisation in the channel's actor, records
+    /// the subscription and answers. The session handles no other packet meanwhile, so
+    /// a client's next packet already sees the subscription.
+    pub(super) fn subscribe(&mut self, packet: InboundPacket, ctx: &mut Context<Self>) {
+        let Some(name) = Self::requested_channel(&packet) else {
+            let refusal = SocketError::with_code(
+                ErrorCode::BadPayload,
+                "`data.channel` must be a channel name",
+            );
+            return self.reply(&packet).send(Err(refusal));
+        };
+        if self.subscriptions.contains_key(&name) {
+            return self.answer_subscribe(&name, packet.id, Ok(())); // already joined
+        }
+        if let Err(e) = switchboard_pattern::validate_channel_name(&name) {
+            let refusal = SocketError::with_code(
+                ErrorCode::UnknownChannel,
+                format!("invalid channel name: {e}"),
+            );
+            return self.answer_subscribe(&name, packet.id, Err(refusal));
+        }
+        let Some((registration, params)) = self.core.registry.resolve(&name) else {
+            let refusal = SocketError::with_code(
+                ErrorCode::UnknownChannel,
+                format!("no channel listener matches `{name}`"),
+            );
+            return self.answer_subscribe(&name, packet.id, Err(refusal));
+        };
+        let limit = self.core.settings.limits.max_subscriptions;
+        if self.subscriptions.len() >= limit {
+            let refusal = SocketError::with_code(
+                ErrorCode::TooManySubscriptions,
+                format!("a connection may join at most {limit} channels"),
+            );
+            return self.answer_subscribe(&name, packet.id, Err(refusal));
+        }
+
+        let channel = ChannelRef {
+            name: name.clone(),
+            params,
+        };
+        let id = packet.id;
+        let (verdict_tx, verdict) = oneshot::channel();
+        self.core
+            .channels
+            .actor(&name, registration)
+            .do_send(Authorise {
+                invocation: self.invocation(packet, Some(channel.clone())),
+                reply: verdict_tx,
+            });
+        let joined =
+            async move { verdict.await }
+                .into_actor(self)
+                .map(move |verdict, session, _| {
+                    let verdict = verdict.unwrap_or_else(|_| {
+                        Err(SocketError::with_code(
+                            ErrorCode::Internal,
+                            "the channel stopped",
+                        ))
+                    });
+                    if verdict.is_ok() && session.core.index.subscribe(&session.id, &name) {
+                        session.subscriptions.insert(
+                            name.clone(),
+                            Subscription {
+                                registration,
+                                channel,
+                            },
+                        );
+                    } else {
+                        session
+                            .core
+                            .channels
+                            .retire_if_idle(&name, &session.core.index);
+                    }
+                    session.answer_subscribe(&name, id, verdict);
+                });
+        ctx.wait(joined);
+    }
+
+    pub(super) fn unsubscribe(&mut self, packet: InboundPacket) {
+        let Some(name) = Self::requested_channel(&packet) else {
+            let refusal = SocketError::with_code(
+                ErrorCode::BadPayload,
+                "`data.channel` must be a channel name",
+            );
+            return self.reply(&packet).send(Err(refusal));
+        };
+        let existed = self.subscriptions.remove(&name).is_some();
+        if existed && self.core.index.unsubscribe(&self.id, &name) {
+            self.core.channels.retire_if_idle(&name, &self.core.index);
+        }
+        let response = json!({ "channel": &*name, "successful": existed });
+        self.send(protocol::encode(
+            events::UNSUBSCRIBE_RESPONSE,
+            None,
+            &response,
+        ));
+        self.reply(&packet).send(Ok(response));
+    }
+
+    /// `subscribe-channel-response`, plus the ack when the request had an `id`.
+    fn answer_subscribe(&mut self, name: &str, id: Option<u64>, verdict: Result<(), SocketError>) {
+        let response = match &verdict {
+            Ok(()) => json!({ "channel": name, "successful": true }),
+            Err(e) => json!({
+                "channel": name,
+                "successful": false,
+                "reason": e.code(),
+                "message": e.message(),
+            }),
+        };
+        self.send(protocol::encode(
+            events::SUBSCRIBE_RESPONSE,
+            None,
+            &response,
+        ));
+        // The response above already tells a refusal; the ack only closes the request.
+        if let Some(id) = id {
+            let ack = match verdict {
+                Ok(()) => protocol::ack_ok(id, &response),
+                Err(e) => protocol::ack_err(id, e.code(), e.message()),
+            };
+            self.push(ack);
+        }
+    }
+}
