@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use switchboard::{Switchboard, config::Settings};
+// Linking the library registers its listeners.
+use switchboard_app as _;
 use tracing_subscriber::EnvFilter;
 
 /// The shipped config, found whatever directory the demo is started from.

@@ -134,6 +134,24 @@ impl Index {
             .map_or(0, |ids| deliver(&maps, ids.iter(), frame, None))
     }
 
+    /// Sends to the connections of `user` that are subscribed to `channel`.
+    pub(crate) fn send_to_user_on_channel(
+        &self,
+        user: &str,
+        channel: &str,
+        frame: &Frame,
+    ) -> usize {
+        let maps = self.read();
+        let Some(ids) = maps.users.get(user) else {
+            return 0;
+        };
+        ids.iter()
+            .filter_map(|id| maps.connections.get(id))
+            .filter(|peer| peer.channels.contains(channel))
+            .filter(|peer| peer.outbox.push(frame.clone()).is_ok())
+            .count()
+    }
+
     /// Sends to every subscriber of `channel` but `except`; returns how many accepted it.
     pub(crate) fn broadcast(&self, channel: &str, frame: &Frame, except: Option<&str>) -> usize {
         let maps = self.read();

@@ -21,6 +21,7 @@
 // Lets the macros' `::switchboard::…` paths resolve inside this crate's own tests.
 extern crate self as switchboard;
 
+pub mod auth;
 mod channel;
 pub mod config;
 mod ids;
@@ -35,11 +36,12 @@ mod session;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use auth::{SocketUser, sockets};
 pub use ids::{ConnectionId, NodeId};
 pub use index::Stats;
 pub use listener::{Connection, EventContext, Packet, Params, SocketError};
 pub use registry::{ChannelRegistration, RegistryError, SocketRegistration};
-pub use server::{Running, SendError, SocketServer, StartError, Switchboard};
+pub use server::{Running, SendError, SocketServer, StartError, Switchboard, SwitchboardBuilder};
 
 #[cfg(feature = "macros")]
 pub use switchboard_macros::{ChannelListener, SocketListener, channel_events, socket_handler};

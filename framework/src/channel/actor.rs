@@ -3,6 +3,7 @@ use std::sync::Arc;
 use actix::{Actor, ActorContext, AtomicResponse, Context, Handler, Message, WrapFuture};
 use tokio::sync::oneshot;
 
+use crate::auth::Middleware;
 use crate::listener::{Invocation, SocketError};
 use crate::protocol::ErrorCode;
 use crate::registry::ChannelRegistration;
@@ -14,16 +15,39 @@ pub(crate) struct ChannelActor {
     name: Arc<str>,
     registration: &'static ChannelRegistration,
     listener: Erased,
+    /// The global middleware, run again on subscribe.
+    global: Arc<[Arc<dyn Middleware>]>,
+    /// The listener's own middleware, run on subscribe and before each event.
+    own: Arc<[Arc<dyn Middleware>]>,
 }
 
 impl ChannelActor {
-    pub(crate) fn new(name: Arc<str>, registration: &'static ChannelRegistration) -> Self {
+    pub(crate) fn new(
+        name: Arc<str>,
+        registration: &'static ChannelRegistration,
+        global: Arc<[Arc<dyn Middleware>]>,
+    ) -> Self {
+        let listener = (registration.create)();
+        let own = (registration.middlewares)(&listener).into();
         Self {
             name,
             registration,
-            listener: (registration.create)(),
+            listener,
+            global,
+            own,
         }
     }
+}
+
+/// Runs each middleware's channel hook in order; the first refusal wins.
+async fn pass(
+    middleware: impl IntoIterator<Item = &Arc<dyn Middleware>>,
+    connection: &crate::listener::Connection,
+) -> Result<(), SocketError> {
+    for m in middleware {
+        m.channel(connection).await?;
+    }
+    Ok(())
 }
 
 impl Actor for ChannelActor {
@@ -65,11 +89,17 @@ impl Handler<Authorise> for ChannelActor {
     type Result = AtomicResponse<Self, ()>;
 
     fn handle(&mut self, message: Authorise, _: &mut Self::Context) -> Self::Result {
+        let connection = message.invocation.connection.clone();
         let hook = (self.registration.authorise)(self.listener.clone(), message.invocation);
+        let (global, own) = (self.global.clone(), self.own.clone());
         AtomicResponse::new(Box::pin(
             async move {
+                let verdict = match pass(global.iter().chain(own.iter()), &connection).await {
+                    Ok(()) => hook.await,
+                    Err(refusal) => Err(refusal),
+                };
                 // The session may have gone meanwhile; nobody is left to tell.
-                let _ = message.reply.send(hook.await);
+                let _ = message.reply.send(verdict);
             }
             .into_actor(self),
         ))
@@ -83,13 +113,16 @@ impl Handler<Dispatch> for ChannelActor {
         let invocation = message.invocation;
         let reply = Reply::to(&invocation);
         let event = invocation.event.clone();
+        let connection = invocation.connection.clone();
         let handler = (self.registration.dispatch)(self.listener.clone(), &event, invocation);
         let listener = self.registration.name;
+        let own = self.own.clone();
         AtomicResponse::new(Box::pin(
             async move {
-                let outcome = match handler {
-                    Some(handler) => handler.await,
-                    None => Err(SocketError::with_code(
+                let outcome = match (pass(own.iter(), &connection).await, handler) {
+                    (Err(refusal), _) => Err(refusal),
+                    (Ok(()), Some(handler)) => handler.await,
+                    (Ok(()), None) => Err(SocketError::with_code(
                         ErrorCode::UnknownEvent,
                         format!("`{listener}` has no event `{event}`"),
                     )),

@@ -4,16 +4,33 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use actix::{Actor, Addr};
 
 use super::actor::{ChannelActor, Retire};
+use crate::auth::Middleware;
 use crate::index::Index;
 use crate::registry::ChannelRegistration;
 
 /// The live channel actors of this node, by concrete channel name.
-#[derive(Debug, Default)]
 pub(crate) struct Channels {
     live: Mutex<HashMap<Arc<str>, Addr<ChannelActor>>>,
+    /// The global middleware every channel actor runs on subscribe.
+    global: Arc<[Arc<dyn Middleware>]>,
+}
+
+impl std::fmt::Debug for Channels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Channels")
+            .field("live", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Channels {
+    pub(crate) fn new(global: Arc<[Arc<dyn Middleware>]>) -> Self {
+        Self {
+            live: Mutex::default(),
+            global,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<Arc<str>, Addr<ChannelActor>>> {
         self.live.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -29,7 +46,7 @@ impl Channels {
             return addr.clone();
         }
         let name: Arc<str> = name.into();
-        let addr = ChannelActor::new(name.clone(), registration).start();
+        let addr = ChannelActor::new(name.clone(), registration, self.global.clone()).start();
         live.insert(name, addr.clone());
         addr
     }

@@ -20,6 +20,7 @@
 //! # Ok::<(), switchboard::config::ConfigError>(())
 //! ```
 
+mod auth;
 mod error;
 mod load;
 mod validate;
@@ -28,6 +29,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use auth::{AuthSettings, JwtAlgorithm, JwtSettings, Secret};
 pub use error::ConfigError;
 pub use load::ENV_PREFIX;
 
@@ -41,8 +43,13 @@ pub struct Settings {
     pub enabled: bool,
     /// The URL path of the WebSocket endpoint.
     pub path: String,
-    /// Global middleware, by registered name, run in order on every handshake.
+    /// Global middleware, by registered name, run in order on every handshake and
+    /// subscription. `jwt` is built in.
     pub middleware: Vec<String>,
+    /// Who may connect.
+    pub auth: AuthSettings,
+    /// How the `jwt` middleware verifies tokens.
+    pub jwt: JwtSettings,
     /// Where the standalone server listens.
     pub server: ServerSettings,
     /// Keep-alive pings and the silence timeout.
@@ -58,7 +65,9 @@ impl Default for Settings {
         Self {
             enabled: true,
             path: "/ws".to_owned(),
-            middleware: Vec::new(),
+            middleware: vec!["jwt".to_owned()],
+            auth: AuthSettings::default(),
+            jwt: JwtSettings::default(),
             server: ServerSettings::default(),
             heartbeat: HeartbeatSettings::default(),
             limits: LimitSettings::default(),

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Invocation, SocketError};
+use crate::auth::Middleware;
 use crate::protocol::ErrorCode;
 
 /// What an event method returns once erased: the ack's `data`, or the refusal.
@@ -39,6 +40,12 @@ pub trait ChannelEvents: ChannelListener {
     fn authorise(self: Arc<Self>, invocation: Invocation) -> AuthFuture {
         let _ = invocation;
         Box::pin(async { Ok(()) })
+    }
+
+    /// Middleware of this listener, run on subscribe (after the global middleware)
+    /// and before each of its events; from the listener's `fn middlewares(&self)`.
+    fn middlewares(&self) -> Vec<Arc<dyn Middleware>> {
+        Vec::new()
     }
 }
 

@@ -1,6 +1,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
+use crate::auth::Middleware;
 use crate::listener::{
     AuthFuture, ChannelEvents, EventFuture, Invocation, SocketError, SocketHandler,
 };
@@ -19,6 +20,7 @@ pub struct ChannelRegistration {
     pub(crate) create: fn() -> Erased,
     pub(crate) authorise: fn(Erased, Invocation) -> AuthFuture,
     pub(crate) dispatch: fn(Erased, &str, Invocation) -> Option<EventFuture>,
+    pub(crate) middlewares: fn(&Erased) -> Vec<Arc<dyn Middleware>>,
 }
 
 impl ChannelRegistration {
@@ -31,6 +33,7 @@ impl ChannelRegistration {
             create: create::<T>,
             authorise: authorise::<T>,
             dispatch: dispatch::<T>,
+            middlewares: middlewares::<T>,
         }
     }
 
@@ -112,6 +115,13 @@ fn dispatch<T: ChannelEvents>(
         Ok(listener) => listener.dispatch(event, invocation),
         Err(e) => Some(Box::pin(async move { Err(e) })),
     }
+}
+
+fn middlewares<T: ChannelEvents>(listener: &Erased) -> Vec<Arc<dyn Middleware>> {
+    listener
+        .downcast_ref::<T>()
+        .map(ChannelEvents::middlewares)
+        .unwrap_or_default()
 }
 
 fn handle<T: SocketHandler>(listener: Erased, invocation: Invocation) -> EventFuture {

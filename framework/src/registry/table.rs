@@ -276,6 +276,7 @@ mod tests {
             create,
             authorise,
             dispatch,
+            middlewares: |_| Vec::new(),
         }))
     }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::Core;
 use crate::ids::NodeId;
 use crate::index::Stats;
+use crate::listener::ChannelListener;
 use crate::protocol::{self, Frame};
 use crate::session::Undeliverable;
 
@@ -35,6 +36,19 @@ pub enum SendError {
     /// A channel send from a handler that has no channel (a socket listener).
     #[error("event `{0}`: there is no channel to broadcast on outside a channel listener")]
     NoChannel(String),
+    /// The channel is not one of the listener's channels.
+    #[error("channel `{channel}` does not match `{listener}`'s pattern `{pattern}`")]
+    ChannelMismatch {
+        /// The channel named.
+        channel: String,
+        /// The listener type.
+        listener: &'static str,
+        /// Its pattern.
+        pattern: &'static str,
+    },
+    /// No server has been built in this process yet.
+    #[error("no Switchboard server is running in this process")]
+    NotRunning,
 }
 
 /// A cheap, cloneable handle to a running server.
@@ -85,6 +99,31 @@ impl SocketServer {
     ) -> Result<usize, SendError> {
         let frame = encode(event, None, data)?;
         Ok(self.core.index.send_to_user(user_id, &frame))
+    }
+
+    /// Sends `event` on `channel` (a channel of listener `L`) to the connections of
+    /// `user_id` subscribed to it. Naming the listener catches a misspelt channel family.
+    pub fn send_to_user_via_channel<L: ChannelListener, T: Serialize + ?Sized>(
+        &self,
+        user_id: &str,
+        channel: &str,
+        event: &str,
+        data: &T,
+    ) -> Result<usize, SendError> {
+        let matches = switchboard_pattern::Pattern::parse(L::PATTERN)
+            .is_ok_and(|pattern| pattern.matches(channel).is_some());
+        if !matches {
+            return Err(SendError::ChannelMismatch {
+                channel: channel.to_owned(),
+                listener: L::NAME,
+                pattern: L::PATTERN,
+            });
+        }
+        let frame = encode(event, Some(channel), data)?;
+        Ok(self
+            .core
+            .index
+            .send_to_user_on_channel(user_id, channel, &frame))
     }
 
     /// Sends `event` on `channel` to every subscriber; returns how many accepted it.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use actix_web::web;
 
+use crate::auth::{Chain, ClaimsResolver, ErasedResolver, UserResolver, install_global};
 use crate::channel::Channels;
 use crate::config::{ConfigError, Settings};
 use crate::ids::{ConnectionIds, NodeId};
@@ -25,13 +26,14 @@ pub(crate) struct Core {
     pub(crate) index: Index,
     pub(crate) registry: Registry,
     pub(crate) channels: Channels,
+    pub(crate) auth: Chain,
 }
 
 /// Why a server could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
-    /// The settings are invalid.
+    /// The settings are invalid, or name a middleware that cannot be built.
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// The registered listeners cannot serve together.
@@ -59,21 +61,64 @@ pub struct Switchboard {
     core: Arc<Core>,
 }
 
-impl Switchboard {
-    /// Validates `settings`, builds the routing table from every listener the binary
-    /// registered, and prepares the server state.
-    pub fn new(settings: Settings) -> Result<Self, StartError> {
+/// Configures a [`Switchboard`] beyond its settings: `Switchboard::builder(settings)`.
+pub struct SwitchboardBuilder {
+    settings: Settings,
+    resolver: Arc<dyn ErasedResolver>,
+}
+
+impl std::fmt::Debug for SwitchboardBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SwitchboardBuilder")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SwitchboardBuilder {
+    /// Turns verified token claims into the application's user type (by default a
+    /// [`ClaimsUser`](crate::auth::ClaimsUser)).
+    pub fn resolve_users<R: UserResolver>(mut self, resolver: R) -> Self {
+        self.resolver = Arc::new(resolver);
+        self
+    }
+
+    /// Validates the settings, builds the middleware and the routing table from every
+    /// listener the binary registered, and makes the server the process-wide handle
+    /// ([`sockets`](crate::sockets)).
+    pub fn build(self) -> Result<Switchboard, StartError> {
+        let settings = self.settings;
         settings.validate()?;
+        let auth = Chain::build(&settings, self.resolver)?;
+        let channels = Channels::new(auth.middleware().into());
         let core = Core {
-            settings,
             ids: ConnectionIds::new(NodeId::random()),
             index: Index::default(),
             registry: Registry::from_inventory()?,
-            channels: Channels::default(),
+            channels,
+            auth,
+            settings,
         };
-        Ok(Self {
+        let switchboard = Switchboard {
             core: Arc::new(core),
-        })
+        };
+        install_global(switchboard.server());
+        Ok(switchboard)
+    }
+}
+
+impl Switchboard {
+    /// A server with the default user resolver: `Switchboard::builder(settings).build()`.
+    pub fn new(settings: Settings) -> Result<Self, StartError> {
+        Self::builder(settings).build()
+    }
+
+    /// Starts configuring a server.
+    pub fn builder(settings: Settings) -> SwitchboardBuilder {
+        SwitchboardBuilder {
+            settings,
+            resolver: Arc::new(ClaimsResolver),
+        }
     }
 
     /// The handle for sending from anywhere in the application.

@@ -13,7 +13,7 @@ mod subscribe;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use actix::{
     Actor, ActorContext, AsyncContext, Context, Handler, Message as ActixMessage, StreamHandler,
@@ -22,6 +22,7 @@ use actix_ws::{CloseReason, Message, MessageStream, ProtocolError};
 use serde_json::json;
 use tracing::debug;
 
+use crate::auth::Authenticated;
 use crate::ids::ConnectionId;
 use crate::listener::{ChannelRef, SessionUser};
 use crate::protocol::{self, CloseCode, Frame, events};
@@ -44,7 +45,7 @@ pub(crate) fn start(
     core: Arc<Core>,
     ws: actix_ws::Session,
     stream: MessageStream,
-    user: Option<SessionUser>,
+    authenticated: Authenticated,
 ) -> ConnectionId {
     let limits = &core.settings.limits;
     let (outbox, writer) = outbox::outbox(limits.outbound_queue);
@@ -54,7 +55,8 @@ pub(crate) fn start(
     let session = Session {
         id: id.clone(),
         core,
-        user,
+        user: authenticated.user,
+        expires_at: authenticated.expires_at,
         outbox,
         last_heard: Instant::now(),
         fragments,
@@ -83,6 +85,8 @@ pub(crate) struct Session {
     id: ConnectionId,
     core: Arc<Core>,
     user: Option<SessionUser>,
+    /// When the token expires; the connection is closed with 4001 then.
+    expires_at: Option<SystemTime>,
     outbox: Outbox,
     /// When the client last sent anything at all; silence past the timeout closes it.
     last_heard: Instant,
@@ -104,6 +108,15 @@ impl Actor for Session {
         let ready = json!({ "connection_id": self.id, "user_id": user_id.as_deref() });
         self.send(protocol::encode(events::READY, None, &ready));
         ctx.run_interval(self.core.settings.heartbeat.interval(), Self::heartbeat);
+        if let Some(expires_at) = self.expires_at {
+            let left = expires_at
+                .duration_since(SystemTime::now())
+                .unwrap_or_default();
+            ctx.run_later(left, |session, ctx| {
+                debug!(connection = %session.id, "token expired");
+                session.close(CloseCode::TokenExpired.into(), ctx);
+            });
+        }
         debug!(connection = %self.id, user = ?user_id, "connected");
     }
 

@@ -16,10 +16,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// How long a test waits for something the server should do promptly.
 pub const PATIENCE: Duration = Duration::from_secs(5);
 
-/// Settings for tests: one worker, heartbeat slow enough not to interfere.
+/// Settings for tests: one worker, anonymous connections (auth tests opt in to JWT).
 pub fn settings() -> Settings {
     let mut s = Settings::default();
     s.server.workers = 1;
+    s.middleware.clear();
+    s.auth.allow_anonymous = true;
     s
 }
 
@@ -115,6 +117,38 @@ impl Client {
                 Err(_) => panic!("no close frame within {:?}", PATIENCE * 2),
             }
         }
+    }
+}
+
+impl Client {
+    /// Subscribes and returns the `subscribe-channel-response` data.
+    pub async fn subscribe(&mut self, channel: &str) -> Value {
+        self.send(
+            serde_json::json!({"event": "subscribe-channel-request", "data": {"channel": channel}}),
+        )
+        .await;
+        self.recv_event("subscribe-channel-response").await["data"].clone()
+    }
+
+    /// Subscribes and asserts it succeeded.
+    pub async fn join(&mut self, channel: &str) {
+        let response = self.subscribe(channel).await;
+        assert_eq!(
+            response["successful"], true,
+            "joining {channel}: {response}"
+        );
+    }
+
+    /// Asserts no packet arrives before `marker`, which the test sends to this client
+    /// through the server after everything else: what was not received by then never
+    /// will be.
+    pub async fn assert_nothing_before(&mut self, server: &Running, marker: &str) {
+        server
+            .server()
+            .send_to_connection(&self.connection_id, marker, &serde_json::json!({}))
+            .expect("marker delivered");
+        let packet = self.recv().await;
+        assert_eq!(packet["event"], marker, "unexpected packet: {packet}");
     }
 }
 

@@ -1,0 +1,15 @@
+use serde_json::Value;
+use switchboard::prelude::*;
+
+/// A socket listener: `echo` answers the sender with `pong-back` and the same data.
+#[derive(SocketListener, Default)]
+#[event("echo")]
+pub struct Echo;
+
+#[socket_handler]
+impl Echo {
+    async fn handle(&self, ctx: EventContext, packet: Packet<Value>) -> Result<(), SocketError> {
+        ctx.reply("pong-back", &packet.data)?;
+        Ok(())
+    }
+}

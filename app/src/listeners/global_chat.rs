@@ -1,0 +1,27 @@
+use switchboard::prelude::*;
+
+use super::{ChatMessage, Posted, author};
+use crate::user::User;
+
+/// `global-chat`: everyone may join; a message reaches every subscriber.
+#[derive(ChannelListener, Default)]
+#[channel("global-chat")]
+pub struct GlobalChat;
+
+#[channel_events]
+impl GlobalChat {
+    /// Event `message`: broadcast `{message, from}` to all subscribers, the sender too.
+    pub async fn message(
+        &self,
+        ctx: EventContext,
+        user: Option<&User>,
+        packet: Packet<ChatMessage>,
+    ) -> Result<(), SocketError> {
+        let posted = Posted {
+            message: &packet.data.message,
+            from: author(user),
+        };
+        ctx.broadcast("message", &posted)?;
+        Ok(())
+    }
+}

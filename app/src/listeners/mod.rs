@@ -1,0 +1,35 @@
+//! The demo's listeners.
+
+mod echo;
+mod global_chat;
+mod room;
+mod user_chat;
+
+use serde::{Deserialize, Serialize};
+
+pub use echo::Echo;
+pub use global_chat::GlobalChat;
+pub use room::Room;
+pub use user_chat::UserChat;
+
+use crate::user::User;
+
+/// What a client sends to post a chat message.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChatMessage {
+    /// The text.
+    pub message: String,
+}
+
+/// What subscribers receive for a chat message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Posted<'a> {
+    /// The text.
+    pub message: &'a str,
+    /// Who wrote it: the user's name, or `anonymous`.
+    pub from: &'a str,
+}
+
+fn author(user: Option<&User>) -> &str {
+    user.map_or("anonymous", |u| u.name.as_str())
+}

@@ -1,0 +1,28 @@
+use switchboard::prelude::*;
+
+use super::{ChatMessage, Posted, author};
+use crate::user::User;
+
+/// `room.{id}`: a chat room keyed by its id, like a page many users watch.
+#[derive(ChannelListener, Default)]
+#[channel("room.{id}")]
+pub struct Room;
+
+#[channel_events]
+impl Room {
+    /// Event `message`: everyone else in the room receives it; the sender already
+    /// shows its own message.
+    pub async fn message(
+        &self,
+        ctx: EventContext,
+        user: Option<&User>,
+        packet: Packet<ChatMessage>,
+    ) -> Result<(), SocketError> {
+        let posted = Posted {
+            message: &packet.data.message,
+            from: author(user),
+        };
+        ctx.broadcast_except_sender("message", &posted)?;
+        Ok(())
+    }
+}
