@@ -1,45 +1,48 @@
 //! The Switchboard demo: `cargo run -p switchboard-app`.
 //!
 //! Reads `config/Websockets.toml` (or the file named by `SWITCHBOARD_CONFIG`) and
-//! serves the WebSocket endpoint on `server.bind`.
+//! `config/Demo.toml` (or `SWITCHBOARD_DEMO_CONFIG`), and serves on `server.bind`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use switchboard::{Switchboard, config::Settings};
-// Linking the library registers its listeners.
-use switchboard_app as _;
+use switchboard::config::Settings;
+use switchboard_app::demo_config::DemoConfig;
 use tracing_subscriber::EnvFilter;
 
-/// The shipped config, found whatever directory the demo is started from.
-const SHIPPED_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/Websockets.toml");
+/// The shipped configuration, found whatever directory the demo is started from.
+const CONFIG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../config");
+
+fn config_path(var: &str, file: &str) -> PathBuf {
+    std::env::var_os(var).map_or_else(|| PathBuf::from(CONFIG_DIR).join(file), PathBuf::from)
+}
 
 #[actix_web::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let path = std::env::var_os("SWITCHBOARD_CONFIG")
-        .map_or_else(|| PathBuf::from(SHIPPED_CONFIG), PathBuf::from);
-    let settings = match Settings::load(&path) {
+    let settings = match Settings::load(config_path("SWITCHBOARD_CONFIG", "Websockets.toml")) {
         Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return fail(&e),
     };
-    let switchboard = match Switchboard::new(settings) {
-        Ok(switchboard) => switchboard,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+    let demo = match DemoConfig::load(&config_path("SWITCHBOARD_DEMO_CONFIG", "Demo.toml")) {
+        Ok(demo) => demo,
+        Err(e) => return fail(&e),
     };
-    match switchboard.run().await {
+    let addr = settings.server.bind.clone();
+    let running = match switchboard_app::start(settings, &demo, &addr) {
+        Ok(running) => running,
+        Err(e) => return fail(&e),
+    };
+    println!("Switchboard demo on http://{} (WebSocket {})", running.addr(), running.ws_url());
+    match running.wait().await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: server stopped: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => fail(&e),
     }
+}
+
+fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::FAILURE
 }

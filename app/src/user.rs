@@ -1,6 +1,7 @@
-//! The demo's user model.
+//! The demo's user model and how tokens become users.
 
 use serde::Serialize;
+use switchboard::auth::{Claims, Rejection, SocketUser, UserResolver};
 
 /// A signed-in chat user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -9,4 +10,31 @@ pub struct User {
     pub id: String,
     /// Display name.
     pub name: String,
+}
+
+impl SocketUser for User {
+    fn socket_user_id(&self) -> String {
+        self.id.clone()
+    }
+}
+
+/// Users come straight from the token: `sub` is the id, `name` the display name.
+/// A real application would look the user up in its database here.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Users;
+
+impl UserResolver for Users {
+    type User = User;
+
+    async fn resolve(&self, claims: &Claims) -> Result<User, Rejection> {
+        let id = claims
+            .subject()
+            .ok_or_else(|| Rejection::unauthorized("missing_claim", "token has no `sub` claim"))?;
+        let name = claims
+            .get("name")
+            .and_then(|n| n.as_str())
+            .unwrap_or(&id)
+            .to_owned();
+        Ok(User { id, name })
+    }
 }

@@ -2,7 +2,7 @@ use serde_json::Value;
 use switchboard::prelude::*;
 
 /// A socket listener: `echo` answers the sender with `pong-back` and the same data.
-#[derive(SocketListener, Default)]
+#[derive(SocketListener, Default, Debug)]
 #[event("echo")]
 pub struct Echo;
 

@@ -4,7 +4,7 @@ use super::{ChatMessage, Posted, author};
 use crate::user::User;
 
 /// `global-chat`: everyone may join; a message reaches every subscriber.
-#[derive(ChannelListener, Default)]
+#[derive(ChannelListener, Default, Debug)]
 #[channel("global-chat")]
 pub struct GlobalChat;
 

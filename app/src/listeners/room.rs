@@ -4,7 +4,7 @@ use super::{ChatMessage, Posted, author};
 use crate::user::User;
 
 /// `room.{id}`: a chat room keyed by its id, like a page many users watch.
-#[derive(ChannelListener, Default)]
+#[derive(ChannelListener, Default, Debug)]
 #[channel("room.{id}")]
 pub struct Room;
 

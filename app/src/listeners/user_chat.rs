@@ -5,7 +5,7 @@ use crate::user::User;
 
 /// `user:chat.{id}`: a user's private channel. Only that user may join it, on any
 /// number of devices; others reach it through the server (`send_to_user_via_channel`).
-#[derive(ChannelListener, Default)]
+#[derive(ChannelListener, Default, Debug)]
 #[channel("user:chat.{id}")]
 pub struct UserChat;
 

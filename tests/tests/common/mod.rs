@@ -163,3 +163,121 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// A HMAC secret long enough for the `jwt` middleware.
+pub const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
+
+/// Settings with the `jwt` middleware on and anonymous connections refused.
+pub fn jwt_settings() -> Settings {
+    let mut s = settings();
+    s.middleware = vec!["jwt".to_owned()];
+    s.auth.allow_anonymous = false;
+    s.jwt.secret = switchboard::config::Secret::new(SECRET);
+    s.jwt.leeway_secs = 0;
+    s
+}
+
+/// Seconds since the epoch, shifted by `offset`.
+pub fn now_plus(offset: i64) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64;
+    now + offset
+}
+
+/// An HS256 token for `sub`, valid for an hour, with extra claims merged in.
+pub fn token_for(sub: &str, extra: Value) -> String {
+    let mut claims = serde_json::json!({ "sub": sub, "exp": now_plus(3600) });
+    if let (Some(claims), Some(extra)) = (claims.as_object_mut(), extra.as_object()) {
+        claims.extend(extra.clone());
+    }
+    sign(jsonwebtoken::Algorithm::HS256, &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()), &claims)
+}
+
+pub fn sign(alg: jsonwebtoken::Algorithm, key: &jsonwebtoken::EncodingKey, claims: &Value) -> String {
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(alg), claims, key).expect("token signs")
+}
+
+/// Tries a handshake; Ok(client) or Err((status, JSON body)).
+pub async fn try_connect(
+    server: &Running,
+    request: tokio_tungstenite::tungstenite::handshake::client::Request,
+) -> Result<Client, (u16, Value)> {
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => {
+            let mut client = Client { ws, connection_id: String::new() };
+            let ready = client.recv().await;
+            assert_eq!(ready["event"], "ready", "{ready}");
+            client.connection_id = ready["data"]["connection_id"].as_str().unwrap_or_default().to_owned();
+            let _ = server;
+            Ok(client)
+        }
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            let status = response.status().as_u16();
+            let body = response
+                .body()
+                .as_deref()
+                .and_then(|b| serde_json::from_slice(b).ok())
+                .unwrap_or(Value::Null);
+            Err((status, body))
+        }
+        Err(e) => panic!("handshake failed outside HTTP: {e}"),
+    }
+}
+
+/// A client request for the server's endpoint, with `?token=` when given.
+pub fn request(server: &Running, token: Option<&str>) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = match token {
+        Some(token) => format!("{}?token={token}", server.ws_url()),
+        None => server.ws_url(),
+    };
+    url.into_client_request().expect("valid url")
+}
+
+/// Connects as `sub` with a fresh token.
+pub async fn connect_as(server: &Running, sub: &str) -> Client {
+    let token = token_for(sub, serde_json::json!({"name": sub}));
+    match try_connect(server, request(server, Some(&token))).await {
+        Ok(client) => client,
+        Err((status, body)) => panic!("{sub} refused: {status} {body}"),
+    }
+}
+
+/// A minimal HTTP/1.1 request over a fresh connection; returns the status and the
+/// JSON body (Null when the body is not JSON). Enough for the demo's small API.
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(&body);
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+    stream.write_all(request.as_bytes()).await.expect("writes");
+    let mut response = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
+        .await
+        .expect("response in time")
+        .expect("reads");
+    let text = String::from_utf8_lossy(&response);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
