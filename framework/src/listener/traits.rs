@@ -58,8 +58,8 @@ pub trait SocketListener: Default + Send + Sync + 'static {
     note = "add `#[switchboard::socket_handler] impl {Self} {{ async fn handle(&self, …) {{ … }} }}`"
 )]
 pub trait SocketHandler: SocketListener {
-    /// Starts the handler.
-    fn handle(self: Arc<Self>, invocation: Invocation) -> EventFuture;
+    /// Starts the handler. Named `invoke` so it cannot clash with the user's `handle`.
+    fn invoke(self: Arc<Self>, invocation: Invocation) -> EventFuture;
 }
 
 /// What event methods may return: `()` or `Result<T: Serialize, E: Into<SocketError>>`.

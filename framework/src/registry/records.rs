@@ -116,7 +116,7 @@ fn dispatch<T: ChannelEvents>(
 
 fn handle<T: SocketHandler>(listener: Erased, invocation: Invocation) -> EventFuture {
     match downcast::<T>(listener) {
-        Ok(listener) => listener.handle(invocation),
+        Ok(listener) => listener.invoke(invocation),
         Err(e) => Box::pin(async move { Err(e) }),
     }
 }
