@@ -65,7 +65,7 @@ pub trait SocketListener: Default + Send + Sync + 'static {
     note = "add `#[switchboard::socket_handler] impl {Self} {{ async fn handle(&self, …) {{ … }} }}`"
 )]
 pub trait SocketHandler: SocketListener {
-    /// Starts the handler.
+    /// Starts the handler. Named `invoke` so it cannot clash with the user's `handle`.
     fn invoke(self: Arc<Self>, invocation: Invocation) -> EventFuture;
 }
 

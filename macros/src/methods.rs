@@ -1,0 +1,110 @@
+//! Hook and event methods as the generated code calls them: a `&self` receiver, then
+//! parameters the framework supplies.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, GenericParam, Ident, Receiver, ReturnType, Signature, Type};
+
+use crate::errors::Errors;
+use crate::params::{self, Param};
+
+/// What the method's return value is converted into.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Returns {
+    /// The ack's data or the refusal (`IntoEventResult`).
+    Event,
+    /// A subscription verdict (`IntoAuthorisation`).
+    Authorisation,
+}
+
+/// A method the generated code calls.
+pub(crate) struct Method {
+    pub(crate) ident: Ident,
+    pub(crate) params: Vec<Param>,
+    /// Where a return type that does not convert is reported.
+    output_span: Span,
+}
+
+impl Method {
+    /// Reads `sig`, or records why it cannot be called; `receiver_error` is the
+    /// message for a receiver other than `&self`.
+    pub(crate) fn read(sig: &Signature, receiver_error: &str, errors: &mut Errors) -> Option<Self> {
+        let before = errors.count();
+        match sig.receiver() {
+            Some(receiver) if is_shared_self(receiver) => {}
+            Some(receiver) => errors.at(receiver, receiver_error),
+            None => errors.at(&sig.ident, receiver_error),
+        }
+        if let Some(unsafety) = &sig.unsafety {
+            errors.at(unsafety, "listener methods cannot be `unsafe`");
+        }
+        let generic = sig
+            .generics
+            .params
+            .iter()
+            .find(|p| !matches!(p, GenericParam::Lifetime(_)));
+        if let Some(generic) = generic {
+            errors.at(
+                generic,
+                "listener methods cannot have generic type parameters: \
+                 the framework supplies every argument",
+            );
+        }
+        let params: Vec<Param> = sig
+            .inputs
+            .iter()
+            .filter_map(|input| match input {
+                FnArg::Typed(typed) => errors.take(Param::classify(&typed.ty)),
+                FnArg::Receiver(_) => None,
+            })
+            .collect();
+        let output_span = match &sig.output {
+            ReturnType::Default => sig.ident.span(),
+            ReturnType::Type(_, ty) => ty.span(),
+        };
+        (errors.count() == before).then(|| Self {
+            ident: sig.ident.clone(),
+            params,
+            output_span,
+        })
+    }
+
+    /// The boxed `async move` block that reads the parameters from `invocation`,
+    /// calls the method on `self: Arc<Self>` and converts what it returns.
+    pub(crate) fn call(&self, returns: Returns) -> TokenStream {
+        let (statements, args) = params::extract(&self.params);
+        let ident = &self.ident;
+        let convert = match returns {
+            Returns::Event => quote_spanned!(self.output_span=>
+                ::switchboard::__private::IntoEventResult::into_event_result
+            ),
+            Returns::Authorisation => quote_spanned!(self.output_span=>
+                ::switchboard::__private::IntoAuthorisation::into_authorisation
+            ),
+        };
+        // UFCS: `self.name(..)` on an `Arc<Self>` could pick a trait method instead.
+        // Spanned at the return type, so a type that does not convert is reported there.
+        let this = quote!(self);
+        let call = quote_spanned!(self.output_span=>
+            #convert(Self::#ident(&*#this #(, #args)*).await)
+        );
+        quote! {
+            ::std::boxed::Box::pin(async move {
+                let __inv = invocation;
+                #statements
+                #call
+            })
+        }
+    }
+}
+
+/// `&self`, `&'a self` or `self: &Self`.
+fn is_shared_self(receiver: &Receiver) -> bool {
+    match &*receiver.ty {
+        Type::Reference(r) if r.mutability.is_none() => {
+            matches!(&*r.elem, Type::Path(p) if p.qself.is_none() && p.path.is_ident("Self"))
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,6 @@
+use switchboard::prelude::*;
+
+#[channel_events]
+pub struct Chat;
+
+fn main() {}

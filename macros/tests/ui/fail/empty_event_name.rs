@@ -1,0 +1,12 @@
+use switchboard::prelude::*;
+
+#[derive(SocketListener, Default)]
+#[event("")]
+pub struct Nameless;
+
+#[socket_handler]
+impl Nameless {
+    async fn handle(&self) {}
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use switchboard::prelude::*;
+
+#[derive(ChannelListener, Default)]
+pub struct UserChat;
+
+#[channel_events]
+impl UserChat {}
+
+fn main() {}
