@@ -19,7 +19,9 @@ pub struct TokenIssuer {
 
 impl std::fmt::Debug for TokenIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenIssuer").field("ttl_secs", &self.ttl_secs).finish_non_exhaustive()
+        f.debug_struct("TokenIssuer")
+            .field("ttl_secs", &self.ttl_secs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -37,7 +39,8 @@ impl TokenIssuer {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let claims = json!({ "sub": user.id, "name": user.name, "iat": now, "exp": now + self.ttl_secs });
+        let claims =
+            json!({ "sub": user.id, "name": user.name, "iat": now, "exp": now + self.ttl_secs });
         jsonwebtoken::encode(&Header::default(), &claims, &self.key)
     }
 }
@@ -65,7 +68,9 @@ struct TokenRequest {
 fn user_for(name: &str) -> Option<User> {
     let name = name.trim();
     let valid = (1..=32).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     valid.then(|| User {
         id: name.to_ascii_lowercase(),
         name: name.to_owned(),
@@ -87,8 +92,9 @@ async fn token(issuer: web::Data<TokenIssuer>, body: web::Json<TokenRequest>) ->
         })),
         Err(e) => {
             tracing::error!(error = %e, "could not sign a dev token");
-            HttpResponse::InternalServerError()
-                .json(json!({ "error": { "code": "internal", "message": "could not sign a token" } }))
+            HttpResponse::InternalServerError().json(
+                json!({ "error": { "code": "internal", "message": "could not sign a token" } }),
+            )
         }
     }
 }

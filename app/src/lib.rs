@@ -40,13 +40,20 @@ pub fn start(mut settings: Settings, demo: &DemoConfig, addr: &str) -> Result<Ru
     let issuer = if demo.dev_tokens && settings.jwt.algorithm.is_hmac() {
         if settings.jwt.secret.is_empty() {
             settings.jwt.secret = Secret::new(throwaway_secret()?);
-            tracing::warn!("jwt.secret is empty: using a throwaway secret (tokens die with the process)");
+            tracing::warn!(
+                "jwt.secret is empty: using a throwaway secret (tokens die with the process)"
+            );
         }
-        Some(TokenIssuer::new(settings.jwt.secret.expose(), demo.token_ttl_secs))
+        Some(TokenIssuer::new(
+            settings.jwt.secret.expose(),
+            demo.token_ttl_secs,
+        ))
     } else {
         None
     };
-    let switchboard = Switchboard::builder(settings).resolve_users(user::Users).build()?;
+    let switchboard = Switchboard::builder(settings)
+        .resolve_users(user::Users)
+        .build()?;
     switchboard
         .start_with(addr, move |cfg| api::configure(cfg, issuer.clone()))
         .map_err(|source| DemoError::Bind {

@@ -35,7 +35,11 @@ async fn main() -> ExitCode {
         Ok(running) => running,
         Err(e) => return fail(&e),
     };
-    println!("Switchboard demo on http://{} (WebSocket {})", running.addr(), running.ws_url());
+    println!(
+        "Switchboard demo on http://{} (WebSocket {})",
+        running.addr(),
+        running.ws_url()
+    );
     match running.wait().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),

@@ -3,8 +3,10 @@
 
 pub use inventory;
 
+pub use crate::auth::Middleware;
+
 pub use crate::listener::{
     AuthFuture, ChannelEvents, ChannelListener, EventFuture, IntoAuthorisation, IntoEventResult,
-    Invocation, SocketHandler, SocketListener,
+    Invocation, SocketHandler, SocketListener, UserType,
 };
 pub use crate::registry::{ChannelRegistration, SocketRegistration};

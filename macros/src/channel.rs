@@ -143,6 +143,14 @@ fn read_hook(
         _ => {}
     }
     let method = Method::read(sig, "hooks take `&self`", errors)?;
+    if !hook.takes_params {
+        for param in &method.params {
+            errors.at(
+                &param.ty,
+                format_args!("the `{name}` hook takes only `&self`"),
+            );
+        }
+    }
     for param in method.params.iter().filter(|p| p.kind.needs_event()) {
         errors.at(
             &param.ty,
@@ -244,9 +252,28 @@ fn impl_events(self_ty: &Type, events: &[Event], hooks: &[(&Hook, Method)]) -> T
                 }
             }
         });
+    let middlewares = hooks
+        .iter()
+        .any(|(hook, _)| hook.name == hooks::MIDDLEWARES)
+        .then(|| {
+            quote! {
+                fn middlewares(
+                    &self,
+                ) -> ::std::vec::Vec<::std::sync::Arc<dyn ::switchboard::__private::Middleware>> {
+                    Self::middlewares(self)
+                }
+            }
+        });
+    let user_types = crate::params::user_types(
+        events
+            .iter()
+            .flat_map(|e| &e.method.params)
+            .chain(hooks.iter().flat_map(|(_, m)| &m.params)),
+    );
     quote! {
         impl ::switchboard::__private::ChannelEvents for #self_ty {
             const EVENTS: &'static [&'static ::std::primitive::str] = &[#(#names),*];
+            #user_types
 
             fn dispatch(
                 self: ::std::sync::Arc<Self>,
@@ -257,6 +284,8 @@ fn impl_events(self_ty: &Type, events: &[Event], hooks: &[(&Hook, Method)]) -> T
             }
 
             #authorise
+
+            #middlewares
         }
     }
 }

@@ -58,6 +58,28 @@ impl Kind {
 }
 
 /// One parameter: its kind and its type as written (for spans).
+/// `const USER_TYPES` listing each distinct user type the parameters ask for (none:
+/// nothing, so the trait's empty default stands).
+pub(crate) fn user_types<'p>(params: impl IntoIterator<Item = &'p Param>) -> TokenStream {
+    let mut seen: Vec<(String, &Type)> = Vec::new();
+    for param in params {
+        if let Kind::User(t) | Kind::OptionalUser(t) = &param.kind {
+            let key = quote!(#t).to_string();
+            if !seen.iter().any(|(k, _)| *k == key) {
+                seen.push((key, t));
+            }
+        }
+    }
+    if seen.is_empty() {
+        return TokenStream::new();
+    }
+    let types = seen.iter().map(|(_, t)| t);
+    quote! {
+        const USER_TYPES: &'static [::switchboard::__private::UserType] =
+            &[#(::switchboard::__private::UserType::of::<#types>()),*];
+    }
+}
+
 pub(crate) struct Param {
     pub(crate) kind: Kind,
     pub(crate) ty: Type,

@@ -49,15 +49,24 @@ async fn channel_middleware_refuses_subscribes_and_guards_events() {
     let mut guest = connect_as(&server, "guest").await;
     let r = guest.subscribe("club.chess").await;
     assert_eq!(r["successful"], false);
-    assert_eq!((r["reason"].as_str(), r["message"].as_str()), (Some("unauthorised"), Some("members only")));
+    assert_eq!(
+        (r["reason"].as_str(), r["message"].as_str()),
+        (Some("unauthorised"), Some("members only"))
+    );
 
     let mut member = connect_as(&server, "member-1").await;
     member.join("club.chess").await;
     let before = CHECKS.load(Ordering::SeqCst);
     for _ in 0..2 {
-        member.send(json!({"event": "say", "channel": "club.chess"})).await;
+        member
+            .send(json!({"event": "say", "channel": "club.chess"}))
+            .await;
         assert_eq!(member.recv().await["event"], "said");
     }
-    assert_eq!(CHECKS.load(Ordering::SeqCst) - before, 2, "the middleware ran before each event");
+    assert_eq!(
+        CHECKS.load(Ordering::SeqCst) - before,
+        2,
+        "the middleware ran before each event"
+    );
     server.stop().await;
 }

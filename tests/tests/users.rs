@@ -41,9 +41,16 @@ async fn a_user_receives_on_every_device_and_others_receive_nothing() {
     phone.join("user:chat.alice").await;
     laptop.join("user:chat.alice").await;
     let r = bob.subscribe("user:chat.alice").await;
-    assert_eq!(r["reason"], "unauthorised", "bob may not join alice's channel");
+    assert_eq!(
+        r["reason"], "unauthorised",
+        "bob may not join alice's channel"
+    );
     let delivered = user("alice")
-        .send_socket_channel_event::<UserChat, _>("user:chat.alice", "message", &json!({"message": "psst"}))
+        .send_socket_channel_event::<UserChat, _>(
+            "user:chat.alice",
+            "message",
+            &json!({"message": "psst"}),
+        )
         .expect("sent");
     assert_eq!(delivered, 2);
     assert_eq!(
@@ -55,7 +62,11 @@ async fn a_user_receives_on_every_device_and_others_receive_nothing() {
     bob.assert_nothing_before(&server, "marker").await;
 
     // The listener type guards the channel family.
-    let wrong = user("alice").send_socket_channel_event::<UserChat, _>("room.1", "message", &json!({}));
-    assert!(matches!(wrong, Err(switchboard::SendError::ChannelMismatch { .. })), "{wrong:?}");
+    let wrong =
+        user("alice").send_socket_channel_event::<UserChat, _>("room.1", "message", &json!({}));
+    assert!(
+        matches!(wrong, Err(switchboard::SendError::ChannelMismatch { .. })),
+        "{wrong:?}"
+    );
     server.stop().await;
 }

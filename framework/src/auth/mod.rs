@@ -23,4 +23,4 @@ pub use middleware::{BoxFuture, Middleware, MiddlewareRegistration};
 pub use user::{ClaimsResolver, ClaimsUser, SocketUser, UserResolver, sockets};
 
 pub(crate) use chain::{Authenticated, Chain};
-pub(crate) use user::{ErasedResolver, install_global};
+pub(crate) use user::{ErasedResolver, install_for_this_thread, install_global};

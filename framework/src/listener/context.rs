@@ -40,7 +40,10 @@ pub(crate) struct ChannelRef {
 /// assert_eq!(params.get_index(1), Some("x"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Params(Arc<[(Option<Box<str>>, Box<str>)]>);
+pub struct Params(Arc<[Param]>);
+
+/// One wildcard's optional name and its value.
+type Param = (Option<Box<str>>, Box<str>);
 
 impl Params {
     /// Builds params from `(name, value)` pairs in wildcard order.

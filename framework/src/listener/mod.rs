@@ -23,7 +23,7 @@
 //!     }
 //!
 //!     /// Event `say`: everyone else in the room receives it.
-//!     async fn say(&self, ctx: EventContext, packet: Packet<Say>) -> Result<(), SocketError> {
+//!     pub async fn say(&self, ctx: EventContext, packet: Packet<Say>) -> Result<(), SocketError> {
 //!         ctx.broadcast_except_sender("say", &packet.data)?;
 //!         Ok(())
 //!     }
@@ -61,7 +61,7 @@ pub use invocation::Invocation;
 pub use packet::Packet;
 pub use traits::{
     AuthFuture, ChannelEvents, ChannelListener, EventFuture, IntoAuthorisation, IntoEventResult,
-    SocketHandler, SocketListener,
+    SocketHandler, SocketListener, UserType,
 };
 
 pub(crate) use context::{ChannelRef, SessionUser};

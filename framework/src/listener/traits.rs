@@ -1,3 +1,4 @@
+use std::any::TypeId;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -13,6 +14,32 @@ use crate::protocol::ErrorCode;
 pub type EventFuture = Pin<Box<dyn Future<Output = Result<Value, SocketError>>>>;
 /// What an authorisation hook returns once erased.
 pub type AuthFuture = Pin<Box<dyn Future<Output = Result<(), SocketError>>>>;
+
+/// A user type that a listener's hooks or events ask for (`&User`, `Option<&User>`),
+/// checked against the user resolver when the server starts.
+#[derive(Debug, Clone, Copy)]
+pub struct UserType {
+    id: fn() -> TypeId,
+    name: fn() -> &'static str,
+}
+
+impl UserType {
+    /// The user type `T`.
+    pub const fn of<T: 'static>() -> Self {
+        Self {
+            id: TypeId::of::<T>,
+            name: std::any::type_name::<T>,
+        }
+    }
+
+    pub(crate) fn id(&self) -> TypeId {
+        (self.id)()
+    }
+
+    pub(crate) fn name(&self) -> &'static str {
+        (self.name)()
+    }
+}
 
 /// A channel listener: a type bound to a channel pattern.
 /// Implemented by `#[derive(ChannelListener)]` with `#[channel("pattern")]`.
@@ -32,6 +59,9 @@ pub trait ChannelListener: Default + Send + Sync + 'static {
 pub trait ChannelEvents: ChannelListener {
     /// Event names this listener handles, in declaration order.
     const EVENTS: &'static [&'static str];
+
+    /// The user types its hooks and events take.
+    const USER_TYPES: &'static [UserType] = &[];
 
     /// Starts the handler for `event`; `None` when this listener has no such event.
     fn dispatch(self: Arc<Self>, event: &str, invocation: Invocation) -> Option<EventFuture>;
@@ -65,12 +95,20 @@ pub trait SocketListener: Default + Send + Sync + 'static {
     note = "add `#[switchboard::socket_handler] impl {Self} {{ async fn handle(&self, …) {{ … }} }}`"
 )]
 pub trait SocketHandler: SocketListener {
+    /// The user types its handler takes.
+    const USER_TYPES: &'static [UserType] = &[];
+
     /// Starts the handler. Named `invoke` so it cannot clash with the user's `handle`.
     fn invoke(self: Arc<Self>, invocation: Invocation) -> EventFuture;
 }
 
 /// What event methods may return: `()` or `Result<T: Serialize, E: Into<SocketError>>`.
 /// `T` becomes the `data` of the client's ack.
+#[diagnostic::on_unimplemented(
+    message = "an event method cannot return `{Self}`",
+    label = "event methods return `()` or `Result<T, E>`",
+    note = "return `Result<T, SocketError>` with `T: Serialize` (it becomes the ack's data), or `()`"
+)]
 pub trait IntoEventResult {
     /// Converts the method's result.
     fn into_event_result(self) -> Result<Value, SocketError>;
@@ -96,6 +134,10 @@ impl<T: Serialize, E: Into<SocketError>> IntoEventResult for Result<T, E> {
 
 /// What `is_authorised` may return: `bool`, or `Result<(), E: Into<SocketError>>` to
 /// give the client a reason.
+#[diagnostic::on_unimplemented(
+    message = "`is_authorised` cannot return `{Self}`",
+    note = "return `bool`, or `Result<(), SocketError>` to tell the client why"
+)]
 pub trait IntoAuthorisation {
     /// Converts the hook's result; a refusal carries the code `unauthorised`.
     fn into_authorisation(self) -> Result<(), SocketError>;

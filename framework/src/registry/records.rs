@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use crate::auth::Middleware;
 use crate::listener::{
-    AuthFuture, ChannelEvents, EventFuture, Invocation, SocketError, SocketHandler,
+    AuthFuture, ChannelEvents, EventFuture, Invocation, SocketError, SocketHandler, UserType,
 };
 use crate::protocol::ErrorCode;
 
@@ -17,6 +17,7 @@ pub struct ChannelRegistration {
     pub(crate) name: &'static str,
     pub(crate) pattern: &'static str,
     pub(crate) events: &'static [&'static str],
+    pub(crate) user_types: &'static [UserType],
     pub(crate) create: fn() -> Erased,
     pub(crate) authorise: fn(Erased, Invocation) -> AuthFuture,
     pub(crate) dispatch: fn(Erased, &str, Invocation) -> Option<EventFuture>,
@@ -30,6 +31,7 @@ impl ChannelRegistration {
             name: T::NAME,
             pattern: T::PATTERN,
             events: T::EVENTS,
+            user_types: T::USER_TYPES,
             create: create::<T>,
             authorise: authorise::<T>,
             dispatch: dispatch::<T>,
@@ -58,6 +60,7 @@ impl ChannelRegistration {
 pub struct SocketRegistration {
     pub(crate) name: &'static str,
     pub(crate) event: &'static str,
+    pub(crate) user_types: &'static [UserType],
     pub(crate) create: fn() -> Erased,
     pub(crate) handle: fn(Erased, Invocation) -> EventFuture,
 }
@@ -68,6 +71,7 @@ impl SocketRegistration {
         Self {
             name: T::NAME,
             event: T::EVENT,
+            user_types: <T as SocketHandler>::USER_TYPES,
             create: create::<T>,
             handle: handle::<T>,
         }

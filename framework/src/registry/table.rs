@@ -4,7 +4,7 @@ use regex::Regex;
 use switchboard_pattern::{Pattern, Segment};
 
 use super::records::{ChannelRegistration, Erased, SocketRegistration};
-use crate::listener::Params;
+use crate::listener::{Params, UserType};
 use crate::protocol::events;
 
 /// Why the registered listeners cannot serve together. Raised when the server starts.
@@ -47,6 +47,18 @@ pub enum RegistryError {
         first: &'static str,
         /// The other.
         second: &'static str,
+    },
+    /// A listener asks for a user type the user resolver does not produce.
+    #[error(
+        "listener `{listener}` takes the user as `{wants}`, but the user resolver produces `{produced}`; pass a resolver for `{wants}` with Switchboard::builder(settings).resolve_users(..)"
+    )]
+    UserTypeMismatch {
+        /// The listener type.
+        listener: &'static str,
+        /// The user type it asks for.
+        wants: &'static str,
+        /// The type the resolver produces.
+        produced: &'static str,
     },
     /// A listener handles an event name the protocol reserves.
     #[error("listener `{listener}`: event `{event}` is reserved by the protocol")]
@@ -204,6 +216,30 @@ impl Registry {
         })
     }
 
+    /// Checks that every listener asks for the user type the resolver produces, so a
+    /// mismatch stops the server at start rather than failing each event.
+    pub(crate) fn check_user_type(&self, produced: UserType) -> Result<(), RegistryError> {
+        let listeners = self
+            .routes
+            .iter()
+            .map(|r| (r.registration.name, r.registration.user_types))
+            .chain(
+                self.sockets
+                    .values()
+                    .map(|s| (s.registration.name, s.registration.user_types)),
+            );
+        for (listener, wants) in listeners {
+            if let Some(wrong) = wants.iter().find(|t| t.id() != produced.id()) {
+                return Err(RegistryError::UserTypeMismatch {
+                    listener,
+                    wants: wrong.name(),
+                    produced: produced.name(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The socket listener for a direct event.
     pub(crate) fn socket(&self, event: &str) -> Option<&SocketRoute> {
         self.sockets.get(event)
@@ -273,6 +309,7 @@ mod tests {
             name,
             pattern,
             events,
+            user_types: &[],
             create,
             authorise,
             dispatch,
@@ -284,6 +321,7 @@ mod tests {
         Box::leak(Box::new(SocketRegistration {
             name,
             event,
+            user_types: &[],
             create,
             handle,
         }))

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use actix_web::web;
 
-use crate::auth::{Chain, ClaimsResolver, ErasedResolver, UserResolver, install_global};
+use crate::auth::{
+    Chain, ClaimsResolver, ErasedResolver, UserResolver, install_for_this_thread, install_global,
+};
 use crate::channel::Channels;
 use crate::config::{ConfigError, Settings};
 use crate::ids::{ConnectionIds, NodeId};
@@ -89,12 +91,15 @@ impl SwitchboardBuilder {
     pub fn build(self) -> Result<Switchboard, StartError> {
         let settings = self.settings;
         settings.validate()?;
+        let produced = self.resolver.user_type();
         let auth = Chain::build(&settings, self.resolver)?;
+        let registry = Registry::from_inventory()?;
+        registry.check_user_type(produced)?;
         let channels = Channels::new(auth.middleware().into());
         let core = Core {
             ids: ConnectionIds::new(NodeId::random()),
             index: Index::default(),
-            registry: Registry::from_inventory()?,
+            registry,
             channels,
             auth,
             settings,
@@ -135,6 +140,10 @@ impl Switchboard {
     /// `App::new().configure(switchboard.configure())`.
     pub fn configure(&self) -> impl Fn(&mut web::ServiceConfig) + Clone + 'static {
         let core = self.core.clone();
-        move |cfg: &mut web::ServiceConfig| endpoint::mount(cfg, core.clone())
+        move |cfg: &mut web::ServiceConfig| {
+            // Runs on each worker thread as it builds its App.
+            install_for_this_thread(SocketServer::new(core.clone()));
+            endpoint::mount(cfg, core.clone());
+        }
     }
 }

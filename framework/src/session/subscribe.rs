@@ -73,32 +73,29 @@ impl Session {
                 invocation: self.invocation(packet, Some(channel.clone())),
                 reply: verdict_tx,
             });
-        let joined =
-            async move { verdict.await }
-                .into_actor(self)
-                .map(move |verdict, session, _| {
-                    let verdict = verdict.unwrap_or_else(|_| {
-                        Err(SocketError::with_code(
-                            ErrorCode::Internal,
-                            "the channel stopped",
-                        ))
-                    });
-                    if verdict.is_ok() && session.core.index.subscribe(&session.id, &name) {
-                        session.subscriptions.insert(
-                            name.clone(),
-                            Subscription {
-                                registration,
-                                channel,
-                            },
-                        );
-                    } else {
-                        session
-                            .core
-                            .channels
-                            .retire_if_idle(&name, &session.core.index);
-                    }
-                    session.answer_subscribe(&name, id, verdict);
-                });
+        let joined = verdict.into_actor(self).map(move |verdict, session, _| {
+            let verdict = verdict.unwrap_or_else(|_| {
+                Err(SocketError::with_code(
+                    ErrorCode::Internal,
+                    "the channel stopped",
+                ))
+            });
+            if verdict.is_ok() && session.core.index.subscribe(&session.id, &name) {
+                session.subscriptions.insert(
+                    name.clone(),
+                    Subscription {
+                        registration,
+                        channel,
+                    },
+                );
+            } else {
+                session
+                    .core
+                    .channels
+                    .retire_if_idle(&name, &session.core.index);
+            }
+            session.answer_subscribe(&name, id, verdict);
+        });
         ctx.wait(joined);
     }
 

@@ -25,8 +25,12 @@ pub fn settings() -> Settings {
     s
 }
 
+/// A server with the demo's listeners and user resolver (referencing the demo crate
+/// here also links its listener registrations into every test binary).
 pub async fn start(settings: Settings) -> Running {
-    Switchboard::new(settings)
+    Switchboard::builder(settings)
+        .resolve_users(switchboard_app::user::Users)
+        .build()
         .expect("valid settings")
         .start("127.0.0.1:0")
         .expect("server binds")
@@ -192,10 +196,18 @@ pub fn token_for(sub: &str, extra: Value) -> String {
     if let (Some(claims), Some(extra)) = (claims.as_object_mut(), extra.as_object()) {
         claims.extend(extra.clone());
     }
-    sign(jsonwebtoken::Algorithm::HS256, &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()), &claims)
+    sign(
+        jsonwebtoken::Algorithm::HS256,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+        &claims,
+    )
 }
 
-pub fn sign(alg: jsonwebtoken::Algorithm, key: &jsonwebtoken::EncodingKey, claims: &Value) -> String {
+pub fn sign(
+    alg: jsonwebtoken::Algorithm,
+    key: &jsonwebtoken::EncodingKey,
+    claims: &Value,
+) -> String {
     jsonwebtoken::encode(&jsonwebtoken::Header::new(alg), claims, key).expect("token signs")
 }
 
@@ -206,10 +218,16 @@ pub async fn try_connect(
 ) -> Result<Client, (u16, Value)> {
     match tokio_tungstenite::connect_async(request).await {
         Ok((ws, _)) => {
-            let mut client = Client { ws, connection_id: String::new() };
+            let mut client = Client {
+                ws,
+                connection_id: String::new(),
+            };
             let ready = client.recv().await;
             assert_eq!(ready["event"], "ready", "{ready}");
-            client.connection_id = ready["data"]["connection_id"].as_str().unwrap_or_default().to_owned();
+            client.connection_id = ready["data"]["connection_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let _ = server;
             Ok(client)
         }
@@ -227,7 +245,10 @@ pub async fn try_connect(
 }
 
 /// A client request for the server's endpoint, with `?token=` when given.
-pub fn request(server: &Running, token: Option<&str>) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+pub fn request(
+    server: &Running,
+    token: Option<&str>,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let url = match token {
         Some(token) => format!("{}?token={token}", server.ws_url()),
@@ -265,7 +286,9 @@ pub async fn http(
     }
     request.push_str("\r\n");
     request.push_str(&body);
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
     stream.write_all(request.as_bytes()).await.expect("writes");
     let mut response = Vec::new();
     tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
