@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 # Two cores: two jobs, one shared target dir.
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
+# Integration tests start their own redis-server on free ports; install it if missing.
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "== installing redis-server"
+  apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+fi
+
 echo "== format"
 cargo fmt --all -- --check
 echo "== clippy"

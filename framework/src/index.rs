@@ -74,19 +74,22 @@ impl Index {
         maps.connections.insert(id, peer);
     }
 
-    /// Forgets a connection; returns the channels that no longer have a subscriber here.
-    pub(crate) fn disconnect(&self, id: &ConnectionId) -> Vec<Arc<str>> {
+    /// Forgets a connection; returns the channels that no longer have a subscriber
+    /// here, and its user if that user has no connection left here.
+    pub(crate) fn disconnect(&self, id: &ConnectionId) -> (Vec<Arc<str>>, Option<Arc<str>>) {
         let mut maps = self.write();
         let Some(peer) = maps.connections.remove(id) else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
-        if let Some(user) = &peer.user {
-            remove_member(&mut maps.users, user, id);
-        }
-        peer.channels
+        let gone_user = peer
+            .user
+            .filter(|user| remove_member(&mut maps.users, user, id));
+        let emptied = peer
+            .channels
             .into_iter()
             .filter(|channel| remove_member(&mut maps.channels, channel, id))
-            .collect()
+            .collect();
+        (emptied, gone_user)
     }
 
     /// Records a subscription. False when the connection is gone.
@@ -114,6 +117,20 @@ impl Index {
 
     pub(crate) fn has_subscribers(&self, channel: &str) -> bool {
         self.read().channels.contains_key(channel)
+    }
+
+    pub(crate) fn has_user(&self, user: &str) -> bool {
+        self.read().users.contains_key(user)
+    }
+
+    /// Every concrete channel with a subscriber here.
+    pub(crate) fn channel_names(&self) -> Vec<Arc<str>> {
+        self.read().channels.keys().cloned().collect()
+    }
+
+    /// Every user with a connection here.
+    pub(crate) fn user_ids(&self) -> Vec<Arc<str>> {
+        self.read().users.keys().cloned().collect()
     }
 
     pub(crate) fn send_to_connection(

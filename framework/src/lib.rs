@@ -22,6 +22,7 @@
 extern crate self as switchboard;
 
 pub mod auth;
+mod backplane;
 mod channel;
 pub mod config;
 mod ids;
@@ -37,6 +38,7 @@ mod session;
 pub mod __private;
 
 pub use auth::{SocketUser, sockets};
+pub use backplane::BackplaneStats;
 pub use ids::{ConnectionId, NodeId};
 pub use index::Stats;
 pub use listener::{Connection, EventContext, Packet, Params, SocketError};

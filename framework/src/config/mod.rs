@@ -161,12 +161,22 @@ impl Default for LimitSettings {
 pub struct BackplaneSettings {
     /// Which implementation carries messages.
     pub kind: BackplaneKind,
+    /// Redis URL for `kind = "redis"`; may carry a password, so it is a secret
+    /// (`SWITCHBOARD__BACKPLANE__URL`).
+    pub url: Secret,
+    /// Prefix of every Redis topic, so several applications can share one Redis.
+    pub prefix: String,
+    /// Messages waiting to be published; beyond it they are dropped and counted.
+    pub publish_queue: usize,
 }
 
 impl Default for BackplaneSettings {
     fn default() -> Self {
         Self {
             kind: BackplaneKind::Memory,
+            url: Secret::new("redis://127.0.0.1:6379"),
+            prefix: "switchboard".to_owned(),
+            publish_queue: 65536,
         }
     }
 }
@@ -178,4 +188,6 @@ impl Default for BackplaneSettings {
 pub enum BackplaneKind {
     /// One node, in process; no other service needed.
     Memory,
+    /// Nodes share Redis pub/sub; a send reaches subscribers on every node.
+    Redis,
 }

@@ -65,6 +65,19 @@ impl Settings {
                 "must be at least 1".into(),
             ));
         }
+        let backplane = &self.backplane;
+        if backplane.prefix.is_empty() || backplane.prefix.contains(char::is_whitespace) {
+            return Err(invalid(
+                "backplane.prefix",
+                format!("must be a non-empty word, got {:?}", backplane.prefix),
+            ));
+        }
+        if backplane.publish_queue == 0 {
+            return Err(invalid(
+                "backplane.publish_queue",
+                "must be at least 1".into(),
+            ));
+        }
         Ok(())
     }
 }

@@ -20,6 +20,11 @@ impl Frame {
         Self(ByteString::from_static(json))
     }
 
+    /// A frame from text that was a frame on another node.
+    pub(crate) fn from_text(text: ByteString) -> Self {
+        Self(text)
+    }
+
     pub(crate) fn into_inner(self) -> ByteString {
         self.0
     }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::Core;
-use crate::ids::NodeId;
+use crate::backplane::{BackplaneStats, Envelope, Topic};
+use crate::ids::{ConnectionId, NodeId};
 use crate::index::Stats;
 use crate::listener::ChannelListener;
 use crate::protocol::{self, Frame};
@@ -69,7 +70,27 @@ impl SocketServer {
         self.core.ids.node()
     }
 
-    /// Sends a direct event (no `channel`) to one connection.
+    /// Hands a send to the other nodes (after it was delivered here).
+    fn publish(
+        &self,
+        topic: Topic,
+        frame: Frame,
+        target: Option<&str>,
+        except: Option<&str>,
+        only_on: Option<&str>,
+    ) {
+        let envelope = Envelope {
+            origin: self.core.ids.node().as_str().to_owned(),
+            target: target.map(str::to_owned),
+            except: except.map(str::to_owned),
+            only_on: only_on.map(str::to_owned),
+            frame,
+        };
+        self.core.backplane.publish(topic, envelope);
+    }
+
+    /// Sends a direct event (no `channel`) to one connection, on whichever node holds
+    /// it. For a connection on another node, `Ok` means handed to the backplane.
     pub fn send_to_connection<T: Serialize + ?Sized>(
         &self,
         connection_id: &str,
@@ -77,6 +98,17 @@ impl SocketServer {
         data: &T,
     ) -> Result<(), SendError> {
         let frame = encode(event, None, data)?;
+        let node = ConnectionId::from(connection_id).node().to_owned();
+        if !node.is_empty() && node != self.core.ids.node().as_str() {
+            self.publish(
+                Topic::Node(node.into()),
+                frame,
+                Some(connection_id),
+                None,
+                None,
+            );
+            return Ok(());
+        }
         self.core
             .index
             .send_to_connection(connection_id, frame)
@@ -98,7 +130,9 @@ impl SocketServer {
         data: &T,
     ) -> Result<usize, SendError> {
         let frame = encode(event, None, data)?;
-        Ok(self.core.index.send_to_user(user_id, &frame))
+        let delivered = self.core.index.send_to_user(user_id, &frame);
+        self.publish(Topic::User(user_id.into()), frame, None, None, None);
+        Ok(delivered)
     }
 
     /// Sends `event` on `channel` (a channel of listener `L`) to the connections of
@@ -120,10 +154,18 @@ impl SocketServer {
             });
         }
         let frame = encode(event, Some(channel), data)?;
-        Ok(self
+        let delivered = self
             .core
             .index
-            .send_to_user_on_channel(user_id, channel, &frame))
+            .send_to_user_on_channel(user_id, channel, &frame);
+        self.publish(
+            Topic::User(user_id.into()),
+            frame,
+            None,
+            None,
+            Some(channel),
+        );
+        Ok(delivered)
     }
 
     /// Sends `event` on `channel` to every subscriber; returns how many accepted it.
@@ -134,7 +176,9 @@ impl SocketServer {
         data: &T,
     ) -> Result<usize, SendError> {
         let frame = encode(event, Some(channel), data)?;
-        Ok(self.core.index.broadcast(channel, &frame, None))
+        let delivered = self.core.index.broadcast(channel, &frame, None);
+        self.publish(Topic::Channel(channel.into()), frame, None, None, None);
+        Ok(delivered)
     }
 
     /// Like [`Self::broadcast`], but skips the connection `except` (usually the sender).
@@ -146,7 +190,20 @@ impl SocketServer {
         data: &T,
     ) -> Result<usize, SendError> {
         let frame = encode(event, Some(channel), data)?;
-        Ok(self.core.index.broadcast(channel, &frame, Some(except)))
+        let delivered = self.core.index.broadcast(channel, &frame, Some(except));
+        self.publish(
+            Topic::Channel(channel.into()),
+            frame,
+            None,
+            Some(except),
+            None,
+        );
+        Ok(delivered)
+    }
+
+    /// The backplane's counters: publishes, failures, reconnects, subscriptions.
+    pub fn backplane_stats(&self) -> BackplaneStats {
+        self.core.backplane.stats()
     }
 
     /// Counts of connections, users and channels on this node.

@@ -11,6 +11,7 @@ use actix_web::web;
 use crate::auth::{
     Chain, ClaimsResolver, ErasedResolver, UserResolver, install_for_this_thread, install_global,
 };
+use crate::backplane::{self, Backplane};
 use crate::channel::Channels;
 use crate::config::{ConfigError, Settings};
 use crate::ids::{ConnectionIds, NodeId};
@@ -25,7 +26,8 @@ pub use running::Running;
 pub(crate) struct Core {
     pub(crate) settings: Settings,
     pub(crate) ids: ConnectionIds,
-    pub(crate) index: Index,
+    pub(crate) index: Arc<Index>,
+    pub(crate) backplane: Box<dyn Backplane>,
     pub(crate) registry: Registry,
     pub(crate) channels: Channels,
     pub(crate) auth: Chain,
@@ -96,9 +98,13 @@ impl SwitchboardBuilder {
         let registry = Registry::from_inventory()?;
         registry.check_user_type(produced)?;
         let channels = Channels::new(auth.middleware().into());
+        let node = NodeId::random();
+        let index = Arc::new(Index::default());
+        let backplane = backplane::from_settings(&settings.backplane, node.clone(), index.clone())?;
         let core = Core {
-            ids: ConnectionIds::new(NodeId::random()),
-            index: Index::default(),
+            ids: ConnectionIds::new(node),
+            index,
+            backplane,
             registry,
             channels,
             auth,

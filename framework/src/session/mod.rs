@@ -16,13 +16,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use actix::{
-    Actor, ActorContext, AsyncContext, Context, Handler, Message as ActixMessage, StreamHandler,
+    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message as ActixMessage,
+    StreamHandler, WrapFuture,
 };
 use actix_ws::{CloseReason, Message, MessageStream, ProtocolError};
 use serde_json::json;
 use tracing::debug;
 
 use crate::auth::Authenticated;
+use crate::backplane::Topic;
 use crate::ids::ConnectionId;
 use crate::listener::{ChannelRef, SessionUser};
 use crate::protocol::{self, CloseCode, Frame, events};
@@ -36,6 +38,10 @@ use frames::{Assembled, Reassembly};
 
 /// How long a closing session waits for its close frame to be written before it stops.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Longest wait for the backplane to confirm a subscription before answering anyway
+/// (the backplane restores it by itself once it can).
+const SYNC_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The JSON heartbeat, serialized once for every session.
 const PING_PACKET: &str = r#"{"event":"ping","data":{}}"#;
@@ -100,13 +106,25 @@ impl Actor for Session {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        // Registered before `ready` goes out, so the client may act as soon as it sees it.
+        // Registered (here and, for its user, on the backplane) before `ready` goes out,
+        // so the client may act, and be sent to from any node, as soon as it sees it.
         let user_id = self.user.as_ref().map(|u| u.id.clone());
         self.core
             .index
             .connect(self.id.clone(), self.outbox.clone(), user_id.clone());
-        let ready = json!({ "connection_id": self.id, "user_id": user_id.as_deref() });
-        self.send(protocol::encode(events::READY, None, &ready));
+        let synced = match &user_id {
+            Some(user) => self.core.backplane.sync(Topic::User(user.clone())),
+            None => Box::pin(async {}),
+        };
+        ctx.wait(
+            tokio::time::timeout(SYNC_TIMEOUT, synced)
+                .into_actor(self)
+                .map(move |_, session, _| {
+                    let ready =
+                        json!({ "connection_id": session.id, "user_id": user_id.as_deref() });
+                    session.send(protocol::encode(events::READY, None, &ready));
+                }),
+        );
         ctx.run_interval(self.core.settings.heartbeat.interval(), Self::heartbeat);
         if let Some(expires_at) = self.expires_at {
             let left = expires_at
@@ -117,14 +135,19 @@ impl Actor for Session {
                 session.close(CloseCode::TokenExpired.into(), ctx);
             });
         }
-        debug!(connection = %self.id, user = ?user_id, "connected");
+        debug!(connection = %self.id, user = ?self.user.as_ref().map(|u| &u.id), "connected");
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        for channel in self.core.index.disconnect(&self.id) {
+        let (emptied, gone_user) = self.core.index.disconnect(&self.id);
+        for channel in emptied {
             self.core
                 .channels
                 .retire_if_idle(&channel, &self.core.index);
+            drop(self.core.backplane.sync(Topic::Channel(channel)));
+        }
+        if let Some(user) = gone_user {
+            drop(self.core.backplane.sync(Topic::User(user)));
         }
         debug!(connection = %self.id, "disconnected");
     }

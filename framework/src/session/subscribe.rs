@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::{Session, Subscription};
+use crate::backplane::Topic;
 use crate::channel::Authorise;
 use crate::listener::{ChannelRef, SocketError};
 use crate::protocol::{self, ErrorCode, InboundPacket, events};
@@ -73,28 +74,32 @@ impl Session {
                 invocation: self.invocation(packet, Some(channel.clone())),
                 reply: verdict_tx,
             });
-        let joined = verdict.into_actor(self).map(move |verdict, session, _| {
+        let joined = verdict.into_actor(self).then(move |verdict, session, _| {
             let verdict = verdict.unwrap_or_else(|_| {
                 Err(SocketError::with_code(
                     ErrorCode::Internal,
                     "the channel stopped",
                 ))
             });
-            if verdict.is_ok() && session.core.index.subscribe(&session.id, &name) {
-                session.subscriptions.insert(
-                    name.clone(),
-                    Subscription {
-                        registration,
-                        channel,
-                    },
-                );
+            let joined = verdict.is_ok() && session.core.index.subscribe(&session.id, &name);
+            let synced = if joined {
+                let subscription = Subscription {
+                    registration,
+                    channel,
+                };
+                session.subscriptions.insert(name.clone(), subscription);
+                session.core.backplane.sync(Topic::Channel(name.clone()))
             } else {
                 session
                     .core
                     .channels
                     .retire_if_idle(&name, &session.core.index);
-            }
-            session.answer_subscribe(&name, id, verdict);
+                Box::pin(async {})
+            };
+            // Answered once the other nodes will deliver to it too.
+            tokio::time::timeout(super::SYNC_TIMEOUT, synced)
+                .into_actor(session)
+                .map(move |_, session, _| session.answer_subscribe(&name, id, verdict))
         });
         ctx.wait(joined);
     }
@@ -110,6 +115,7 @@ impl Session {
         let existed = self.subscriptions.remove(&name).is_some();
         if existed && self.core.index.unsubscribe(&self.id, &name) {
             self.core.channels.retire_if_idle(&name, &self.core.index);
+            drop(self.core.backplane.sync(Topic::Channel(name.clone())));
         }
         let response = json!({ "channel": &*name, "successful": existed });
         self.send(protocol::encode(

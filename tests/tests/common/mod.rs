@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests: a real server on 127.0.0.1:0 and a real
 //! WebSocket client that speaks protocol v1.
+
 #![allow(dead_code, clippy::unwrap_used)] // each test binary uses a different subset
+
+pub mod redis;
 
 use std::time::Duration;
 
