@@ -40,7 +40,7 @@ async fn main() -> ExitCode {
         running.addr(),
         running.ws_url()
     );
-    match running.wait().await {
+    match running.run_until_signal().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }

@@ -123,6 +123,29 @@ impl Index {
         self.read().users.contains_key(user)
     }
 
+    /// Asks every connection here to close; they leave the index as they go.
+    pub(crate) fn close_all(&self, reason: &actix_ws::CloseReason) {
+        for peer in self.read().connections.values() {
+            peer.outbox.close(reason.clone());
+        }
+    }
+
+    /// Subscribers per concrete channel, here.
+    pub(crate) fn subscriber_counts(&self) -> std::collections::BTreeMap<String, usize> {
+        self.read()
+            .channels
+            .iter()
+            .map(|(channel, ids)| (channel.to_string(), ids.len()))
+            .collect()
+    }
+
+    /// Open connections here: all, and of `user`.
+    pub(crate) fn connection_counts(&self, user: Option<&str>) -> (usize, usize) {
+        let maps = self.read();
+        let of_user = user.and_then(|u| maps.users.get(u)).map_or(0, HashSet::len);
+        (maps.connections.len(), of_user)
+    }
+
     /// Every concrete channel with a subscriber here.
     pub(crate) fn channel_names(&self) -> Vec<Arc<str>> {
         self.read().channels.keys().cloned().collect()

@@ -28,6 +28,7 @@ pub mod config;
 mod ids;
 mod index;
 pub mod listener;
+mod metrics;
 pub mod protocol;
 mod registry;
 mod server;

@@ -11,6 +11,14 @@ impl Backplane for Memory {
         Box::pin(async {})
     }
 
+    fn spans_nodes(&self) -> bool {
+        false
+    }
+
+    fn close(&self) -> Synced {
+        Box::pin(async {})
+    }
+
     fn stats(&self) -> BackplaneStats {
         BackplaneStats {
             kind: "memory",

@@ -78,6 +78,12 @@ pub(crate) trait Backplane: Send + Sync + std::fmt::Debug {
 
     /// Counters.
     fn stats(&self) -> BackplaneStats;
+
+    /// Whether other nodes can exist (false for the in-memory backplane).
+    fn spans_nodes(&self) -> bool;
+
+    /// Leaves cleanly: publishes what is queued (bounded by a timeout) and disconnects.
+    fn close(&self) -> Synced;
 }
 
 /// The backplane `[backplane]` asks for.

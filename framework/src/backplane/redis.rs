@@ -92,6 +92,8 @@ pub(crate) struct RedisBackplane {
     publishes: mpsc::Sender<Publish>,
     syncs: mpsc::UnboundedSender<SyncRequest>,
     counters: Arc<Counters>,
+    /// Asks the worker to flush and leave; it answers on the enclosed sender.
+    stop: std::sync::Mutex<Option<oneshot::Sender<oneshot::Sender<()>>>>,
 }
 
 impl std::fmt::Debug for Publish {
@@ -120,7 +122,9 @@ impl RedisBackplane {
         let (publishes, publish_rx) = mpsc::channel(settings.publish_queue);
         let (syncs, sync_rx) = mpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
+        let (stop, stop_rx) = oneshot::channel();
         let worker = Worker {
+            stop: stop_rx,
             client,
             names: Names {
                 prefix: settings.prefix.as_str().into(),
@@ -155,6 +159,7 @@ impl RedisBackplane {
             publishes,
             syncs,
             counters,
+            stop: std::sync::Mutex::new(Some(stop)),
         })
     }
 }
@@ -177,6 +182,25 @@ impl Backplane for RedisBackplane {
         let _ = self.syncs.send(SyncRequest { topic, done });
         Box::pin(async move {
             let _ = synced.await;
+        })
+    }
+
+    fn spans_nodes(&self) -> bool {
+        true
+    }
+
+    fn close(&self) -> Synced {
+        let stop = self
+            .stop
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let (done, stopped) = oneshot::channel();
+        if let Some(stop) = stop {
+            let _ = stop.send(done);
+        }
+        Box::pin(async move {
+            let _ = tokio::time::timeout(COMMAND_TIMEOUT, stopped).await;
         })
     }
 
@@ -209,6 +233,7 @@ struct Link {
 }
 
 struct Worker {
+    stop: oneshot::Receiver<oneshot::Sender<()>>,
     client: redis::Client,
     names: Names,
     node: NodeId,
@@ -302,6 +327,19 @@ impl Worker {
         let mut batch = Vec::with_capacity(PUBLISH_BATCH);
         loop {
             tokio::select! {
+                stop = &mut self.stop => {
+                    // Publish what handlers already sent, then leave.
+                    while let Ok(publish) = self.publishes.try_recv() {
+                        batch.push(publish);
+                    }
+                    if !batch.is_empty() {
+                        let _ = self.publish(&mut link.publisher, &mut batch).await;
+                    }
+                    if let Ok(done) = stop {
+                        let _ = done.send(());
+                    }
+                    return End::Shutdown;
+                }
                 message = link.stream.next() => match message {
                     Some(message) => self.deliver(&message),
                     None => return End::Lost("pub/sub connection closed".into()),
@@ -424,6 +462,12 @@ impl Worker {
         let mut batch = Vec::new();
         loop {
             tokio::select! {
+                stop = &mut self.stop => {
+                    if let Ok(done) = stop {
+                        let _ = done.send(());
+                    }
+                    return End::Shutdown;
+                }
                 () = &mut sleep => return End::Lost(String::new()),
                 request = self.syncs.recv() => match request {
                     Some(request) => { let _ = request.done.send(()); }

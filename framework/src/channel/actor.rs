@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use actix::{Actor, ActorContext, AtomicResponse, Context, Handler, Message, WrapFuture};
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use crate::auth::Middleware;
 use crate::listener::{Invocation, SocketError};
@@ -117,8 +118,15 @@ impl Handler<Dispatch> for ChannelActor {
         let handler = (self.registration.dispatch)(self.listener.clone(), &event, invocation);
         let listener = self.registration.name;
         let own = self.own.clone();
+        let span = tracing::info_span!(
+            "dispatch",
+            channel = %self.name,
+            event = %event,
+            connection = %connection.id,
+        );
         AtomicResponse::new(Box::pin(
             async move {
+                let started = std::time::Instant::now();
                 let outcome = match (pass(own.iter(), &connection).await, handler) {
                     (Err(refusal), _) => Err(refusal),
                     (Ok(()), Some(handler)) => handler.await,
@@ -127,8 +135,10 @@ impl Handler<Dispatch> for ChannelActor {
                         format!("`{listener}` has no event `{event}`"),
                     )),
                 };
+                reply.record_dispatch(started.elapsed());
                 reply.send(outcome);
             }
+            .instrument(span)
             .into_actor(self),
         ))
     }

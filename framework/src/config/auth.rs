@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 pub struct AuthSettings {
     /// Accept connections that no middleware authenticated; hooks then see no user.
     pub allow_anonymous: bool,
+    /// Browser origins allowed to connect (`https://app.example.com`); empty allows
+    /// any. A handshake from another origin gets 403. Requests without an `Origin`
+    /// header (not from a browser) are not affected.
+    pub allowed_origins: Vec<String>,
 }
 
 /// `[jwt]`: how the built-in `jwt` middleware verifies tokens.

@@ -58,6 +58,10 @@ pub struct Settings {
     pub limits: LimitSettings,
     /// How nodes share messages.
     pub backplane: BackplaneSettings,
+    /// The server-side HTTP API other backends call.
+    pub http_api: HttpApiSettings,
+    /// The Prometheus metrics endpoint.
+    pub metrics: MetricsSettings,
 }
 
 impl Default for Settings {
@@ -72,6 +76,8 @@ impl Default for Settings {
             heartbeat: HeartbeatSettings::default(),
             limits: LimitSettings::default(),
             backplane: BackplaneSettings::default(),
+            http_api: HttpApiSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -87,6 +93,9 @@ pub struct ServerSettings {
     pub backlog: u32,
     /// Worker threads; 0 means one per core.
     pub workers: usize,
+    /// On SIGTERM/SIGINT: seconds to let clients receive their 1001 close frames
+    /// before the process exits anyway.
+    pub drain_secs: u64,
 }
 
 impl Default for ServerSettings {
@@ -95,6 +104,7 @@ impl Default for ServerSettings {
             bind: "127.0.0.1:8080".to_owned(),
             backlog: 4096,
             workers: 0,
+            drain_secs: 10,
         }
     }
 }
@@ -142,6 +152,20 @@ pub struct LimitSettings {
     pub outbound_queue: usize,
     /// Channels one connection may join at once.
     pub max_subscriptions: usize,
+    /// Packets per second one connection may send, sustained (token bucket rate).
+    pub messages_per_second: u32,
+    /// Packets one connection may send in a burst above that rate (bucket size).
+    pub burst: u32,
+    /// Refused (`rate_limited`) packets within 10 s after which the connection is
+    /// closed with 4029.
+    pub flood_close_after: u32,
+    /// Open connections on this node; further handshakes get 503.
+    pub max_connections: usize,
+    /// Open connections of one user on this node; further handshakes get 429.
+    pub max_connections_per_user: usize,
+    /// Seconds a client has to complete the HTTP upgrade (request head plus
+    /// middleware) before the server drops it.
+    pub handshake_timeout_secs: u64,
 }
 
 impl Default for LimitSettings {
@@ -150,6 +174,56 @@ impl Default for LimitSettings {
             max_message_bytes: 64 * 1024,
             outbound_queue: 256,
             max_subscriptions: 100,
+            messages_per_second: 50,
+            burst: 100,
+            flood_close_after: 200,
+            max_connections: 100_000,
+            max_connections_per_user: 32,
+            handshake_timeout_secs: 10,
+        }
+    }
+}
+
+/// `[http_api]`: lets other backends send through this server over HTTP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct HttpApiSettings {
+    /// Serve the API at all.
+    pub enabled: bool,
+    /// URL prefix of its routes (`PREFIX/broadcast`, `PREFIX/stats`, …).
+    pub path: String,
+    /// The key callers send as `Authorization: Bearer KEY` (or `X-Api-Key`); at least
+    /// 32 bytes. Set it through `SWITCHBOARD__HTTP_API__KEY`.
+    pub key: Secret,
+}
+
+impl Default for HttpApiSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            path: "/api".to_owned(),
+            key: Secret::default(),
+        }
+    }
+}
+
+/// `[metrics]`: counters and histograms in Prometheus' text format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct MetricsSettings {
+    /// Serve the endpoint at all.
+    pub enabled: bool,
+    /// Its URL path.
+    pub path: String,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            path: "/metrics".to_owned(),
         }
     }
 }

@@ -65,6 +65,46 @@ impl Settings {
                 "must be at least 1".into(),
             ));
         }
+        if limits.messages_per_second == 0 || limits.burst == 0 {
+            return Err(invalid(
+                "limits.messages_per_second",
+                "messages_per_second and burst must both be at least 1".into(),
+            ));
+        }
+        if limits.handshake_timeout_secs == 0 {
+            return Err(invalid(
+                "limits.handshake_timeout_secs",
+                "must be at least 1".into(),
+            ));
+        }
+        for (key, path) in [
+            ("http_api.path", &self.http_api.path),
+            ("metrics.path", &self.metrics.path),
+        ] {
+            if !path.starts_with('/') {
+                return Err(invalid(key, format!("must start with '/', got {path:?}")));
+            }
+        }
+        if self.http_api.enabled && self.http_api.key.expose().len() < 32 {
+            return Err(invalid(
+                "http_api.key",
+                "the HTTP API needs a key of at least 32 bytes; set SWITCHBOARD__HTTP_API__KEY"
+                    .into(),
+            ));
+        }
+        if let Some(origin) = self
+            .auth
+            .allowed_origins
+            .iter()
+            .find(|o| !o.contains("://") || o.ends_with('/'))
+        {
+            return Err(invalid(
+                "auth.allowed_origins",
+                format!(
+                    "{origin:?} is not an origin like \"https://app.example.com\" (scheme, host, optional port, no path)"
+                ),
+            ));
+        }
         let backplane = &self.backplane;
         if backplane.prefix.is_empty() || backplane.prefix.contains(char::is_whitespace) {
             return Err(invalid(

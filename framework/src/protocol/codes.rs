@@ -34,6 +34,26 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in a stable order.
+    pub const ALL: [ErrorCode; 11] = [
+        Self::BadJson,
+        Self::BadPacket,
+        Self::BadPayload,
+        Self::UnknownChannel,
+        Self::NotSubscribed,
+        Self::UnknownEvent,
+        Self::Unauthorised,
+        Self::TooManySubscriptions,
+        Self::RateLimited,
+        Self::HandlerError,
+        Self::Internal,
+    ];
+
+    /// This code's position in [`Self::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
     /// The code as it appears on the wire.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -99,7 +99,8 @@ impl SocketServer {
     ) -> Result<(), SendError> {
         let frame = encode(event, None, data)?;
         let node = ConnectionId::from(connection_id).node().to_owned();
-        if !node.is_empty() && node != self.core.ids.node().as_str() {
+        let elsewhere = !node.is_empty() && node != self.core.ids.node().as_str();
+        if elsewhere && self.core.backplane.spans_nodes() {
             self.publish(
                 Topic::Node(node.into()),
                 frame,
@@ -204,6 +205,13 @@ impl SocketServer {
     /// The backplane's counters: publishes, failures, reconnects, subscriptions.
     pub fn backplane_stats(&self) -> BackplaneStats {
         self.core.backplane.stats()
+    }
+
+    /// Every counter in Prometheus' text format (what `[metrics]` serves).
+    pub fn metrics(&self) -> String {
+        self.core
+            .metrics
+            .render(&self.stats(), &self.backplane_stats())
     }
 
     /// Counts of connections, users and channels on this node.

@@ -2,6 +2,7 @@
 
 mod endpoint;
 mod handle;
+mod http_api;
 mod running;
 
 use std::sync::Arc;
@@ -31,6 +32,9 @@ pub(crate) struct Core {
     pub(crate) registry: Registry,
     pub(crate) channels: Channels,
     pub(crate) auth: Chain,
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
+    /// Set when a graceful shutdown begins: new upgrades are refused.
+    pub(crate) draining: std::sync::atomic::AtomicBool,
 }
 
 /// Why a server could not be built.
@@ -109,6 +113,8 @@ impl SwitchboardBuilder {
             channels,
             auth,
             settings,
+            draining: std::sync::atomic::AtomicBool::new(false),
+            metrics: Arc::default(),
         };
         let switchboard = Switchboard {
             core: Arc::new(core),
@@ -135,6 +141,31 @@ impl Switchboard {
     /// The handle for sending from anywhere in the application.
     pub fn server(&self) -> SocketServer {
         SocketServer::new(self.core.clone())
+    }
+
+    /// Graceful shutdown: refuse new upgrades, close every connection with 1001 after
+    /// what is already queued for it, wait (at most `server.drain_secs`) for them to
+    /// go, then leave the backplane (flushing what it still has to publish).
+    pub async fn drain(&self) {
+        use std::sync::atomic::Ordering;
+        if self.core.draining.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let deadline = std::time::Duration::from_secs(self.core.settings.server.drain_secs);
+        let closing = crate::protocol::CloseCode::GoingAway.into();
+        self.core.index.close_all(&closing);
+        let emptied = async {
+            while self.core.index.stats().connections > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        };
+        if tokio::time::timeout(deadline, emptied).await.is_err() {
+            tracing::warn!(
+                left = self.core.index.stats().connections,
+                "drain period over with connections still open"
+            );
+        }
+        self.core.backplane.close().await;
     }
 
     /// The settings in force.

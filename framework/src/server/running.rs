@@ -17,6 +17,7 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
 pub struct Running {
     addr: SocketAddr,
     handle: ServerHandle,
+    switchboard: Switchboard,
     server: SocketServer,
     path: String,
     done: tokio::task::JoinHandle<io::Result<()>>,
@@ -33,7 +34,7 @@ impl Switchboard {
             running.addr,
             running.path
         );
-        running.wait().await
+        running.run_until_signal().await
     }
 
     /// Binds `addr` (`"127.0.0.1:0"` picks a free port) and serves in the background.
@@ -49,6 +50,7 @@ impl Switchboard {
         F: Fn(&mut actix_web::web::ServiceConfig) + Clone + Send + 'static,
     {
         let settings = self.settings().server.clone();
+        let limits = self.settings().limits.clone();
         let configure = self.configure();
         let mut http = HttpServer::new(move || {
             App::new()
@@ -56,6 +58,8 @@ impl Switchboard {
                 .configure(extra.clone())
         })
         .backlog(settings.backlog)
+        // A client that opens a connection but never finishes its request head is dropped.
+        .client_request_timeout(Duration::from_secs(limits.handshake_timeout_secs))
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .disable_signals();
         if settings.workers > 0 {
@@ -75,6 +79,7 @@ impl Switchboard {
             handle,
             server: self.server(),
             path: self.settings().path.clone(),
+            switchboard: self,
             done: tokio::task::spawn_local(http),
         })
     }
@@ -102,8 +107,53 @@ impl Running {
         let _ = tokio::time::timeout(Duration::from_secs(SHUTDOWN_TIMEOUT_SECS), self.done).await;
     }
 
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully: stops accepting,
+    /// closes every connection with 1001 (after what is queued for it), waits at most
+    /// `server.drain_secs`, leaves the backplane and stops.
+    pub async fn run_until_signal(mut self) -> io::Result<()> {
+        tokio::select! {
+            served = &mut self.done => return served.map_err(io::Error::other)?,
+            () = shutdown_signal() => {}
+        }
+        tracing::info!("shutting down: closing connections with 1001");
+        self.shutdown().await;
+        Ok(())
+    }
+
+    /// The graceful shutdown [`Self::run_until_signal`] performs on a signal.
+    pub async fn shutdown(self) {
+        self.handle.pause().await;
+        self.switchboard.drain().await;
+        self.handle.stop(true).await;
+        let _ = tokio::time::timeout(Duration::from_secs(SHUTDOWN_TIMEOUT_SECS), self.done).await;
+    }
+
     /// Serves until the server stops.
     pub async fn wait(self) -> io::Result<()> {
         self.done.await.map_err(io::Error::other)?
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what orchestrators send).
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
     }
 }

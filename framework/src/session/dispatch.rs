@@ -122,7 +122,10 @@ impl Session {
         let handler =
             (route.registration.handle)(route.listener.clone(), self.invocation(packet, None));
         ctx.wait(actix::fut::wrap_future(async move {
-            reply.send(handler.await);
+            let started = std::time::Instant::now();
+            let outcome = handler.await;
+            reply.record_dispatch(started.elapsed());
+            reply.send(outcome);
         }));
     }
 }

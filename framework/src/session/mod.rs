@@ -8,6 +8,7 @@
 mod dispatch;
 mod frames;
 mod outbox;
+mod rate;
 mod reply;
 mod subscribe;
 
@@ -35,6 +36,7 @@ pub(crate) use outbox::{Outbox, Undeliverable};
 pub(crate) use reply::Reply;
 
 use frames::{Assembled, Reassembly};
+use rate::{Admission, RateLimiter};
 
 /// How long a closing session waits for its close frame to be written before it stops.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -54,11 +56,18 @@ pub(crate) fn start(
     authenticated: Authenticated,
 ) -> ConnectionId {
     let limits = &core.settings.limits;
-    let (outbox, writer) = outbox::outbox(limits.outbound_queue);
+    let (outbox, writer) = outbox::outbox(limits.outbound_queue, core.metrics.clone());
     let stream = stream.max_frame_size(limits.max_message_bytes);
     let fragments = Reassembly::new(limits.max_message_bytes);
+    let rate = RateLimiter::new(limits);
     let id = core.ids.next();
+    let span = tracing::info_span!(
+        "connection",
+        id = %id,
+        user = authenticated.user.as_ref().map_or("", |u| &*u.id),
+    );
     let session = Session {
+        span,
         id: id.clone(),
         core,
         user: authenticated.user,
@@ -66,6 +75,7 @@ pub(crate) fn start(
         outbox,
         last_heard: Instant::now(),
         fragments,
+        rate,
         subscriptions: HashMap::new(),
     };
     Session::create(move |ctx| {
@@ -88,6 +98,8 @@ struct Subscription {
 }
 
 pub(crate) struct Session {
+    /// Everything logged while handling this connection carries its id and user.
+    span: tracing::Span,
     id: ConnectionId,
     core: Arc<Core>,
     user: Option<SessionUser>,
@@ -97,6 +109,7 @@ pub(crate) struct Session {
     /// When the client last sent anything at all; silence past the timeout closes it.
     last_heard: Instant,
     fragments: Reassembly,
+    rate: RateLimiter,
     /// The channels joined, by name. The index holds the same names for routing sends;
     /// this map holds what dispatching an event needs, without a lock or a regex.
     subscriptions: HashMap<Arc<str>, Subscription>,
@@ -185,12 +198,49 @@ impl Session {
         }
     }
 
+    /// Applies the inbound rate limit; true when the packet may be handled.
+    fn admit(&mut self, ctx: &mut Context<Self>) -> bool {
+        self.core.metrics.packet_in();
+        match self.rate.admit() {
+            Admission::Accept => true,
+            Admission::Refuse => {
+                let limits = &self.core.settings.limits;
+                let refusal = crate::listener::SocketError::with_code(
+                    protocol::ErrorCode::RateLimited,
+                    format!(
+                        "more than {} packets per second (burst {}): packet dropped",
+                        limits.messages_per_second, limits.burst
+                    ),
+                );
+                Reply::new(self.outbox.clone(), None, None, None).send(Err(refusal));
+                false
+            }
+            Admission::Flood => {
+                debug!(connection = %self.id, "flooding: closing");
+                self.close(CloseCode::Flood.into(), ctx);
+                false
+            }
+        }
+    }
+
     fn on_message(&mut self, message: Message, ctx: &mut Context<Self>) {
         match message {
-            Message::Text(text) => self.on_text(&text, ctx),
-            Message::Binary(_) => self.on_binary(),
+            Message::Text(text) => {
+                if self.admit(ctx) {
+                    self.on_text(&text, ctx);
+                }
+            }
+            Message::Binary(_) => {
+                if self.admit(ctx) {
+                    self.on_binary();
+                }
+            }
             Message::Continuation(item) => match self.fragments.push(item) {
-                Ok(Some(Assembled::Text(text))) => self.on_text(&text, ctx),
+                Ok(Some(Assembled::Text(text))) => {
+                    if self.admit(ctx) {
+                        self.on_text(&text, ctx);
+                    }
+                }
                 Ok(Some(Assembled::Binary)) => self.on_binary(),
                 Ok(None) => {}
                 Err(e) => {
@@ -231,6 +281,8 @@ impl Session {
 
 impl StreamHandler<Result<Message, ProtocolError>> for Session {
     fn handle(&mut self, item: Result<Message, ProtocolError>, ctx: &mut Self::Context) {
+        let span = self.span.clone();
+        let _in_connection = span.enter();
         if self.outbox.is_closing() {
             return; // a close is under way: the rest of the stream no longer matters
         }

@@ -17,6 +17,7 @@ use actix_ws::{CloseReason, Message};
 use futures_util::SinkExt;
 use tokio::sync::{Notify, mpsc};
 
+use crate::metrics::Metrics;
 use crate::protocol::{CloseCode, Frame};
 
 /// How many frames the writer hands to the socket before one flush.
@@ -39,6 +40,7 @@ pub(crate) enum Undeliverable {
 pub(crate) struct Outbox {
     frames: mpsc::Sender<Message>,
     close: Arc<CloseSignal>,
+    metrics: Arc<Metrics>,
 }
 
 /// The first close reason wins; later ones are ignored.
@@ -53,18 +55,24 @@ struct CloseSignal {
 pub(crate) struct Writer {
     frames: mpsc::Receiver<Message>,
     close: Arc<CloseSignal>,
+    metrics: Arc<Metrics>,
 }
 
 /// A queue of `capacity` frames and the writer that drains it.
-pub(crate) fn outbox(capacity: usize) -> (Outbox, Writer) {
+pub(crate) fn outbox(capacity: usize, metrics: Arc<Metrics>) -> (Outbox, Writer) {
     let (tx, rx) = mpsc::channel(capacity);
     let close = Arc::new(CloseSignal::default());
     (
         Outbox {
             frames: tx,
             close: close.clone(),
+            metrics: metrics.clone(),
         },
-        Writer { frames: rx, close },
+        Writer {
+            frames: rx,
+            close,
+            metrics,
+        },
     )
 }
 
@@ -99,6 +107,11 @@ impl Outbox {
         first
     }
 
+    /// The server's counters.
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// True once a close was asked for.
     pub(crate) fn is_closing(&self) -> bool {
         self.close.reason.get().is_some()
@@ -119,6 +132,7 @@ impl Writer {
             if received == 0 {
                 break; // every sender is gone: the session has ended
             }
+            self.metrics.packets_out(received);
             let write = async {
                 for message in batch.drain(..) {
                     ws.feed(message).await?;
@@ -135,18 +149,34 @@ impl Writer {
                 return; // the connection is gone; nothing more can be written
             }
         }
-        // Release everything queued before waiting on a client that may never read.
-        batch.clear();
-        self.frames.close();
-        while self.frames.try_recv().is_ok() {}
         let reason = self
             .close
             .reason
             .get()
             .cloned()
             .unwrap_or_else(|| CloseCode::Normal.into());
+        self.frames.close();
+        let slow_consumer = u16::from(reason.code) == u16::from(CloseCode::SlowConsumer);
+        let finish = async {
+            if slow_consumer {
+                // The client does not read: free what is queued instead of waiting on it.
+                batch.clear();
+                while self.frames.try_recv().is_ok() {}
+            } else {
+                // Anything queued before the close (a last message, a shutdown notice)
+                // still goes out first, in order.
+                while let Ok(message) = self.frames.try_recv() {
+                    batch.push(message);
+                }
+                for message in batch.drain(..) {
+                    ws.feed(message).await?;
+                }
+                ws.flush().await?;
+            }
+            ws.close(Some(reason)).await
+        };
         // An error or timeout here means the peer is gone or not reading: either way, done.
-        let _ = tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, ws.close(Some(reason))).await;
+        let _ = tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, finish).await;
     }
 }
 
@@ -160,7 +190,7 @@ mod tests {
 
     #[test]
     fn the_queue_holds_exactly_its_capacity_then_closes_with_4008() {
-        let (outbox, writer) = outbox(3);
+        let (outbox, writer) = outbox(3, Arc::default());
         for _ in 0..3 {
             assert_eq!(outbox.push(frame()), Ok(()));
         }
@@ -180,7 +210,7 @@ mod tests {
 
     #[test]
     fn the_first_close_reason_wins() {
-        let (outbox, writer) = outbox(1);
+        let (outbox, writer) = outbox(1, Arc::default());
         assert!(outbox.close(CloseCode::HeartbeatTimeout.into()));
         assert!(!outbox.close(CloseCode::Normal.into()));
         let reason = writer.close.reason.get().cloned().expect("set");

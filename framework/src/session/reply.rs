@@ -46,6 +46,11 @@ impl Reply {
         )
     }
 
+    /// Records how long the handler took (for the dispatch histogram).
+    pub(crate) fn record_dispatch(&self, took: std::time::Duration) {
+        self.outbox.metrics().dispatched(took);
+    }
+
     pub(crate) fn send(self, outcome: Result<Value, SocketError>) {
         // A full outbox already closes the connection (4008): nothing more to do on failure.
         match outcome {
@@ -55,6 +60,7 @@ impl Reply {
                 }
             }
             Err(e) => {
+                self.outbox.metrics().error(e.code());
                 let _ = self.outbox.push(error_packet(
                     e.code(),
                     e.message(),

@@ -1,0 +1,247 @@
+//! The server-side HTTP API: other backends send through Switchboard with a key.
+//!
+//! | route | body | does |
+//! |---|---|---|
+//! | `POST PREFIX/broadcast` | `{channel, event, data?, except?}` | broadcast on a channel, on every node |
+//! | `POST PREFIX/users/{id}/events` | `{event, data?}` | send to every connection of a user |
+//! | `POST PREFIX/connections/{id}/events` | `{event, data?}` | send to one connection |
+//! | `GET PREFIX/stats` | | this node's connections, users, channels, subscribers per channel |
+//!
+//! Callers authenticate with `Authorization: Bearer KEY` or `X-Api-Key: KEY`, compared in
+//! constant time. A bad body gets 400 naming the field; a wrong or missing key, 401.
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+
+use super::{Core, SendError, SocketServer};
+use crate::protocol::events;
+
+/// Largest request body accepted.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub(super) fn mount(cfg: &mut web::ServiceConfig, core: &Arc<Core>) {
+    let api = &core.settings.http_api;
+    if !api.enabled {
+        return;
+    }
+    let prefix = api.path.trim_end_matches('/');
+    cfg.service(
+        web::scope(prefix)
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .route("/broadcast", web::post().to(broadcast))
+            .route("/users/{id}/events", web::post().to(to_user))
+            .route("/connections/{id}/events", web::post().to(to_connection))
+            .route("/stats", web::get().to(stats)),
+    );
+}
+
+/// A refused API call.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    field: Option<String>,
+    message: String,
+}
+
+impl Refusal {
+    fn bad(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_request",
+            field: Some(field.to_owned()),
+            message: message.into(),
+        }
+    }
+
+    fn response(self) -> HttpResponse {
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(field) = self.field {
+            error["field"] = json!(field);
+        }
+        HttpResponse::build(self.status).json(json!({ "error": error }))
+    }
+}
+
+fn authorise(req: &HttpRequest, core: &Core) -> Result<(), Refusal> {
+    let headers = req.headers();
+    let given = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| {
+            headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+        })
+        .unwrap_or_default();
+    let expected = core.settings.http_api.key.expose().as_bytes();
+    if bool::from(given.as_bytes().ct_eq(expected)) {
+        Ok(())
+    } else {
+        Err(Refusal {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorised",
+            field: None,
+            message: "missing or wrong API key (Authorization: Bearer KEY or X-Api-Key)".into(),
+        })
+    }
+}
+
+/// Parses a JSON body, naming the field that is wrong.
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        // serde names a missing or unknown field in the message, at the parent's path.
+        let field = if path == "." {
+            message.split('`').nth(1).unwrap_or("body").to_owned()
+        } else {
+            path
+        };
+        Refusal::bad(&field, message)
+    })
+}
+
+fn check_event(event: &str) -> Result<(), Refusal> {
+    if event.is_empty() {
+        return Err(Refusal::bad("event", "must not be empty"));
+    }
+    let reserved = [
+        events::READY,
+        events::PING,
+        events::PONG,
+        events::SUBSCRIBE_REQUEST,
+        events::SUBSCRIBE_RESPONSE,
+        events::UNSUBSCRIBE_REQUEST,
+        events::UNSUBSCRIBE_RESPONSE,
+        events::ACK,
+        events::ERROR,
+    ];
+    if reserved.contains(&event) {
+        return Err(Refusal::bad(
+            "event",
+            format!("`{event}` is reserved by the protocol"),
+        ));
+    }
+    Ok(())
+}
+
+fn sent(result: Result<usize, SendError>) -> HttpResponse {
+    match result {
+        Ok(delivered) => HttpResponse::Accepted().json(json!({ "delivered_here": delivered })),
+        Err(e) => Refusal {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "not_sent",
+            field: None,
+            message: e.to_string(),
+        }
+        .response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Broadcast {
+    channel: String,
+    event: String,
+    #[serde(default = "empty_object")]
+    data: Value,
+    #[serde(default)]
+    except: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Event {
+    event: String,
+    #[serde(default = "empty_object")]
+    data: Value,
+}
+
+fn empty_object() -> Value {
+    json!({})
+}
+
+async fn broadcast(req: HttpRequest, core: web::Data<Core>, body: web::Bytes) -> HttpResponse {
+    let run = || -> Result<HttpResponse, Refusal> {
+        authorise(&req, &core)?;
+        let call: Broadcast = parse(&body)?;
+        switchboard_pattern::validate_channel_name(&call.channel)
+            .map_err(|e| Refusal::bad("channel", e.to_string()))?;
+        check_event(&call.event)?;
+        let server = SocketServer::new(core.clone().into_inner());
+        Ok(sent(match &call.except {
+            Some(except) => server.broadcast_except(&call.channel, except, &call.event, &call.data),
+            None => server.broadcast(&call.channel, &call.event, &call.data),
+        }))
+    };
+    run().unwrap_or_else(Refusal::response)
+}
+
+async fn to_user(
+    req: HttpRequest,
+    core: web::Data<Core>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let run = || -> Result<HttpResponse, Refusal> {
+        authorise(&req, &core)?;
+        let call: Event = parse(&body)?;
+        check_event(&call.event)?;
+        let server = SocketServer::new(core.clone().into_inner());
+        Ok(sent(server.send_to_user(&id, &call.event, &call.data)))
+    };
+    run().unwrap_or_else(Refusal::response)
+}
+
+async fn to_connection(
+    req: HttpRequest,
+    core: web::Data<Core>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let run = || -> Result<HttpResponse, Refusal> {
+        authorise(&req, &core)?;
+        let call: Event = parse(&body)?;
+        check_event(&call.event)?;
+        let server = SocketServer::new(core.clone().into_inner());
+        Ok(
+            match server.send_to_connection(&id, &call.event, &call.data) {
+                Ok(()) => HttpResponse::Accepted().json(json!({ "sent": true })),
+                Err(SendError::UnknownConnection(id)) => Refusal {
+                    status: StatusCode::NOT_FOUND,
+                    code: "unknown_connection",
+                    field: None,
+                    message: format!("no open connection `{id}`"),
+                }
+                .response(),
+                Err(e) => sent(Err(e)),
+            },
+        )
+    };
+    run().unwrap_or_else(Refusal::response)
+}
+
+async fn stats(req: HttpRequest, core: web::Data<Core>) -> HttpResponse {
+    if let Err(refusal) = authorise(&req, &core) {
+        return refusal.response();
+    }
+    let server = SocketServer::new(core.clone().into_inner());
+    let stats = server.stats();
+    HttpResponse::Ok().json(json!({
+        "node": server.node_id().as_str(),
+        "connections": stats.connections,
+        "users": stats.users,
+        "channels": stats.channels,
+        "subscriptions": stats.subscriptions,
+        "subscribers": core.index.subscriber_counts(),
+        "backplane": server.backplane_stats(),
+    }))
+}
