@@ -19,6 +19,19 @@ pub const ACK: &str = "ack";
 /// s→c: a packet was refused.
 pub const ERROR: &str = "error";
 
+/// Every reserved event: no listener may handle one, no application may send one.
+pub const RESERVED: [&str; 9] = [
+    READY,
+    PING,
+    PONG,
+    SUBSCRIBE_REQUEST,
+    SUBSCRIBE_RESPONSE,
+    UNSUBSCRIBE_REQUEST,
+    UNSUBSCRIBE_RESPONSE,
+    ACK,
+    ERROR,
+];
+
 /// Events only the server may send; a client sending one gets a `bad_packet` error.
 pub const SERVER_ONLY: [&str; 6] = [
     READY,

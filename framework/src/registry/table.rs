@@ -5,7 +5,7 @@ use switchboard_pattern::{Pattern, Segment};
 
 use super::records::{ChannelRegistration, Erased, SocketRegistration};
 use crate::listener::{Params, UserType};
-use crate::protocol::events;
+use crate::protocol::events::RESERVED;
 
 /// Why the registered listeners cannot serve together. Raised when the server starts.
 #[derive(Debug, thiserror::Error)]
@@ -92,18 +92,6 @@ pub(crate) struct Registry {
     routes: Vec<ChannelRoute>,
     sockets: HashMap<&'static str, SocketRoute>,
 }
-
-const RESERVED: [&str; 9] = [
-    events::READY,
-    events::PING,
-    events::PONG,
-    events::SUBSCRIBE_REQUEST,
-    events::SUBSCRIBE_RESPONSE,
-    events::UNSUBSCRIBE_REQUEST,
-    events::UNSUBSCRIBE_RESPONSE,
-    events::ACK,
-    events::ERROR,
-];
 
 impl Registry {
     /// Every listener the binary registered through the macros.

@@ -113,18 +113,7 @@ fn check_event(event: &str) -> Result<(), Refusal> {
     if event.is_empty() {
         return Err(Refusal::bad("event", "must not be empty"));
     }
-    let reserved = [
-        events::READY,
-        events::PING,
-        events::PONG,
-        events::SUBSCRIBE_REQUEST,
-        events::SUBSCRIBE_RESPONSE,
-        events::UNSUBSCRIBE_REQUEST,
-        events::UNSUBSCRIBE_RESPONSE,
-        events::ACK,
-        events::ERROR,
-    ];
-    if reserved.contains(&event) {
+    if events::RESERVED.contains(&event) {
         return Err(Refusal::bad(
             "event",
             format!("`{event}` is reserved by the protocol"),
@@ -185,20 +174,28 @@ async fn broadcast(req: HttpRequest, core: web::Data<Core>, body: web::Bytes) ->
     run().unwrap_or_else(Refusal::response)
 }
 
+/// What the two event routes share: the key, the body, the event name.
+fn event_call(
+    req: &HttpRequest,
+    core: &web::Data<Core>,
+    body: &[u8],
+) -> Result<(SocketServer, Event), Refusal> {
+    authorise(req, core)?;
+    let call: Event = parse(body)?;
+    check_event(&call.event)?;
+    Ok((SocketServer::new(core.clone().into_inner()), call))
+}
+
 async fn to_user(
     req: HttpRequest,
     core: web::Data<Core>,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let run = || -> Result<HttpResponse, Refusal> {
-        authorise(&req, &core)?;
-        let call: Event = parse(&body)?;
-        check_event(&call.event)?;
-        let server = SocketServer::new(core.clone().into_inner());
-        Ok(sent(server.send_to_user(&id, &call.event, &call.data)))
-    };
-    run().unwrap_or_else(Refusal::response)
+    match event_call(&req, &core, &body) {
+        Ok((server, call)) => sent(server.send_to_user(&id, &call.event, &call.data)),
+        Err(refusal) => refusal.response(),
+    }
 }
 
 async fn to_connection(

@@ -23,7 +23,7 @@ pub const PATIENCE: Duration = Duration::from_secs(5);
 pub fn settings() -> Settings {
     let mut s = Settings::default();
     s.server.workers = 1;
-        s.middleware.clear();
+    s.middleware.clear();
     s.auth.allow_anonymous = true;
     // Tests send bursts; the rate limit has its own tests.
     s.limits.messages_per_second = 100_000;
