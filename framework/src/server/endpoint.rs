@@ -11,6 +11,7 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, core: Arc<Core>) {
     if !core.settings.enabled {
         return;
     }
+    super::client_js::mount(cfg);
     let path = core.settings.path.clone();
     cfg.app_data(web::Data::from(core))
         .route(&path, web::get().to(upgrade));
