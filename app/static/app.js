@@ -182,16 +182,19 @@ function start(session) {
     if (error) return toast(error.message, { title: 'global-chat', kind: 'error' });
     channel.listen('message', ({ message, from }) =>
       append($('global-messages'), { from, text: message, mine: from === user.name }));
-    $('global-form').addEventListener('submit', async (event) => {
-      event.preventDefault();
-      const input = /** @type {HTMLInputElement} */ ($('global-input'));
-      try {
-        await channel.emit('message', { message: input.value }, { ack: true });
-        input.value = '';
-      } catch (e) {
-        toast(e.message, { title: 'not sent', kind: 'error' });
-      }
-    });
+  });
+
+  $('global-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const input = /** @type {HTMLInputElement} */ ($('global-input'));
+    const channel = client.channel('global-chat');
+    try {
+      if (!channel) throw new Error('not in the global chat');
+      await channel.emit('message', { message: input.value }, { ack: true });
+      input.value = '';
+    } catch (e) {
+      toast(e.message, { title: 'not sent', kind: 'error' });
+    }
   });
 
   client.subscribe(`user:chat.${user.id}`, (error, channel) => {
@@ -227,6 +230,7 @@ function start(session) {
   });
 
   client.bindDeclarative(document);
+  window.demo = { client }; // for the console (and the browser tests)
 }
 
 const session = remembered();

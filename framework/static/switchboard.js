@@ -974,10 +974,11 @@ export class DeclarativeBinding {
 
   /** Binds every matching element in `node` (itself included). @param {Node} node */
   scan(node) {
-    if (node.nodeType !== 1) return;
-    const element = /** @type {Element} */ (node);
-    if (element.hasAttribute('data-sb-channel')) this._bind(element);
-    for (const child of element.querySelectorAll('[data-sb-channel]')) this._bind(child);
+    // Elements, and the document or a fragment (which have no attributes of their own).
+    const parent = /** @type {any} */ (node);
+    if (typeof parent.querySelectorAll !== 'function') return;
+    if (node.nodeType === 1 && parent.hasAttribute('data-sb-channel')) this._bind(parent);
+    for (const child of parent.querySelectorAll('[data-sb-channel]')) this._bind(child);
   }
 
   /** Stops watching and leaves the channels this binding joined. */
@@ -989,11 +990,11 @@ export class DeclarativeBinding {
 
   /** @param {MutationRecord[]} records */
   _mutated(records) {
+    /** @type {Set<Element>} */
+    const changed = new Set();
     for (const record of records) {
       if (record.type === 'attributes') {
-        const element = /** @type {Element} */ (record.target);
-        this._unbind(element);
-        if (element.hasAttribute('data-sb-channel')) this._bind(element);
+        changed.add(/** @type {Element} */ (record.target));
         continue;
       }
       for (const node of record.removedNodes) {
@@ -1003,6 +1004,15 @@ export class DeclarativeBinding {
         }
       }
       for (const node of record.addedNodes) if (node.isConnected) this.scan(node);
+    }
+    // Several attributes changed at once rebind once, with their final values; the new
+    // channel is joined before the old one is released, so keeping a channel never
+    // leaves and re-joins it.
+    for (const element of changed) {
+      const old = this._bound.get(element);
+      this._bound.delete(element);
+      if (element.isConnected && element.hasAttribute('data-sb-channel')) this._bind(element);
+      if (old) this._drop(old);
     }
   }
 
@@ -1037,6 +1047,11 @@ export class DeclarativeBinding {
     const record = this._bound.get(element);
     if (!record) return;
     this._bound.delete(element);
+    this._drop(record);
+  }
+
+  /** Stops one binding's listeners and releases its channel. */
+  _drop(record) {
     clearTimeout(record.timer);
     for (const stop of record.stops) stop();
     this._release(record.channel);
