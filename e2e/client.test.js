@@ -57,10 +57,10 @@ describe('against one server', () => {
   let server;
   before(async () => {
     server = await new DemoServer().start();
-  });
+  }, T);
   after(async () => {
     await server.stop();
-  });
+  }, T);
 
   it('serves the client module at /switchboard.js', T, async () => {
     const response = await fetch(`${server.http}/switchboard.js`);
@@ -381,7 +381,7 @@ describe('heartbeat and reconnection (servers of their own)', () => {
 });
 
 describe('backoffDelay', () => {
-  it('grows exponentially with full jitter between the floor and a capped ceiling', () => {
+  it('grows exponentially with full jitter between the floor and a capped ceiling', T, () => {
     const opts = { minReconnectDelay: 250, maxReconnectDelay: 10_000 };
     assert.equal(backoffDelay(1, opts, () => 0), 250);
     assert.equal(backoffDelay(1, opts, () => 1), 500);
