@@ -84,6 +84,77 @@ describe('the demo page in Chromium', () => {
     assert.equal(await carol.locator('#toasts .toast', { hasText: 'Your build passed' }).count(), 0);
   });
 
+  it('data-sb-auto: a page with no script of its own stays in sync', T, async () => {
+    const { token } = await server.token('Dora');
+    const page = await (await browser.newContext()).newPage();
+    page.setDefaultTimeout(10_000);
+    const fetches = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/rooms/auto/messages')) fetches.push(request.url());
+    });
+    // A server-rendered page, as an app would write it: attributes and one import.
+    await page.goto(`${server.http}/rooms/auto/messages`); // any page of the server's origin
+    await page.setContent(`<!doctype html><body data-sb-auto data-sb-token="${token}">
+      <ul id="auto" data-sb-channel="room.auto" data-sb-on="message"
+          data-sb-refresh="/rooms/auto/messages" data-sb-load></ul>
+      <script type="module" src="/switchboard.js"></script></body>`);
+    await page.waitForSelector('#auto[data-sb-state="live"] li.empty');
+    const loaded = fetches.length;
+
+    // A burst of five signals is coalesced into far fewer fetches.
+    await Promise.all([1, 2, 3, 4, 5].map((n) =>
+      server.post('/rooms/auto/messages', { from: 'Alice', message: `burst ${n}` })));
+    await page.locator('#auto li', { hasText: 'burst 5' }).waitFor();
+    await sleep(300);
+    assert.equal(await page.locator('#auto li').count(), 5);
+    assert.ok(fetches.length - loaded <= 3, `${fetches.length - loaded} fetches for a burst of 5`);
+
+    // An element added later binds too (MutationObserver), sharing the subscription.
+    await page.evaluate(() => {
+      const late = document.createElement('ol');
+      late.id = 'late';
+      late.dataset.sbChannel = 'room.auto';
+      late.dataset.sbRefresh = '/rooms/auto/messages';
+      document.body.append(late);
+    });
+    await page.waitForSelector('#late[data-sb-state="live"]', { state: 'attached' });
+    await server.post('/rooms/auto/messages', { from: 'Alice', message: 'for both lists' });
+    await page.locator('#late li', { hasText: 'for both lists' }).waitFor();
+    await page.locator('#auto li', { hasText: 'for both lists' }).waitFor();
+    await page.context().close();
+  });
+
+  it('declarative mode ignores a response older than the one shown', T, async () => {
+    const page = await (await browser.newContext()).newPage();
+    page.setDefaultTimeout(10_000);
+    const { token } = await server.token('Dora');
+    let served = 0;
+    // The first fetch is answered late, after the second one.
+    await page.route(`${server.http}/slow/fragment`, async (route) => {
+      served += 1;
+      if (served === 1) {
+        await sleep(800);
+        await route.fulfill({ contentType: 'text/html', body: '<li>stale</li>' });
+      } else {
+        await route.fulfill({ contentType: 'text/html', body: '<li>fresh</li>' });
+      }
+    });
+    await page.goto(`${server.http}/rooms/ooo/messages`);
+    await page.setContent(`<!doctype html><body data-sb-auto data-sb-token="${token}">
+      <ul id="ooo" data-sb-channel="room.ooo" data-sb-refresh="/slow/fragment"
+          data-sb-debounce="0"></ul>
+      <script type="module" src="/switchboard.js"></script></body>`);
+    await page.waitForSelector('#ooo[data-sb-state="live"]', { state: 'attached' });
+    await server.post('/rooms/ooo/messages', { from: 'Alice', message: 'one' });
+    await sleep(200);
+    await server.post('/rooms/ooo/messages', { from: 'Alice', message: 'two' });
+    await page.locator('#ooo li', { hasText: 'fresh' }).waitFor();
+    await sleep(1_000); // the stale answer has arrived by now, and was dropped
+    assert.equal(served, 2);
+    assert.equal(await page.textContent('#ooo'), 'fresh');
+    await page.context().close();
+  });
+
   it('a server restart shows "reconnecting", then recovers with its subscriptions', T, async () => {
     await server.stop();
     await bob.waitForSelector('#state[data-state="reconnecting"]');
