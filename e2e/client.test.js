@@ -301,9 +301,11 @@ describe('heartbeat and reconnection (servers of their own)', () => {
   it('a lost connection rejects pending acks and emits, then reconnects and re-joins', T, async () => {
     const server = await new DemoServer().start();
     try {
-      const alice = await connected(server, 'Alice', FAST);
+      const alice = await connected(server, 'Alice', { ...FAST, subscribeTimeout: 500 });
       const seen = states(alice);
       const chat = await alice.subscribe('global-chat');
+      const rejoined = [];
+      alice.on('subscribed', (channel) => rejoined.push(channel.name));
       const heard = [];
       chat.listen('message', (data) => heard.push(data.message));
 
@@ -320,12 +322,17 @@ describe('heartbeat and reconnection (servers of their own)', () => {
       assert.equal(offline.code, 'not_connected');
       const direct = await alice.emit('echo', {}).catch((e) => e);
       assert.equal(direct.code, 'not_connected');
+      // Joining while reconnecting waits for the connection, however long it takes.
+      const later = alice.subscribe('room.later');
+      await sleep(800); // longer than subscribeTimeout
 
       const back = next((cb) => alice.on('ready', cb), 15_000, 'ready after restart');
       await server.start(); // same port, same secret: the old token still works
       assert.equal((await back).reconnected, true);
       await until(() => chat.subscribed, 5_000, 're-subscribed');
       assert.equal(alice.channel('global-chat'), chat, 'the same channel object, listeners kept');
+      assert.equal((await later).subscribed, true);
+      assert.deepEqual(rejoined.sort(), ['global-chat', 'room.later']);
 
       const bob = await connected(server, 'Bob');
       await (await bob.subscribe('global-chat')).emit('message', { message: 'after restart' }, { ack: true });

@@ -273,8 +273,9 @@ export class SocketChannel {
  * restarts: it reconnects with backoff and re-subscribes every channel it had.
  *
  * Client events (`client.on(name, cb)`): `state` (ConnectionState, previous),
- * `ready` (ReadyInfo), `error` (SocketError: `error` packets from the server, refused
- * re-subscriptions, giving up), `close` ({code, reason}).
+ * `ready` (ReadyInfo), `subscribed` (SocketChannel: a join, or a re-join after a
+ * reconnect, was confirmed), `error` (SocketError: `error` packets from the server,
+ * refused re-subscriptions, giving up), `close` ({code, reason}).
  */
 export class SocketClient {
   /**
@@ -406,8 +407,8 @@ export class SocketClient {
   }
 
   /**
-   * Listens to client events: `state`, `ready`, `error`, `close`.
-   * @param {'state' | 'ready' | 'error' | 'close'} name
+   * Listens to client events: `state`, `ready`, `subscribed`, `error`, `close`.
+   * @param {'state' | 'ready' | 'subscribed' | 'error' | 'close'} name
    * @param {Function} callback
    * @returns {() => void} removes the listener
    */
@@ -504,27 +505,38 @@ export class SocketClient {
     if (this._state === 'idle' || this._state === 'closed') {
       return Promise.reject(new SocketError('not_connected', `cannot join ${name}: call connect() first`, { channel: name }));
     }
+    const rejoining = channel !== undefined; // kept across a reconnect, re-join in flight
     if (!channel) {
       channel = new SocketChannel(this, name);
       this._channels.set(name, channel);
     }
-    const pending = deferred();
-    channel._pending = pending;
-    const joining = channel;
-    channel._timer = setTimeout(() => {
-      if (joining._pending !== pending) return;
-      joining._pending = null;
-      if (joining.state !== 'subscribed') this._forget(joining, 'failed');
-      pending.reject(new SocketError('timeout', `no answer to joining ${name}`, { channel: name }));
-    }, this._options.subscribeTimeout);
-    if (this._state === 'connected') this._requestJoin(channel);
-    return pending.promise;
+    channel._pending = deferred();
+    // While (re)connecting the request waits for `ready`: one entry per channel name.
+    if (this._state === 'connected') {
+      if (rejoining) this._armTimeout(channel);
+      else this._requestJoin(channel);
+    }
+    return channel._pending.promise;
   }
 
-  /** @param {SocketChannel} channel */
+  /** Sends the join request. @param {SocketChannel} channel */
   _requestJoin(channel) {
     channel.state = 'pending';
+    this._armTimeout(channel);
     this._send({ event: 'subscribe-channel-request', data: { channel: channel.name } });
+  }
+
+  /** A caller waiting on a join gets `timeout` when the server does not answer. */
+  _armTimeout(channel) {
+    const pending = channel._pending;
+    clearTimeout(channel._timer);
+    if (!pending) return;
+    channel._timer = setTimeout(() => {
+      if (channel._pending !== pending) return;
+      channel._pending = null;
+      this._forget(channel, 'failed');
+      pending.reject(new SocketError('timeout', `no answer to joining ${channel.name}`, { channel: channel.name }));
+    }, this._options.subscribeTimeout);
   }
 
   /** @param {SocketChannel} channel @param {'unsubscribed' | 'failed'} state */
@@ -765,6 +777,7 @@ export class SocketClient {
     clearTimeout(channel._timer);
     if (data.successful) {
       channel.state = 'subscribed';
+      this._events._emit('subscribed', channel);
       pending?.resolve(channel);
       return;
     }
@@ -808,6 +821,7 @@ export class SocketClient {
     }
     for (const set of [...this._leaving.values()]) for (const done of [...set]) done();
     for (const channel of this._channels.values()) {
+      clearTimeout(channel._timer);
       if (channel.state === 'subscribed') channel.state = 'pending';
     }
   }
@@ -938,7 +952,8 @@ export class SocketClient {
  * - `data-sb-debounce`: milliseconds to coalesce a burst of events (default 50).
  *
  * Bursts are coalesced, a response older than the one shown is ignored, and every
- * bound element is refreshed after a reconnect (events may have been missed).
+ * bound element is refreshed once its channel is re-joined after a reconnect (events
+ * may have been missed meanwhile).
  * Elements added, removed or changed later are (re)bound through a MutationObserver.
  * Each element gets `sb:refreshed` and `sb:error` DOM events and a `data-sb-state`
  * attribute (`joining`, `live`, `error`).
@@ -958,9 +973,12 @@ export class DeclarativeBinding {
     this._bound = new Map();
     /** @type {Map<string, {count: number, owned: boolean, joined: Promise<SocketChannel>}>} */
     this._shared = new Map();
-    this._offReady = client.on('ready', (/** @type {ReadyInfo} */ info) => {
-      if (!info.reconnected) return;
-      for (const [element, record] of this._bound) if (record.channel) this._refresh(element, record);
+    // A re-join after a reconnect: signals may have been missed meanwhile. Refreshing
+    // once the server has the subscription again leaves no gap.
+    this._offJoined = client.on('subscribed', (/** @type {SocketChannel} */ joined) => {
+      for (const [element, record] of this._bound) {
+        if (record.live && record.channel === joined.name) this._refresh(element, record);
+      }
     });
     this._observer = new MutationObserver((records) => this._mutated(records));
     this._observer.observe(root, {
@@ -984,7 +1002,7 @@ export class DeclarativeBinding {
   /** Stops watching and leaves the channels this binding joined. */
   stop() {
     this._observer.disconnect();
-    this._offReady();
+    this._offJoined();
     for (const element of [...this._bound.keys()]) this._unbind(element);
   }
 
@@ -1024,13 +1042,14 @@ export class DeclarativeBinding {
     if (!channel || !url) return;
     const events = (element.getAttribute('data-sb-on') || 'message').split(/[\s,]+/).filter(Boolean);
     const debounce = Number(element.getAttribute('data-sb-debounce') ?? this._debounce);
-    const record = { channel, url, events, debounce, stops: [], timer: null, issued: 0, shown: 0 };
+    const record = { channel, url, events, debounce, stops: [], timer: null, issued: 0, shown: 0, live: false };
     this._bound.set(element, record);
     element.setAttribute('data-sb-state', 'joining');
     this._acquire(channel).then(
       (joined) => {
         if (this._bound.get(element) !== record) return;
         for (const event of events) record.stops.push(joined.listen(event, () => this._schedule(element, record)));
+        record.live = true;
         element.setAttribute('data-sb-state', 'live');
         if (element.hasAttribute('data-sb-load')) this._refresh(element, record);
       },
