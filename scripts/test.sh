@@ -19,3 +19,16 @@ echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests"
 cargo test --workspace -j2
+
+# The browser client (framework/static/switchboard.js) and the demo page, under Node and
+# in headless Chromium, against the real demo binary. Installs what is missing.
+echo "== browser client and demo page (node --test e2e/)"
+if ! command -v node >/dev/null 2>&1; then
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm
+fi
+if [ ! -x /usr/bin/chromium ]; then
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+fi
+(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+cargo build -p switchboard-app -j2
+node --test e2e/

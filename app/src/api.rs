@@ -65,7 +65,7 @@ struct TokenRequest {
 
 /// A user name becomes the user id: 1 to 32 letters, digits, `_` or `-`, so it can
 /// stand in a channel name such as `user:chat.{id}`.
-fn user_for(name: &str) -> Option<User> {
+pub(crate) fn user_for(name: &str) -> Option<User> {
     let name = name.trim();
     let valid = (1..=32).contains(&name.len())
         && name

@@ -1,20 +1,25 @@
 //! The Switchboard demo application: a chat with a global channel, private channels
-//! per user, rooms, an echo listener, dev tokens and notifications.
+//! per user, private messages, rooms, an echo listener, dev tokens and notifications,
+//! and a web page at `/` that uses the browser client.
 //!
 //! Its listeners are registered by their macros alone: nothing lists them.
 
 pub mod api;
 pub mod demo_config;
 pub mod listeners;
+pub mod rooms;
 pub mod user;
+pub mod web;
 
 use std::io;
 
+use actix_web::web::Data;
 use switchboard::config::{Secret, Settings};
 use switchboard::{Running, StartError, Switchboard};
 
 use crate::api::TokenIssuer;
 use crate::demo_config::DemoConfig;
+use crate::rooms::Rooms;
 
 /// Why the demo could not start.
 #[derive(Debug, thiserror::Error)]
@@ -54,8 +59,12 @@ pub fn start(mut settings: Settings, demo: &DemoConfig, addr: &str) -> Result<Ru
     let switchboard = Switchboard::builder(settings)
         .resolve_users(user::Users)
         .build()?;
+    let rooms = Data::new(Rooms::default()); // one store shared by every worker
     switchboard
-        .start_with(addr, move |cfg| api::configure(cfg, issuer.clone()))
+        .start_with(addr, move |cfg| {
+            api::configure(cfg, issuer.clone());
+            web::configure(cfg, rooms.clone());
+        })
         .map_err(|source| DemoError::Bind {
             addr: addr.to_owned(),
             source,

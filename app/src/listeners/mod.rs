@@ -2,6 +2,7 @@
 
 mod echo;
 mod global_chat;
+mod private_message;
 mod room;
 mod user_chat;
 
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 pub use echo::Echo;
 pub use global_chat::GlobalChat;
+pub use private_message::{PrivateMessage, PrivateMessages, Receipt};
 pub use room::Room;
 pub use user_chat::UserChat;
 

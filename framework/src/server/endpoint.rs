@@ -15,6 +15,7 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, core: Arc<Core>) {
     if !core.settings.enabled {
         return;
     }
+    super::client_js::mount(cfg);
     super::http_api::mount(cfg, &core);
     if core.settings.metrics.enabled {
         cfg.route(&core.settings.metrics.path, web::get().to(metrics));

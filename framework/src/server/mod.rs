@@ -1,5 +1,6 @@
 //! Building, mounting and running a Switchboard server.
 
+mod client_js;
 mod endpoint;
 mod handle;
 mod http_api;

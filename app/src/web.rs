@@ -1,0 +1,95 @@
+//! The demo's web page (`/`) and the room routes its declarative elements use.
+//!
+//! The page is plain HTML, CSS and JavaScript from `app/static/`, embedded in the
+//! binary. It imports the browser client the framework serves at `/switchboard.js`.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::rooms::{PostError, Rooms, valid_room_id};
+
+const INDEX_HTML: &str = include_str!("../static/index.html");
+const APP_JS: &str = include_str!("../static/app.js");
+const APP_CSS: &str = include_str!("../static/app.css");
+
+/// Mounts `/`, its assets, and `GET`/`POST /rooms/{id}/messages`.
+pub fn configure(cfg: &mut web::ServiceConfig, rooms: web::Data<Rooms>) {
+    cfg.app_data(rooms)
+        .route("/", web::get().to(index))
+        .route("/app.js", web::get().to(app_js))
+        .route("/app.css", web::get().to(app_css))
+        .route("/rooms/{id}/messages", web::get().to(room_messages))
+        .route("/rooms/{id}/messages", web::post().to(post_room_message));
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(body)
+}
+
+async fn index() -> HttpResponse {
+    asset("text/html; charset=utf-8", INDEX_HTML)
+}
+
+async fn app_js() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", APP_JS)
+}
+
+async fn app_css() -> HttpResponse {
+    asset("text/css; charset=utf-8", APP_CSS)
+}
+
+fn refused(code: &str, message: &str) -> HttpResponse {
+    HttpResponse::BadRequest().json(json!({ "error": { "code": code, "message": message } }))
+}
+
+/// The room's recent messages as an HTML fragment of `<li>` items.
+async fn room_messages(rooms: web::Data<Rooms>, id: web::Path<String>) -> HttpResponse {
+    if !valid_room_id(&id) {
+        return refused("bad_room", &PostError::BadRoom.to_string());
+    }
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(rooms.render(&id))
+}
+
+#[derive(Deserialize)]
+struct NewMessage {
+    message: String,
+    from: String,
+}
+
+/// Stores the message and signals `message` on `room.{id}`: every page showing the
+/// room re-fetches its fragment. (Like `/api/notify`, the demo trusts `from`.)
+async fn post_room_message(
+    rooms: web::Data<Rooms>,
+    id: web::Path<String>,
+    body: web::Json<NewMessage>,
+) -> HttpResponse {
+    let posted = match rooms.post(&id, &body.from, &body.message) {
+        Ok(posted) => posted,
+        Err(e @ PostError::Full) => {
+            return HttpResponse::ServiceUnavailable()
+                .json(json!({ "error": { "code": "full", "message": e.to_string() } }));
+        }
+        Err(e) => return refused("bad_message", &e.to_string()),
+    };
+    let signal = json!({ "seq": posted.seq, "from": posted.from, "message": posted.message });
+    let signalled = switchboard::sockets()
+        .and_then(|server| server.broadcast(&format!("room.{id}"), "message", &signal));
+    match signalled {
+        Ok(delivered) => {
+            HttpResponse::Created().json(json!({ "seq": posted.seq, "signalled": delivered }))
+        }
+        Err(e) => {
+            // Stored all the same: pages see it on their next refresh.
+            tracing::warn!(error = %e, "could not signal room.{id}");
+            HttpResponse::Created().json(json!({ "seq": posted.seq, "signalled": 0 }))
+        }
+    }
+}

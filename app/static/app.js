@@ -1,0 +1,238 @@
+// The demo page: sign in, global chat, private messages, a declarative room, toasts.
+// Plain JavaScript on top of the framework's client at /switchboard.js.
+
+import { SocketClient } from '/switchboard.js';
+
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const MAX_ITEMS = 200;
+const STORAGE_KEY = 'switchboard-demo';
+const STATE_TEXT = {
+  idle: 'offline',
+  connecting: 'connecting',
+  connected: 'connected',
+  reconnecting: 'reconnecting',
+  closed: 'offline',
+};
+
+/** @type {SocketClient | null} */
+let client = null;
+
+// -- sign-in -------------------------------------------------------------------------
+
+/** Asks the demo for a development token: `{token, user: {id, name}, expires_in}`. */
+async function issueToken(name) {
+  const response = await fetch('/api/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body?.error?.message ?? `HTTP ${response.status}`);
+  return body;
+}
+
+function remembered() {
+  try {
+    return JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null');
+  } catch {
+    return null;
+  }
+}
+
+function remember(session) {
+  if (session) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+  else sessionStorage.removeItem(STORAGE_KEY);
+}
+
+$('sign-in-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const error = $('sign-in-error');
+  error.hidden = true;
+  try {
+    const session = await issueToken(/** @type {HTMLInputElement} */ ($('name')).value.trim());
+    remember(session);
+    start(session);
+  } catch (e) {
+    error.textContent = e.message;
+    error.hidden = false;
+  }
+});
+
+$('sign-out').addEventListener('click', () => {
+  client?.disconnect();
+  remember(null);
+  location.reload();
+});
+
+// -- rendering -----------------------------------------------------------------------
+
+function time() {
+  return new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/** Appends a message; user text only ever goes through textContent. */
+function append(list, { from, to, text, mine }) {
+  list.querySelector('.empty')?.remove();
+  const item = document.createElement('li');
+  if (mine) item.classList.add('mine');
+  const stamp = document.createElement('time');
+  stamp.textContent = time();
+  const author = document.createElement('span');
+  author.className = 'from';
+  author.textContent = from;
+  item.append(stamp, author);
+  if (to) {
+    const arrow = document.createElement('span');
+    arrow.className = 'to';
+    arrow.textContent = `→ ${to}`;
+    item.append(arrow);
+  }
+  const body = document.createElement('span');
+  body.className = 'text';
+  body.textContent = text;
+  item.append(body);
+  list.append(item);
+  while (list.children.length > MAX_ITEMS) list.firstElementChild?.remove();
+  list.scrollTop = list.scrollHeight;
+}
+
+function toast(text, { title = 'Notification', kind = 'info' } = {}) {
+  const box = $('toasts');
+  const note = document.createElement('div');
+  note.className = `toast ${kind}`;
+  const heading = document.createElement('strong');
+  heading.textContent = title;
+  const body = document.createElement('span');
+  body.textContent = text;
+  note.append(heading, body);
+  box.append(note);
+  while (box.children.length > 5) box.firstElementChild?.remove();
+  setTimeout(() => note.remove(), 6000);
+}
+
+function showState(state) {
+  const badge = $('state');
+  badge.dataset.state = state;
+  badge.textContent = STATE_TEXT[state] ?? state;
+}
+
+// -- the room (declarative) ------------------------------------------------------------
+
+function openRoom(id) {
+  const list = $('room-messages');
+  // Changing the attributes is all it takes: the binding leaves the old channel and
+  // joins the new one.
+  list.setAttribute('data-sb-channel', `room.${id}`);
+  list.setAttribute('data-sb-refresh', `/rooms/${encodeURIComponent(id)}/messages`);
+  $('room-channel').textContent = `room.${id}`;
+  /** @type {HTMLInputElement} */ ($('room-id')).value = id;
+  const link = /** @type {HTMLAnchorElement} */ ($('room-link'));
+  link.href = `/?room=${encodeURIComponent(id)}`;
+  const url = new URL(location.href);
+  url.searchParams.set('room', id);
+  history.replaceState(null, '', url);
+}
+
+$('room-messages').addEventListener('sb:refreshed', (event) => {
+  const list = /** @type {HTMLElement} */ (event.currentTarget);
+  list.scrollTop = list.scrollHeight;
+});
+
+$('room-picker').addEventListener('submit', (event) => {
+  event.preventDefault();
+  openRoom(/** @type {HTMLInputElement} */ ($('room-id')).value.trim());
+});
+
+// -- the connection --------------------------------------------------------------------
+
+/** @param {{token: string, user: {id: string, name: string}}} session */
+function start(session) {
+  const { user } = session;
+  $('sign-in').hidden = true;
+  $('app').hidden = false;
+  $('who').hidden = false;
+  $('me-name').textContent = user.name;
+  $('me-avatar').textContent = user.name.slice(0, 1);
+  $('private-channel').textContent = `user:chat.${user.id}`;
+
+  const room = new URL(location.href).searchParams.get('room');
+  if (room && /^[A-Za-z0-9_-]{1,64}$/.test(room)) openRoom(room);
+
+  let token = session.token;
+  client = new SocketClient('/ws', {
+    // Called before every attempt: the stored token until the server refuses it
+    // (expired, or the server restarted with a new secret), then a fresh one.
+    token: async ({ reason }) => {
+      if (reason === 'refused') {
+        const fresh = await issueToken(user.name);
+        token = fresh.token;
+        remember(fresh);
+      }
+      return token;
+    },
+  });
+  client.on('state', showState);
+  client.on('error', (error) => toast(error.message, { title: error.code, kind: 'error' }));
+  client.listen('notification', ({ message }) => toast(String(message)));
+  client.connect().catch(() => {}); // giving up is reported through the `error` event
+
+  // Envuso style: subscribe with a callback. Subscribing while connecting waits for
+  // `ready`; after a reconnect the client re-joins by itself, listeners included.
+  client.subscribe('global-chat', (error, channel) => {
+    if (error) return toast(error.message, { title: 'global-chat', kind: 'error' });
+    channel.listen('message', ({ message, from }) =>
+      append($('global-messages'), { from, text: message, mine: from === user.name }));
+  });
+
+  $('global-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const input = /** @type {HTMLInputElement} */ ($('global-input'));
+    const channel = client.channel('global-chat');
+    try {
+      if (!channel) throw new Error('not in the global chat');
+      await channel.emit('message', { message: input.value }, { ack: true });
+      input.value = '';
+    } catch (e) {
+      toast(e.message, { title: 'not sent', kind: 'error' });
+    }
+  });
+
+  client.subscribe(`user:chat.${user.id}`, (error, channel) => {
+    if (error) return toast(error.message, { title: 'private channel', kind: 'error' });
+    channel.listen('message', ({ message, from, from_id: fromId, to }) =>
+      append($('private-messages'), { from, to, text: message, mine: fromId === user.id }));
+  });
+
+  $('private-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const to = /** @type {HTMLInputElement} */ ($('private-to'));
+    const input = /** @type {HTMLInputElement} */ ($('private-input'));
+    try {
+      const receipt = await client.emit('private-message', { to: to.value.trim(), message: input.value }, { ack: true });
+      input.value = '';
+      if (receipt?.delivered === 0) toast(`${to.value.trim()} is not online right now.`, { title: 'not delivered' });
+    } catch (e) {
+      toast(e.message, { title: 'not sent', kind: 'error' });
+    }
+  });
+
+  $('room-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const input = /** @type {HTMLInputElement} */ ($('room-input'));
+    const roomId = /** @type {HTMLInputElement} */ ($('room-id')).value.trim();
+    const response = await fetch(`/rooms/${encodeURIComponent(roomId)}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: input.value, from: user.name }),
+    }).catch(() => null);
+    if (response?.ok) input.value = '';
+    else toast(`the room did not take it (${response?.status ?? 'offline'})`, { title: 'not posted', kind: 'error' });
+  });
+
+  client.bindDeclarative(document);
+  window.demo = { client }; // for the console (and the browser tests)
+}
+
+const session = remembered();
+if (session?.token && session?.user) start(session);
+else /** @type {HTMLInputElement} */ ($('name')).focus();

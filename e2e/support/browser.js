@@ -1,0 +1,74 @@
+// Headless Chromium (Debian's `chromium` package) driven by playwright-core.
+
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** The flags CI launches Chromium with. Playwright adds a fresh temporary
+ * `--user-data-dir` of its own to every launch (and refuses one in `args`). */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 30_000,
+  });
+}
+
+/**
+ * A fresh browser context (its own storage: another person) on the demo page, signed
+ * in as `name` and connected.
+ * @param {import('playwright-core').Browser} browser
+ * @param {string} baseUrl
+ * @param {string} name
+ * @param {{width?: number, height?: number, path?: string}} [options]
+ */
+export async function signIn(browser, baseUrl, name, options = {}) {
+  const context = await browser.newContext({
+    viewport: { width: options.width ?? 1400, height: options.height ?? 860 },
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  /** Uncaught exceptions in the page. */
+  page.errors = [];
+  page.on('pageerror', (error) => page.errors.push(error));
+  await page.goto(`${baseUrl}${options.path ?? '/'}`);
+  await page.fill('#name', name);
+  await page.click('#sign-in-form button');
+  await page.waitForSelector('#state[data-state="connected"]');
+  await settled(page);
+  return page;
+}
+
+/** Waits until the page's client has joined every channel it holds. */
+export async function settled(page, timeout = 10_000) {
+  await page.waitForFunction(
+    () => {
+      const client = window.demo?.client;
+      return client?.state === 'connected' && client.channels().length >= 3 && client.channels().every((c) => c.subscribed);
+    },
+    undefined,
+    { timeout },
+  );
+}
+
+/** Submits a form by filling its inputs (`{selector: value}`) and clicking its button. */
+export async function submit(page, form, values) {
+  for (const [selector, value] of Object.entries(values)) await page.fill(selector, value);
+  await page.click(`${form} button[type="submit"]`);
+}
+
+/** Waits for an item containing `text` in the list `list`. */
+export function seen(page, list, text) {
+  return page.locator(`${list} li`, { hasText: text }).first().waitFor({ state: 'visible' });
+}

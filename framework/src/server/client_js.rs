@@ -1,0 +1,23 @@
+//! `GET /switchboard.js`: the browser client, served beside the WebSocket endpoint so a
+//! page can `import { SocketClient } from '/switchboard.js'` with no build step.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+
+/// The path the client is served at.
+const PATH: &str = "/switchboard.js";
+
+/// The client itself: a plain ES module, kept in `framework/static/`.
+const SOURCE: &str = include_str!("../../static/switchboard.js");
+
+pub(super) fn mount(cfg: &mut web::ServiceConfig) {
+    cfg.route(PATH, web::get().to(serve));
+}
+
+async fn serve() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        // Revalidate on every load: the file changes with the server, not with a URL.
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(SOURCE)
+}

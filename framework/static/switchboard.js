@@ -1,0 +1,1167 @@
+// Switchboard browser client: protocol v1 over one WebSocket.
+//
+// A plain ES module with no build step and no dependency. The framework serves it at
+// `GET /switchboard.js` whenever the WebSocket endpoint is enabled:
+//
+//   import { SocketClient } from '/switchboard.js';
+//   const client = new SocketClient('/ws', { token: () => fetchToken() });
+//   await client.connect();
+//   const room = await client.subscribe('room.42');
+//   room.listen('message', data => console.log(data.message));
+//   await room.emit('message', { message: 'hi' }, { ack: true });
+//
+// The API reads like Envuso's socket client (`usingJwt(token).connect()`,
+// `subscribe(name, (error, channel) => …)`, `channel.listen(event, cb)`).
+
+/** @typedef {'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed'} ConnectionState */
+
+/**
+ * Why the client asks for a token.
+ * `connect`: first attempt; `reconnect`: after a lost connection or failed attempt;
+ * `refused`: the server refused the previous token (expired, invalid).
+ * @typedef {{ reason: 'connect' | 'reconnect' | 'refused', attempt: number }} TokenRequest
+ */
+
+/**
+ * Returns the token to connect with (or `null` for an anonymous connection). Called
+ * before every attempt, so it can refresh an expired token.
+ * @typedef {(request: TokenRequest) => (string | null | undefined | Promise<string | null | undefined>)} TokenSupplier
+ */
+
+/**
+ * @typedef {object} ClientOptions
+ * @property {string | TokenSupplier} [token] A JWT, or a function returning a fresh one.
+ * @property {typeof globalThis.WebSocket} [WebSocket] The WebSocket constructor: the
+ *   browser's by default; in Node 20 pass the `ws` package's.
+ * @property {typeof globalThis.fetch} [fetch] Used to tell a refused handshake from a
+ *   network failure, and by declarative mode to re-fetch fragments.
+ * @property {boolean} [reconnect=true] Reconnect after a lost connection.
+ * @property {number} [minReconnectDelay=250] Milliseconds: the shortest wait before a retry.
+ * @property {number} [maxReconnectDelay=10000] Milliseconds: the longest wait before a retry.
+ * @property {number} [maxReconnectAttempts=Infinity] Consecutive failed attempts before giving up.
+ * @property {number} [openTimeout=10000] Milliseconds from opening the socket to `ready`.
+ * @property {number} [idleTimeout=75000] Milliseconds without any packet (the server pings
+ *   every 25 s by default) after which the connection is deemed dead; 0 turns it off.
+ * @property {number} [ackTimeout=10000] Milliseconds to wait for an `ack`.
+ * @property {number} [subscribeTimeout=10000] Milliseconds to wait for a subscription answer.
+ * @property {number} [maxPendingAcks=256] Emits awaiting an ack at once; more are refused.
+ * @property {number} [maxBufferedBytes=1048576] Bytes the socket may hold unsent before
+ *   emits are refused with `backpressure`.
+ * @property {() => number} [random=Math.random] Source of jitter (tests make it fixed).
+ */
+
+/**
+ * @typedef {object} EmitOptions
+ * @property {boolean} [ack=false] Ask the server for an `ack` (protocol `id`): the promise
+ *   then resolves with the ack's data or rejects with its error.
+ * @property {number} [timeout] Milliseconds to wait for the ack (default `ackTimeout`).
+ */
+
+/**
+ * @typedef {object} ReadyInfo
+ * @property {string} connectionId
+ * @property {string | null} userId
+ * @property {boolean} reconnected True when this is not the client's first connection.
+ */
+
+/** Events of the protocol that are not application events. */
+const RESERVED = new Set([
+  'ready',
+  'ping',
+  'subscribe-channel-response',
+  'unsubscribe-channel-response',
+  'ack',
+  'error',
+]);
+
+const OPEN = 1;
+
+/** A refusal or failure: `code` is a protocol error code or one of the client's own
+ * (`not_connected`, `not_subscribed`, `disconnected`, `timeout`, `too_many_pending`,
+ * `backpressure`, `closed`, `unreachable`). A refused subscription also carries
+ * `reason` (the server's code) and `channel`. */
+export class SocketError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   * @param {{channel?: string, event?: string, reason?: string, status?: number}} [details]
+   */
+  constructor(code, message, details = {}) {
+    super(message);
+    this.name = 'SocketError';
+    /** @type {string} */
+    this.code = code;
+    /** @type {string | undefined} */
+    this.channel = details.channel;
+    /** @type {string | undefined} */
+    this.event = details.event;
+    /** @type {string | undefined} */
+    this.reason = details.reason;
+    /** @type {number | undefined} HTTP status of a refused handshake. */
+    this.status = details.status;
+  }
+}
+
+/**
+ * The wait before reconnect attempt `attempt` (1, 2, …): exponential backoff with full
+ * jitter above a floor, uniform in `[min, min(max, min · 2^attempt)]`.
+ * @param {number} attempt
+ * @param {{minReconnectDelay?: number, maxReconnectDelay?: number}} [options]
+ * @param {() => number} [random]
+ * @returns {number} milliseconds
+ */
+export function backoffDelay(attempt, options = {}, random = Math.random) {
+  const min = options.minReconnectDelay ?? 250;
+  const max = Math.max(min, options.maxReconnectDelay ?? 10_000);
+  const ceiling = Math.min(max, min * 2 ** Math.min(Math.max(attempt, 1), 30));
+  return Math.round(min + random() * (ceiling - min));
+}
+
+/**
+ * The WebSocket URL for `path` on the page's own host (`ws:` or `wss:` as the page is
+ * served over `http:` or `https:`). Absolute `ws(s)://` and `http(s)://` URLs are
+ * accepted too.
+ * @param {string} [path='/ws']
+ * @returns {string}
+ */
+export function socketUrl(path = '/ws') {
+  if (/^wss?:\/\//i.test(path)) return path;
+  if (/^https?:\/\//i.test(path)) return path.replace(/^http/i, 'ws');
+  const base = globalThis.location?.href;
+  if (!base) throw new TypeError(`a relative WebSocket URL (${path}) needs a page to resolve against`);
+  const url = new URL(path, base);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
+}
+
+/** Calls a user callback; a throwing callback must not break the client. */
+function safely(fn, ...args) {
+  try {
+    fn(...args);
+  } catch (error) {
+    if (typeof globalThis.reportError === 'function') globalThis.reportError(error);
+    else setTimeout(() => { throw error; });
+  }
+}
+
+/** A promise with its settlers. */
+function deferred() {
+  /** @type {any} */
+  const d = {};
+  d.promise = new Promise((resolve, reject) => {
+    d.resolve = resolve;
+    d.reject = reject;
+  });
+  return d;
+}
+
+/** A tiny event emitter: `on` returns the function that removes the listener. */
+class Emitter {
+  constructor() {
+    /** @type {Map<string, Set<Function>>} */
+    this._handlers = new Map();
+  }
+
+  /**
+   * @param {string} name
+   * @param {Function} callback
+   * @returns {() => void} removes the listener
+   */
+  on(name, callback) {
+    let set = this._handlers.get(name);
+    if (!set) this._handlers.set(name, (set = new Set()));
+    set.add(callback);
+    return () => this.off(name, callback);
+  }
+
+  /**
+   * @param {string} name
+   * @param {Function} [callback] omitted: every listener of `name`
+   */
+  off(name, callback) {
+    const set = this._handlers.get(name);
+    if (!set) return;
+    if (callback) set.delete(callback);
+    if (!callback || set.size === 0) this._handlers.delete(name);
+  }
+
+  /** @param {string} name @param {...any} args @returns {boolean} whether anyone listened */
+  _emit(name, ...args) {
+    const set = this._handlers.get(name);
+    if (!set || set.size === 0) return false;
+    for (const callback of [...set]) safely(callback, ...args);
+    return true;
+  }
+}
+
+/** A channel the client joined. Obtained from {@link SocketClient#subscribe}. */
+export class SocketChannel {
+  /** @param {SocketClient} client @param {string} name */
+  constructor(client, name) {
+    /** @type {SocketClient} */
+    this.client = client;
+    /** @type {string} */
+    this.name = name;
+    /** @type {'pending' | 'subscribed' | 'unsubscribed' | 'failed'} */
+    this.state = 'pending';
+    /** @private */
+    this._events = new Emitter();
+    /** @private @type {any} the caller's pending `subscribe` */
+    this._pending = null;
+    /** @private @type {any} */
+    this._timer = null;
+  }
+
+  /** True while the server has this connection on the channel. */
+  get subscribed() {
+    return this.state === 'subscribed';
+  }
+
+  /**
+   * Calls `callback(data, packet)` for every `event` on this channel. Listeners stay
+   * across reconnects.
+   * @param {string} event
+   * @param {(data: any, packet: {event: string, channel: string, data: any}) => void} callback
+   * @returns {() => void} stops listening
+   */
+  listen(event, callback) {
+    return this._events.on(event, callback);
+  }
+
+  /**
+   * @param {string} event
+   * @param {Function} [callback] omitted: every listener of `event`
+   */
+  stopListening(event, callback) {
+    this._events.off(event, callback);
+  }
+
+  /**
+   * Sends `event` on this channel. Refused locally with `not_subscribed` while the
+   * subscription is not confirmed (e.g. just after a reconnect) and with
+   * `not_connected` while disconnected: nothing is queued.
+   * @param {string} event
+   * @param {any} [data]
+   * @param {EmitOptions} [options]
+   * @returns {Promise<any>} the ack's data with `{ack: true}`; otherwise resolves once sent
+   */
+  emit(event, data, options = {}) {
+    if (this.state !== 'subscribed') {
+      const code = this.client.state === 'connected' ? 'not_subscribed' : 'not_connected';
+      return Promise.reject(new SocketError(code, `not subscribed to ${this.name}`, { channel: this.name, event }));
+    }
+    return this.client._packet(this.name, event, data, options);
+  }
+
+  /**
+   * Leaves the channel and drops its listeners. Resolves when the server confirms (or
+   * the connection is gone, which leaves the channel too).
+   * @returns {Promise<void>}
+   */
+  unsubscribe() {
+    return this.client._unsubscribe(this);
+  }
+
+  /** @private */
+  _dispatch(packet) {
+    this._events._emit(packet.event, packet.data ?? {}, packet);
+  }
+}
+
+/**
+ * One connection to a Switchboard server, kept up across network failures and server
+ * restarts: it reconnects with backoff and re-subscribes every channel it had.
+ *
+ * Client events (`client.on(name, cb)`): `state` (ConnectionState, previous),
+ * `ready` (ReadyInfo), `subscribed` (SocketChannel: a join, or a re-join after a
+ * reconnect, was confirmed), `error` (SocketError: `error` packets from the server,
+ * refused re-subscriptions, giving up), `close` ({code, reason}).
+ */
+export class SocketClient {
+  /**
+   * @param {string} [url] `ws://host/ws`, or a path such as `/ws` on the page's host
+   *   (the default).
+   * @param {ClientOptions} [options]
+   */
+  constructor(url, options = {}) {
+    /** @type {string} */
+    this.url = socketUrl(url ?? '/ws');
+    this._options = {
+      reconnect: true,
+      minReconnectDelay: 250,
+      maxReconnectDelay: 10_000,
+      maxReconnectAttempts: Infinity,
+      openTimeout: 10_000,
+      idleTimeout: 75_000,
+      ackTimeout: 10_000,
+      subscribeTimeout: 10_000,
+      maxPendingAcks: 256,
+      maxBufferedBytes: 1 << 20,
+      random: Math.random,
+      ...options,
+    };
+    this._WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    if (typeof this._WebSocket !== 'function') {
+      throw new TypeError('no WebSocket implementation: pass { WebSocket } (e.g. the `ws` package in Node 20)');
+    }
+    this._fetch = options.fetch ?? globalThis.fetch?.bind(globalThis);
+    /** @type {string | TokenSupplier | null} */
+    this._token = options.token ?? null;
+
+    /** @type {ConnectionState} */
+    this._state = 'idle';
+    this._events = new Emitter();
+    this._direct = new Emitter();
+    /** @type {Map<string, SocketChannel>} */
+    this._channels = new Map();
+    /** @type {Map<number, {resolve: Function, reject: Function, timer: any}>} */
+    this._acks = new Map();
+    /** @type {Map<string, Set<Function>>} */
+    this._leaving = new Map();
+    this._nextId = 1;
+    /** @type {any} */
+    this._ws = null;
+    this._generation = 0;
+    this._attempt = 0;
+    this._authFailures = 0;
+    /** @type {SocketError | null} */
+    this._refusal = null;
+    /** @type {string | null} */
+    this._refusedToken = null;
+    this._everConnected = false;
+    this._stopped = false;
+    /** @type {any[]} */
+    this._waiters = [];
+    /** @type {ReadyInfo | null} */
+    this._ready = null;
+    this._retryTimer = null;
+    this._idleTimer = null;
+    this._openTimer = null;
+  }
+
+  /** @returns {ConnectionState} */
+  get state() {
+    return this._state;
+  }
+
+  /** The connection id the server gave in `ready`, while connected. */
+  get connectionId() {
+    return this._ready?.connectionId ?? null;
+  }
+
+  /** The user id the server gave in `ready` (null when anonymous). */
+  get userId() {
+    return this._ready?.userId ?? null;
+  }
+
+  /**
+   * Connects with this token (or token supplier), Envuso style:
+   * `await client.usingJwt(token).connect()`.
+   * @param {string | TokenSupplier} token
+   * @returns {this}
+   */
+  usingJwt(token) {
+    this._token = token;
+    return this;
+  }
+
+  /**
+   * Opens the connection. Resolves on the server's `ready`; keeps retrying with backoff
+   * meanwhile; rejects when the client gives up (handshake refused and no token
+   * supplier that can help, `maxReconnectAttempts` reached, or `disconnect()`).
+   * @returns {Promise<ReadyInfo>}
+   */
+  connect() {
+    if (this._state === 'connected' && this._ready) return Promise.resolve(this._ready);
+    const waiter = deferred();
+    this._waiters.push(waiter);
+    if (this._state === 'idle' || this._state === 'closed') {
+      this._stopped = false;
+      this._attempt = 0;
+      this._authFailures = 0;
+      this._refusal = null;
+      this._setState('connecting');
+      this._open(this._everConnected ? 'reconnect' : 'connect');
+    }
+    return waiter.promise;
+  }
+
+  /**
+   * Closes the connection and stops reconnecting. Channels and listeners are kept, so
+   * a later `connect()` restores them.
+   * @param {number} [code=1000]
+   * @param {string} [reason]
+   */
+  disconnect(code = 1000, reason = 'client disconnect') {
+    this._stopped = true;
+    const ws = this._ws;
+    this._teardown(new SocketError('closed', 'the client disconnected'));
+    if (ws) {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // already closing
+      }
+    }
+    this._finish(new SocketError('closed', 'the client disconnected'), false);
+  }
+
+  /**
+   * Listens to client events: `state`, `ready`, `subscribed`, `error`, `close`.
+   * @param {'state' | 'ready' | 'subscribed' | 'error' | 'close'} name
+   * @param {Function} callback
+   * @returns {() => void} removes the listener
+   */
+  on(name, callback) {
+    return this._events.on(name, callback);
+  }
+
+  /** @param {string} name @param {Function} [callback] */
+  off(name, callback) {
+    this._events.off(name, callback);
+  }
+
+  /**
+   * Listens to direct events: packets the server sends to this connection without a
+   * channel (e.g. `notification`, or a socket listener's reply).
+   * @param {string} event
+   * @param {(data: any, packet: {event: string, data: any}) => void} callback
+   * @returns {() => void} stops listening
+   */
+  listen(event, callback) {
+    return this._direct.on(event, callback);
+  }
+
+  /** @param {string} event @param {Function} [callback] */
+  stopListening(event, callback) {
+    this._direct.off(event, callback);
+  }
+
+  /**
+   * Sends a direct event (no channel), handled by the server's socket listener for it.
+   * Refused with `not_connected` while disconnected: nothing is queued.
+   * @param {string} event
+   * @param {any} [data]
+   * @param {EmitOptions} [options]
+   * @returns {Promise<any>}
+   */
+  emit(event, data, options = {}) {
+    return this._packet(null, event, data, options);
+  }
+
+  /**
+   * The joined (or joining) channel of that name, if any.
+   * @param {string} name
+   * @returns {SocketChannel | undefined}
+   */
+  channel(name) {
+    return this._channels.get(name);
+  }
+
+  /** @returns {SocketChannel[]} every channel the client holds */
+  channels() {
+    return [...this._channels.values()];
+  }
+
+  /**
+   * Joins a channel. Resolves with the channel once the server accepts; rejects with a
+   * {@link SocketError} whose `reason` and `message` are the server's. With a callback,
+   * Envuso style, calls `callback(error, channel)` instead and resolves with the
+   * channel or `null`. Subscribing during (re)connection waits for `ready`.
+   * @param {string} name
+   * @param {(error: SocketError | null, channel: SocketChannel | null) => void} [callback]
+   * @returns {Promise<SocketChannel>}
+   */
+  subscribe(name, callback) {
+    const joined = this._subscribe(name);
+    if (!callback) return joined;
+    return /** @type {Promise<any>} */ (joined.then(
+      (channel) => { safely(callback, null, channel); return channel; },
+      (error) => { safely(callback, error, null); return null; },
+    ));
+  }
+
+  /**
+   * Watches elements carrying `data-sb-channel` under `root` (now and later): see
+   * {@link DeclarativeBinding}.
+   * @param {ParentNode} [root=document]
+   * @param {{debounce?: number}} [options]
+   * @returns {DeclarativeBinding}
+   */
+  bindDeclarative(root = globalThis.document, options = {}) {
+    return new DeclarativeBinding(this, root, options);
+  }
+
+  // -- internals ---------------------------------------------------------------------
+
+  /** @param {string} name @returns {Promise<SocketChannel>} */
+  _subscribe(name) {
+    if (typeof name !== 'string' || name.length === 0) {
+      return Promise.reject(new SocketError('bad_payload', 'a channel name is a non-empty string'));
+    }
+    let channel = this._channels.get(name);
+    if (channel?.state === 'subscribed') return Promise.resolve(channel);
+    if (channel?._pending) return channel._pending.promise;
+    if (this._state === 'idle' || this._state === 'closed') {
+      return Promise.reject(new SocketError('not_connected', `cannot join ${name}: call connect() first`, { channel: name }));
+    }
+    const rejoining = channel !== undefined; // kept across a reconnect, re-join in flight
+    if (!channel) {
+      channel = new SocketChannel(this, name);
+      this._channels.set(name, channel);
+    }
+    channel._pending = deferred();
+    // While (re)connecting the request waits for `ready`: one entry per channel name.
+    if (this._state === 'connected') {
+      if (rejoining) this._armTimeout(channel);
+      else this._requestJoin(channel);
+    }
+    return channel._pending.promise;
+  }
+
+  /** Sends the join request. @param {SocketChannel} channel */
+  _requestJoin(channel) {
+    channel.state = 'pending';
+    this._armTimeout(channel);
+    this._send({ event: 'subscribe-channel-request', data: { channel: channel.name } });
+  }
+
+  /** A caller waiting on a join gets `timeout` when the server does not answer. */
+  _armTimeout(channel) {
+    const pending = channel._pending;
+    clearTimeout(channel._timer);
+    if (!pending) return;
+    channel._timer = setTimeout(() => {
+      if (channel._pending !== pending) return;
+      channel._pending = null;
+      this._forget(channel, 'failed');
+      pending.reject(new SocketError('timeout', `no answer to joining ${channel.name}`, { channel: channel.name }));
+    }, this._options.subscribeTimeout);
+  }
+
+  /** @param {SocketChannel} channel @param {'unsubscribed' | 'failed'} state */
+  _forget(channel, state) {
+    if (this._channels.get(channel.name) === channel) this._channels.delete(channel.name);
+    channel.state = state;
+    clearTimeout(channel._timer);
+  }
+
+  /** @param {SocketChannel} channel @returns {Promise<void>} */
+  _unsubscribe(channel) {
+    if (this._channels.get(channel.name) !== channel) return Promise.resolve();
+    this._forget(channel, 'unsubscribed');
+    channel._events._handlers.clear();
+    if (channel._pending) {
+      channel._pending.reject(new SocketError('unsubscribed', `left ${channel.name} before joining it`, { channel: channel.name }));
+      channel._pending = null;
+    }
+    if (this._state !== 'connected') return Promise.resolve();
+    this._send({ event: 'unsubscribe-channel-request', channel: channel.name, data: { channel: channel.name } });
+    return new Promise((resolve) => {
+      let set = this._leaving.get(channel.name);
+      if (!set) this._leaving.set(channel.name, (set = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0 && this._leaving.get(channel.name) === set) this._leaving.delete(channel.name);
+        resolve();
+      };
+      const timer = setTimeout(done, this._options.subscribeTimeout);
+      set.add(done);
+    });
+  }
+
+  /**
+   * @param {string | null} channel
+   * @param {string} event
+   * @param {any} data
+   * @param {EmitOptions} options
+   */
+  _packet(channel, event, data, options) {
+    const details = { channel: channel ?? undefined, event };
+    if (typeof event !== 'string' || event.length === 0) {
+      return Promise.reject(new SocketError('bad_packet', 'an event name is a non-empty string', details));
+    }
+    const ws = this._ws;
+    if (this._state !== 'connected' || !ws || ws.readyState !== OPEN) {
+      return Promise.reject(new SocketError('not_connected', `cannot send ${event}: not connected`, details));
+    }
+    if ((ws.bufferedAmount ?? 0) > this._options.maxBufferedBytes) {
+      return Promise.reject(new SocketError('backpressure', `cannot send ${event}: the socket is not draining`, details));
+    }
+    /** @type {{event: string, channel?: string, data: any, id?: number}} */
+    const packet = { event, data: data ?? {} };
+    if (channel) packet.channel = channel;
+    if (!options.ack) {
+      this._send(packet);
+      return Promise.resolve(undefined);
+    }
+    if (this._acks.size >= this._options.maxPendingAcks) {
+      return Promise.reject(new SocketError('too_many_pending', `${this._acks.size} acks already pending`, details));
+    }
+    const id = this._nextId++;
+    packet.id = id;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this._acks.delete(id);
+        reject(new SocketError('timeout', `no ack for ${event}`, details));
+      }, options.timeout ?? this._options.ackTimeout);
+      this._acks.set(id, { resolve, reject, timer, details });
+      this._send(packet);
+    });
+  }
+
+  /** @param {object} packet @returns {boolean} */
+  _send(packet) {
+    const ws = this._ws;
+    if (!ws || ws.readyState !== OPEN) return false;
+    ws.send(JSON.stringify(packet));
+    return true;
+  }
+
+  /** @param {ConnectionState} next */
+  _setState(next) {
+    const previous = this._state;
+    if (previous === next) return;
+    this._state = next;
+    this._events._emit('state', next, previous);
+  }
+
+  /** @param {TokenRequest['reason']} reason @returns {Promise<string | null>} */
+  async _currentToken(reason) {
+    const token = this._token;
+    if (typeof token === 'function') return (await token({ reason, attempt: this._attempt })) ?? null;
+    return token ?? null;
+  }
+
+  /** Opens one socket. @param {TokenRequest['reason']} reason */
+  async _open(reason) {
+    const generation = ++this._generation;
+    let token;
+    try {
+      token = await this._currentToken(reason);
+    } catch (error) {
+      if (generation !== this._generation) return;
+      // The supplier could not produce a token (its server may be down too): retry.
+      this._events._emit('error', new SocketError('token_unavailable', `token supplier failed: ${error?.message ?? error}`));
+      this._retry(null);
+      return;
+    }
+    if (generation !== this._generation) return;
+    if (reason === 'refused' && token != null && token === this._refusedToken && this._refusal) {
+      this._finish(this._refusal, true);
+      return;
+    }
+    let ws;
+    try {
+      ws = new this._WebSocket(this._withToken(token));
+    } catch (error) {
+      this._finish(new SocketError('bad_url', `cannot open ${this.url}: ${error?.message ?? error}`), true);
+      return;
+    }
+    this._ws = ws;
+    let ready = false;
+    this._openTimer = setTimeout(() => {
+      if (generation === this._generation && !ready) this._lost(ws, token, false, 1006, 'no ready in time');
+    }, this._options.openTimeout);
+    ws.onmessage = (/** @type {MessageEvent} */ event) => {
+      if (generation !== this._generation) return;
+      this._touch(ws, token);
+      if (typeof event.data !== 'string') return;
+      let packet;
+      try {
+        packet = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (!packet || typeof packet.event !== 'string') return;
+      if (packet.event === 'ready' && !packet.channel) {
+        ready = true;
+        clearTimeout(this._openTimer);
+        this._onReady(packet.data ?? {});
+        return;
+      }
+      this._onPacket(packet);
+    };
+    ws.onclose = (/** @type {CloseEvent} */ event) => {
+      if (generation !== this._generation) return;
+      this._lost(ws, token, ready, event.code, event.reason);
+    };
+    ws.onerror = () => {
+      // A close event follows; it decides what happens.
+    };
+  }
+
+  /** @param {string | null} token */
+  _withToken(token) {
+    if (!token) return this.url;
+    const url = new URL(this.url);
+    url.searchParams.set('token', token);
+    return url.toString();
+  }
+
+  /** Restarts the idle watchdog: any packet proves the connection alive. */
+  _touch(ws, token) {
+    if (!this._options.idleTimeout) return;
+    clearTimeout(this._idleTimer);
+    const generation = this._generation;
+    this._idleTimer = setTimeout(() => {
+      if (generation === this._generation) this._lost(ws, token, true, 1006, 'no packet in time');
+    }, this._options.idleTimeout);
+  }
+
+  /** @param {any} data */
+  _onReady(data) {
+    const reconnected = this._everConnected;
+    this._everConnected = true;
+    this._attempt = 0;
+    this._authFailures = 0;
+    this._refusal = null;
+    this._refusedToken = null;
+    this._ready = {
+      connectionId: String(data.connection_id ?? ''),
+      userId: data.user_id ?? null,
+      reconnected,
+    };
+    this._setState('connected');
+    for (const channel of this._channels.values()) this._requestJoin(channel);
+    const waiters = this._waiters.splice(0);
+    for (const waiter of waiters) waiter.resolve(this._ready);
+    this._events._emit('ready', this._ready);
+  }
+
+  /** @param {{event: string, channel?: string, data?: any}} packet */
+  _onPacket(packet) {
+    const data = packet.data ?? {};
+    if (packet.channel) {
+      const channel = this._channels.get(packet.channel);
+      if (channel) channel._dispatch(packet);
+      return;
+    }
+    if (!RESERVED.has(packet.event)) {
+      this._direct._emit(packet.event, data, packet);
+      return;
+    }
+    switch (packet.event) {
+      case 'ping':
+        this._send({ event: 'pong', data: {} });
+        break;
+      case 'subscribe-channel-response':
+        this._onJoined(data);
+        break;
+      case 'unsubscribe-channel-response': {
+        const waiting = this._leaving.get(data.channel);
+        if (waiting) for (const done of [...waiting]) done();
+        break;
+      }
+      case 'ack':
+        this._onAck(data);
+        break;
+      case 'error':
+        this._events._emit('error', new SocketError(String(data.code ?? 'internal'), String(data.message ?? 'refused'), {
+          channel: data.channel,
+          event: data.event,
+        }));
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** @param {any} data */
+  _onJoined(data) {
+    const channel = this._channels.get(data.channel);
+    if (!channel) return;
+    const pending = channel._pending;
+    channel._pending = null;
+    clearTimeout(channel._timer);
+    if (data.successful) {
+      channel.state = 'subscribed';
+      this._events._emit('subscribed', channel);
+      pending?.resolve(channel);
+      return;
+    }
+    const reason = String(data.reason ?? 'unauthorised');
+    const error = new SocketError(reason, String(data.message ?? `joining ${channel.name} was refused`), {
+      channel: channel.name,
+      reason,
+    });
+    this._forget(channel, 'failed');
+    if (pending) pending.reject(error);
+    else this._events._emit('error', error); // a re-subscription after reconnect was refused
+  }
+
+  /** @param {any} data */
+  _onAck(data) {
+    const entry = this._acks.get(data.id);
+    if (!entry) return;
+    this._acks.delete(data.id);
+    clearTimeout(entry.timer);
+    if (data.ok) {
+      entry.resolve(data.data);
+    } else {
+      const error = data.error ?? {};
+      entry.reject(new SocketError(String(error.code ?? 'internal'), String(error.message ?? 'refused'), entry.details));
+    }
+  }
+
+  /** Drops everything tied to the current socket. @param {SocketError} why */
+  _teardown(why) {
+    this._generation++;
+    this._ws = null;
+    this._ready = null;
+    clearTimeout(this._openTimer);
+    clearTimeout(this._idleTimer);
+    clearTimeout(this._retryTimer);
+    const acks = [...this._acks.values()];
+    this._acks.clear();
+    for (const entry of acks) {
+      clearTimeout(entry.timer);
+      entry.reject(new SocketError(why.code, why.message, entry.details));
+    }
+    for (const set of [...this._leaving.values()]) for (const done of [...set]) done();
+    for (const channel of this._channels.values()) {
+      clearTimeout(channel._timer);
+      if (channel.state === 'subscribed') channel.state = 'pending';
+    }
+  }
+
+  /**
+   * The socket closed or was declared dead.
+   * @param {any} ws @param {string | null} token @param {boolean} wasReady
+   * @param {number} code @param {string} reason
+   */
+  async _lost(ws, token, wasReady, code, reason) {
+    this._teardown(new SocketError('disconnected', `connection lost (${code})`));
+    if (ws.readyState < 2) {
+      try {
+        ws.close();
+      } catch {
+        // already closing
+      }
+    }
+    this._events._emit('close', { code, reason });
+    if (this._stopped) return;
+    this._setState(this._everConnected ? 'reconnecting' : 'connecting');
+    const generation = this._generation;
+    /** @type {SocketError | null} */
+    let refusal = null;
+    if (code === 4001) refusal = new SocketError('expired_token', 'the token expired');
+    else if (!wasReady) refusal = await this._probe(token);
+    if (generation !== this._generation || this._stopped) return;
+    if (!this._options.reconnect) {
+      this._finish(refusal ?? new SocketError('disconnected', `connection closed (${code})`), true);
+      return;
+    }
+    if (refusal) {
+      this._refusal = refusal;
+      this._refusedToken = token;
+      this._authFailures++;
+      const canRefresh = typeof this._token === 'function' && refusal.status !== 403 && this._authFailures <= 3;
+      if (!canRefresh) {
+        this._finish(refusal, true);
+        return;
+      }
+    }
+    this._retry(refusal);
+  }
+
+  /** Schedules the next attempt. @param {SocketError | null} refusal */
+  _retry(refusal) {
+    this._attempt++;
+    if (this._attempt > this._options.maxReconnectAttempts) {
+      this._finish(new SocketError('unreachable', `gave up after ${this._attempt - 1} attempts`), true);
+      return;
+    }
+    this._setState(this._everConnected ? 'reconnecting' : 'connecting');
+    const delay = backoffDelay(this._attempt, this._options, this._options.random);
+    const generation = this._generation;
+    clearTimeout(this._retryTimer);
+    this._retryTimer = setTimeout(() => {
+      if (generation === this._generation && !this._stopped) this._open(refusal ? 'refused' : 'reconnect');
+    }, delay);
+  }
+
+  /**
+   * A handshake failure tells a browser nothing (close code 1006), so ask over plain
+   * HTTP: the endpoint answers a request that is not an upgrade with 401/403 and the
+   * JSON reason when the token is refused, and with 400 otherwise.
+   * @param {string | null} token
+   * @returns {Promise<SocketError | null>} the refusal, or null when it is not one
+   */
+  async _probe(token) {
+    if (typeof this._fetch !== 'function') return null;
+    try {
+      const url = this.url.replace(/^ws/i, 'http');
+      /** @type {Record<string, string>} */
+      const headers = token ? { Authorization: `Bearer ${token}` } : {};
+      const timeout = typeof AbortSignal?.timeout === 'function' ? AbortSignal.timeout(5000) : undefined;
+      const response = await this._fetch(url, { headers, cache: 'no-store', signal: timeout });
+      if (response.status !== 401 && response.status !== 403) return null;
+      let body = null;
+      try {
+        body = await response.json();
+      } catch {
+        // no JSON reason
+      }
+      const error = body?.error ?? {};
+      return new SocketError(String(error.code ?? 'unauthorised'), String(error.message ?? `handshake refused (${response.status})`), {
+        status: response.status,
+      });
+    } catch {
+      return null; // unreachable: a network failure, not a refusal
+    }
+  }
+
+  /**
+   * Stops for good: state `closed`, pending `connect()` calls and joins rejected.
+   * @param {SocketError} error @param {boolean} report emit it as an `error` event
+   */
+  _finish(error, report) {
+    this._teardown(error);
+    this._stopped = true;
+    this._ready = null;
+    this._setState('closed');
+    for (const waiter of this._waiters.splice(0)) waiter.reject(error);
+    for (const channel of this._channels.values()) {
+      if (channel._pending) {
+        clearTimeout(channel._timer);
+        channel._pending.reject(new SocketError(error.code, error.message, { channel: channel.name }));
+        channel._pending = null;
+      }
+    }
+    if (report) this._events._emit('error', error);
+  }
+}
+
+/**
+ * Declarative mode: "signal, then re-fetch" without writing JavaScript.
+ *
+ * ```html
+ * <ul data-sb-channel="room.42" data-sb-on="message"
+ *     data-sb-refresh="/rooms/42/messages" data-sb-load></ul>
+ * ```
+ *
+ * - `data-sb-channel`: the channel to join (one subscription per channel, however many
+ *   elements name it).
+ * - `data-sb-on`: the events that trigger a refresh, space or comma separated
+ *   (default `message`).
+ * - `data-sb-refresh`: the URL fetched (GET, same-origin credentials); its text replaces
+ *   the element's `innerHTML`.
+ * - `data-sb-load`: also fetch as soon as the element is bound.
+ * - `data-sb-debounce`: milliseconds to coalesce a burst of events (default 50).
+ *
+ * Bursts are coalesced, a response older than the one shown is ignored, and every
+ * bound element is refreshed once its channel is re-joined after a reconnect (events
+ * may have been missed meanwhile).
+ * Elements added, removed or changed later are (re)bound through a MutationObserver.
+ * Each element gets `sb:refreshed` and `sb:error` DOM events and a `data-sb-state`
+ * attribute (`joining`, `live`, `error`).
+ */
+export class DeclarativeBinding {
+  /**
+   * @param {SocketClient} client
+   * @param {ParentNode} root
+   * @param {{debounce?: number}} [options]
+   */
+  constructor(client, root, options = {}) {
+    if (!root) throw new TypeError('bindDeclarative needs a root node (there is no document here)');
+    this.client = client;
+    this.root = root;
+    this._debounce = options.debounce ?? 50;
+    /** @type {Map<Element, any>} */
+    this._bound = new Map();
+    /** @type {Map<string, {count: number, owned: boolean, joined: Promise<SocketChannel>}>} */
+    this._shared = new Map();
+    // A re-join after a reconnect: signals may have been missed meanwhile. Refreshing
+    // once the server has the subscription again leaves no gap.
+    this._offJoined = client.on('subscribed', (/** @type {SocketChannel} */ joined) => {
+      for (const [element, record] of this._bound) {
+        if (record.live && record.channel === joined.name) this._refresh(element, record);
+      }
+    });
+    this._observer = new MutationObserver((records) => this._mutated(records));
+    this._observer.observe(root, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['data-sb-channel', 'data-sb-on', 'data-sb-refresh'],
+    });
+    this.scan(root);
+  }
+
+  /** Binds every matching element in `node` (itself included). @param {Node} node */
+  scan(node) {
+    // Elements, and the document or a fragment (which have no attributes of their own).
+    const parent = /** @type {any} */ (node);
+    if (typeof parent.querySelectorAll !== 'function') return;
+    if (node.nodeType === 1 && parent.hasAttribute('data-sb-channel')) this._bind(parent);
+    for (const child of parent.querySelectorAll('[data-sb-channel]')) this._bind(child);
+  }
+
+  /** Stops watching and leaves the channels this binding joined. */
+  stop() {
+    this._observer.disconnect();
+    this._offJoined();
+    for (const element of [...this._bound.keys()]) this._unbind(element);
+  }
+
+  /** @param {MutationRecord[]} records */
+  _mutated(records) {
+    /** @type {Set<Element>} */
+    const changed = new Set();
+    for (const record of records) {
+      if (record.type === 'attributes') {
+        changed.add(/** @type {Element} */ (record.target));
+        continue;
+      }
+      for (const node of record.removedNodes) {
+        if (node.nodeType !== 1 || node.isConnected) continue;
+        for (const element of [...this._bound.keys()]) {
+          if (element === node || node.contains(element)) this._unbind(element);
+        }
+      }
+      for (const node of record.addedNodes) if (node.isConnected) this.scan(node);
+    }
+    // Several attributes changed at once rebind once, with their final values; the new
+    // channel is joined before the old one is released, so keeping a channel never
+    // leaves and re-joins it.
+    for (const element of changed) {
+      const old = this._bound.get(element);
+      this._bound.delete(element);
+      if (element.isConnected && element.hasAttribute('data-sb-channel')) this._bind(element);
+      if (old) this._drop(old);
+    }
+  }
+
+  /** @param {Element} element */
+  _bind(element) {
+    if (this._bound.has(element)) return;
+    const channel = element.getAttribute('data-sb-channel');
+    const url = element.getAttribute('data-sb-refresh');
+    if (!channel || !url) return;
+    const events = (element.getAttribute('data-sb-on') || 'message').split(/[\s,]+/).filter(Boolean);
+    const debounce = Number(element.getAttribute('data-sb-debounce') ?? this._debounce);
+    const record = { channel, url, events, debounce, stops: [], timer: null, issued: 0, shown: 0, live: false };
+    this._bound.set(element, record);
+    element.setAttribute('data-sb-state', 'joining');
+    this._acquire(channel).then(
+      (joined) => {
+        if (this._bound.get(element) !== record) return;
+        for (const event of events) record.stops.push(joined.listen(event, () => this._schedule(element, record)));
+        record.live = true;
+        element.setAttribute('data-sb-state', 'live');
+        if (element.hasAttribute('data-sb-load')) this._refresh(element, record);
+      },
+      (error) => {
+        if (this._bound.get(element) !== record) return;
+        element.setAttribute('data-sb-state', 'error');
+        element.dispatchEvent(new CustomEvent('sb:error', { detail: error }));
+      },
+    );
+  }
+
+  /** @param {Element} element */
+  _unbind(element) {
+    const record = this._bound.get(element);
+    if (!record) return;
+    this._bound.delete(element);
+    this._drop(record);
+  }
+
+  /** Stops one binding's listeners and releases its channel. */
+  _drop(record) {
+    clearTimeout(record.timer);
+    for (const stop of record.stops) stop();
+    this._release(record.channel);
+  }
+
+  /** One subscription per channel, shared by every element naming it. @param {string} name */
+  _acquire(name) {
+    let shared = this._shared.get(name);
+    if (!shared) {
+      const owned = !this.client.channel(name);
+      const joined = this._whenConnectable().then(() => this.client.subscribe(name));
+      shared = { count: 0, owned, joined };
+      this._shared.set(name, shared);
+      joined.catch(() => {
+        if (this._shared.get(name) === shared) this._shared.delete(name);
+      });
+    }
+    shared.count++;
+    return shared.joined;
+  }
+
+  /** @param {string} name */
+  _release(name) {
+    const shared = this._shared.get(name);
+    if (!shared || --shared.count > 0) return;
+    this._shared.delete(name);
+    if (!shared.owned) return; // someone else's subscription: leave it alone
+    shared.joined.then((joined) => joined.unsubscribe(), () => {});
+  }
+
+  /** Resolves once subscribing is possible (the client is connecting or connected). */
+  _whenConnectable() {
+    const state = this.client.state;
+    if (state !== 'idle' && state !== 'closed') return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = this.client.on('ready', () => {
+        off();
+        resolve(undefined);
+      });
+    });
+  }
+
+  /** Coalesces a burst of events into one refresh. */
+  _schedule(element, record) {
+    if (record.timer) return;
+    record.timer = setTimeout(() => {
+      record.timer = null;
+      this._refresh(element, record);
+    }, record.debounce);
+  }
+
+  /** Fetches the fragment; a response older than the one shown is dropped. */
+  async _refresh(element, record) {
+    const seq = ++record.issued;
+    const fetchImpl = this.client._fetch;
+    try {
+      const response = await fetchImpl(record.url, {
+        headers: { Accept: 'text/html' },
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+      if (!response.ok) throw new Error(`GET ${record.url}: HTTP ${response.status}`);
+      const html = await response.text();
+      if (this._bound.get(element) !== record || seq <= record.shown) return;
+      record.shown = seq;
+      element.innerHTML = html;
+      element.dispatchEvent(new CustomEvent('sb:refreshed', { detail: { channel: record.channel, url: record.url } }));
+    } catch (error) {
+      if (this._bound.get(element) !== record) return;
+      element.dispatchEvent(new CustomEvent('sb:error', { detail: error }));
+    }
+  }
+}
+
+/**
+ * The client started by `data-sb-auto`, if any: put `data-sb-auto` on an element
+ * (e.g. `<body data-sb-auto data-sb-token="JWT" data-sb-url="/ws">`) and the module
+ * connects and binds the whole document when it loads.
+ * @type {SocketClient | null}
+ */
+export let autoClient = null;
+
+if (typeof document !== 'undefined' && typeof MutationObserver !== 'undefined') {
+  const start = () => {
+    const marker = document.querySelector('[data-sb-auto]');
+    if (!marker || autoClient) return;
+    const token = marker.getAttribute('data-sb-token');
+    autoClient = new SocketClient(marker.getAttribute('data-sb-url') || '/ws', token ? { token } : {});
+    autoClient.connect().catch(() => {});
+    autoClient.bindDeclarative(document);
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+  else start();
+}

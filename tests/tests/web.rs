@@ -1,0 +1,147 @@
+//! The browser client route and the demo's web page, rooms and private messages.
+//! (The client's behaviour is tested under Node and Chromium: `e2e/`.)
+
+mod common;
+
+use common::{Client, PATIENCE, http, request, try_connect};
+use serde_json::json;
+use switchboard::config::Settings;
+use switchboard_app::demo_config::DemoConfig;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// `GET path`: the status, the content type and the body as text.
+async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("writes");
+    let mut response = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
+        .await
+        .expect("response in time")
+        .expect("reads");
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let content_type = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-type: "))
+        .unwrap_or_default()
+        .to_owned();
+    (status, content_type, body.to_owned())
+}
+
+fn demo_settings() -> Settings {
+    let mut s = Settings::default();
+    s.server.workers = 1;
+    s
+}
+
+#[actix_web::test]
+async fn the_client_module_is_served_beside_the_endpoint_and_only_with_it() {
+    let server = common::start(common::settings()).await;
+    let (status, content_type, body) = get(server.addr(), "/switchboard.js").await;
+    assert_eq!(status, 200);
+    assert_eq!(content_type, "text/javascript; charset=utf-8");
+    assert!(body.contains("export class SocketClient"), "{body:.200}");
+    server.stop().await;
+
+    let mut off = common::settings();
+    off.enabled = false;
+    let server = common::start(off).await;
+    assert_eq!(get(server.addr(), "/switchboard.js").await.0, 404);
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn the_demo_serves_its_page_and_room_fragments() {
+    let server = switchboard_app::start(demo_settings(), &DemoConfig::default(), "127.0.0.1:0")
+        .expect("demo starts");
+    let (status, content_type, page) = get(server.addr(), "/").await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (200, "text/html; charset=utf-8")
+    );
+    assert!(page.contains("data-sb-channel=\"room.lobby\""), "{page}");
+    let (status, _, script) = get(server.addr(), "/app.js").await;
+    assert_eq!(status, 200);
+    assert!(script.contains("from '/switchboard.js'"));
+
+    let (status, body) = http(
+        server.addr(),
+        "POST",
+        "/rooms/7/messages",
+        Some(&json!({"from": "Eve", "message": "<script>x</script>"})),
+        &[],
+    )
+    .await;
+    assert_eq!((status, &body["seq"]), (201, &json!(1)), "{body}");
+    let (status, _, fragment) = get(server.addr(), "/rooms/7/messages").await;
+    assert_eq!(status, 200);
+    assert!(
+        fragment.contains("&lt;script&gt;x&lt;/script&gt;"),
+        "{fragment}"
+    );
+    assert!(!fragment.contains("<script>"), "{fragment}");
+    assert_eq!(get(server.addr(), "/rooms/a.b/messages").await.0, 400);
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn a_private_message_reaches_the_recipient_and_the_senders_channel() {
+    let server = switchboard_app::start(demo_settings(), &DemoConfig::default(), "127.0.0.1:0")
+        .expect("demo starts");
+    let mut clients = Vec::new();
+    for name in ["alice", "bob"] {
+        let (_, body) = http(
+            server.addr(),
+            "POST",
+            "/api/token",
+            Some(&json!({ "name": name })),
+            &[],
+        )
+        .await;
+        let token = body["token"].as_str().expect("token").to_owned();
+        let mut client: Client = try_connect(&server, request(&server, Some(&token)))
+            .await
+            .expect("token accepted");
+        client.join(&format!("user:chat.{name}")).await;
+        clients.push(client);
+    }
+    let [alice, bob] = &mut clients[..] else {
+        unreachable!()
+    };
+    alice
+        .send(json!({"event": "private-message", "data": {"to": "bob", "message": "hi"}, "id": 1}))
+        .await;
+    let expected = json!({"message": "hi", "from": "alice", "from_id": "alice", "to": "bob"});
+    let received = bob.recv_event("message").await;
+    assert_eq!(
+        (&received["channel"], &received["data"]),
+        (&json!("user:chat.bob"), &expected)
+    );
+    let copy = alice.recv_event("message").await;
+    assert_eq!(
+        (&copy["channel"], &copy["data"]),
+        (&json!("user:chat.alice"), &expected)
+    );
+    let ack = alice.recv_event("ack").await;
+    assert_eq!(
+        ack["data"],
+        json!({"id": 1, "ok": true, "data": {"delivered": 1}})
+    );
+
+    alice
+        .send(
+            json!({"event": "private-message", "data": {"to": "no one!", "message": "x"}, "id": 2}),
+        )
+        .await;
+    let ack = alice.recv_event("ack").await;
+    assert_eq!(ack["data"]["error"]["code"], "bad_payload");
+    server.stop().await;
+}
