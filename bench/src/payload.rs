@@ -76,14 +76,6 @@ pub fn routed_frame(target: Target, channel: &str, stamp: &Stamp) -> String {
     }
 }
 
-/// True for the answer to a routed message.
-pub fn is_ack(target: Target, text: &str) -> bool {
-    match target {
-        Target::Framework => text.starts_with(r#"{"event":"ack""#),
-        Target::Raw => text == RAW_ACK,
-    }
-}
-
 /// Reads a message's stamp; `None` for any other frame.
 pub fn read_stamp(text: &str) -> Option<Stamp> {
     Some(Stamp {

@@ -13,9 +13,10 @@ use switchboard::{StartError, Switchboard};
 
 /// Frames one connection may have waiting to be written before it is closed as a slow
 /// consumer (4008). The load generator keeps at most `publishers x window` messages
-/// in flight (S2: 4 x 32 = 128), and a subscriber's writer can fall a few batches behind
-/// the publisher's own; 4096 leaves more than 30x headroom, so a close here means a
-/// real stall. The queue allocates as it fills, so an idle connection does not pay for it.
+/// per subscriber in flight on average (S2: 4 x 4 = 16; S4: 256 spread over 10,000
+/// subscribers), and one subscriber may lag the others by some batches; 4096 leaves
+/// ample headroom, so a close here means a real stall. The queue allocates as it
+/// fills, so an idle connection does not pay for the depth.
 pub const OUTBOUND_QUEUE: usize = 4096;
 
 /// Worker threads: one per core of the benchmark machine.

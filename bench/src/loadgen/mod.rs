@@ -51,8 +51,8 @@ pub enum Workload {
 pub enum Pace {
     /// This many messages per second, open loop.
     Rate(f64),
-    /// As fast as the server accepts, with at most this many messages not yet answered
-    /// (its own copy came back, or the ack arrived).
+    /// As fast as the server delivers: all publishers together keep at most
+    /// `publishers x this` messages not yet delivered to every subscriber.
     Window(usize),
 }
 
@@ -121,7 +121,7 @@ impl Config {
             "S2" => Self {
                 subscribers: 5000,
                 publishers: 4,
-                pace: Pace::Window(32),
+                pace: Pace::Window(4),
                 ..base
             },
             // 10,000 idle authenticated, subscribed connections: memory per connection.
@@ -138,7 +138,7 @@ impl Config {
                 workload: Workload::Routed,
                 subscribers: 10_000,
                 publishers: 4,
-                pace: Pace::Window(32),
+                pace: Pace::Window(64),
                 ..base
             },
             other => return Err(format!("unknown scenario `{other}` (S1, S2, S3 or S4)")),
@@ -255,8 +255,13 @@ pub async fn run(config: &Config) -> Result<Report, String> {
                     pace: config.pace,
                     duration: config.duration,
                     route_among: config.subscribers,
+                    fanout: match config.workload {
+                        Workload::Routed => 1,
+                        _ => connected as u64,
+                    },
+                    publishers: config.publishers as u64,
                 };
-                tokio::spawn(publisher::run(ws, plan, stop_rx.clone()))
+                tokio::spawn(publisher::run(ws, plan, shared.clone(), stop_rx.clone()))
             })
             .collect();
         for (k, task) in tasks.into_iter().enumerate() {

@@ -1,20 +1,31 @@
 //! A publisher: sends stamped messages at a fixed rate, or as fast as the server
-//! accepts them with a bounded number in flight.
+//! delivers them with a bounded number in flight.
+//!
+//! "In flight" counts deliveries, not answers: a publisher's own copy (or an ack)
+//! comes back as soon as the server has handled the message, while the other
+//! subscribers may still be far behind, so pacing on answers would let queues grow
+//! without bound. Here all publishers together keep at most `publishers x window`
+//! messages' worth of deliveries outstanding, summed over every subscriber.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::client::Ws;
+use super::subscriber::Shared;
 use super::{Pace, Workload};
 use crate::Target;
 use crate::payload::{self, Stamp};
+
+/// How often a publisher whose window is full looks again.
+const WINDOW_POLL: Duration = Duration::from_millis(1);
 
 /// What one publisher does.
 #[derive(Debug, Clone)]
@@ -31,6 +42,20 @@ pub struct Plan {
     pub duration: Duration,
     /// Routed: how many subscribers (`user:chat.0..N`) messages are spread over.
     pub route_among: usize,
+    /// Deliveries one message makes (the connected subscribers, or 1 when routed).
+    pub fanout: u64,
+    /// Publishers sharing the window.
+    pub publishers: u64,
+}
+
+impl Plan {
+    /// True while fewer than `publishers x window` messages are not yet delivered.
+    fn has_room(&self, shared: &Shared, window: usize) -> bool {
+        let sent = shared.sent.load(Ordering::Relaxed);
+        let delivered = shared.delivered.load(Ordering::Relaxed);
+        let outstanding = (sent * self.fanout).saturating_sub(delivered);
+        outstanding < self.publishers * window as u64 * self.fanout
+    }
 }
 
 /// A publisher that has finished sending; its connection stays open until the run ends.
@@ -44,14 +69,9 @@ pub struct Finished {
 }
 
 /// Sends for `plan.duration`, then returns how many it sent.
-pub async fn run(ws: Ws, plan: Plan, stop: watch::Receiver<bool>) -> Finished {
+pub async fn run(ws: Ws, plan: Plan, shared: Arc<Shared>, stop: watch::Receiver<bool>) -> Finished {
     let (mut sink, stream) = ws.split();
-    let window = match plan.pace {
-        Pace::Window(window) => window,
-        Pace::Rate(_) => 0,
-    };
-    let permits = Arc::new(Semaphore::new(window));
-    let reader = tokio::spawn(read_answers(stream, plan.clone(), permits.clone(), stop));
+    let reader = tokio::spawn(drain(stream, stop));
 
     let deadline = Instant::now() + plan.duration;
     let mut ticks = match plan.pace {
@@ -72,22 +92,23 @@ pub async fn run(ws: Ws, plan: Plan, stop: watch::Receiver<bool>) -> Finished {
                     () = tokio::time::sleep_until(deadline) => break,
                 }
             }
-            None => match permits.clone().try_acquire_owned() {
-                Ok(permit) => permit.forget(),
-                Err(_) => {
-                    // Window full: push out what is buffered, then wait for an answer.
+            None => {
+                let Pace::Window(window) = plan.pace else {
+                    unreachable!("no ticks means a window")
+                };
+                if !plan.has_room(&shared, window) {
+                    // Window full: push out what is buffered, then wait for deliveries.
                     if sink.flush().await.is_err() {
                         break;
                     }
-                    tokio::select! {
-                        permit = permits.clone().acquire_owned() => match permit {
-                            Ok(permit) => permit.forget(),
-                            Err(_) => break,
-                        },
-                        () = tokio::time::sleep_until(deadline) => break,
+                    while !plan.has_room(&shared, window) && Instant::now() < deadline {
+                        tokio::time::sleep(WINDOW_POLL).await;
+                    }
+                    if Instant::now() >= deadline {
+                        break;
                     }
                 }
-            },
+            }
         }
         let frame = frame(&plan, seq);
         let written = if ticks.is_some() {
@@ -98,6 +119,7 @@ pub async fn run(ws: Ws, plan: Plan, stop: watch::Receiver<bool>) -> Finished {
         if written.is_err() {
             break;
         }
+        shared.sent.fetch_add(1, Ordering::Relaxed);
         seq += 1;
     }
     let _ = sink.flush().await;
@@ -125,30 +147,17 @@ fn frame(plan: &Plan, seq: u64) -> String {
     }
 }
 
-/// Reads what comes back: each of its own messages (broadcast) or each ack (routed)
-/// frees one place in the window.
-async fn read_answers(
-    mut stream: SplitStream<Ws>,
-    plan: Plan,
-    permits: Arc<Semaphore>,
-    mut stop: watch::Receiver<bool>,
-) {
+/// Reads and drops what comes back (its own copies, acks), so the server never
+/// blocks writing to a publisher.
+async fn drain(mut stream: SplitStream<Ws>, mut stop: watch::Receiver<bool>) {
     loop {
         let frame = tokio::select! {
             biased;
             _ = stop.changed() => break,
             frame = stream.next() => frame,
         };
-        let Some(Ok(message)) = frame else { break };
-        let Message::Text(text) = message else {
-            continue;
-        };
-        let answered = match plan.workload {
-            Workload::Routed => payload::is_ack(plan.target, &text),
-            _ => payload::read_stamp(&text).is_some_and(|s| s.publisher == plan.index),
-        };
-        if answered {
-            permits.add_permits(1);
+        if !matches!(frame, Some(Ok(_))) {
+            break;
         }
     }
 }

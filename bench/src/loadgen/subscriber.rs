@@ -16,6 +16,8 @@ use crate::payload::{self, PING, PONG, Stamp};
 pub struct Shared {
     /// Messages received by subscribers, duplicates included.
     pub delivered: AtomicU64,
+    /// Messages sent by publishers.
+    pub sent: AtomicU64,
     /// Subscribers whose connection ended before the run did.
     pub closed_early: AtomicU64,
 }
