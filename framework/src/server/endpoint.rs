@@ -31,7 +31,11 @@ async fn upgrade(
         }
     };
     let protocols: Vec<&str> = authenticated.subprotocol.as_deref().into_iter().collect();
+    // actix-ws answers the handshake and reads frames; the session's writer replaces
+    // its response body, so outgoing frames go from the outbox straight to the socket.
     let (response, ws, stream) = actix_ws::handle_with_protocols(&req, body, &protocols)?;
-    session::start(core.into_inner(), ws, stream, authenticated);
-    Ok(response)
+    drop(ws);
+    let (response, upstream) = response.into_parts();
+    let writer = session::start(core.into_inner(), upstream, stream, authenticated);
+    Ok(response.set_body(writer).map_into_boxed_body())
 }

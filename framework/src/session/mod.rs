@@ -19,6 +19,7 @@ use actix::{
     Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message as ActixMessage,
     StreamHandler, WrapFuture,
 };
+use actix_web::body::BoxBody;
 use actix_ws::{CloseReason, Message, MessageStream, ProtocolError};
 use serde_json::json;
 use tracing::debug;
@@ -31,7 +32,7 @@ use crate::protocol::{self, CloseCode, Frame, events};
 use crate::registry::ChannelRegistration;
 use crate::server::Core;
 
-pub(crate) use outbox::{Outbox, Undeliverable};
+pub(crate) use outbox::{Outbox, Undeliverable, Writer};
 pub(crate) use reply::Reply;
 
 use frames::{Assembled, Reassembly};
@@ -46,20 +47,21 @@ const SYNC_TIMEOUT: Duration = Duration::from_secs(2);
 /// The JSON heartbeat, serialized once for every session.
 const PING_PACKET: &str = r#"{"event":"ping","data":{}}"#;
 
-/// Starts the session actor and its writer for an upgraded connection.
+/// Starts the session actor for an upgraded connection and returns the response body
+/// that writes to it. `upstream` is actix-ws's own body, which the writer replaces.
 pub(crate) fn start(
     core: Arc<Core>,
-    ws: actix_ws::Session,
+    upstream: BoxBody,
     stream: MessageStream,
     authenticated: Authenticated,
-) -> ConnectionId {
+) -> Writer {
     let limits = &core.settings.limits;
     let (outbox, writer) = outbox::outbox(limits.outbound_queue);
     let stream = stream.max_frame_size(limits.max_message_bytes);
     let fragments = Reassembly::new(limits.max_message_bytes);
     let id = core.ids.next();
     let session = Session {
-        id: id.clone(),
+        id,
         core,
         user: authenticated.user,
         expires_at: authenticated.expires_at,
@@ -68,16 +70,13 @@ pub(crate) fn start(
         fragments,
         subscriptions: HashMap::new(),
     };
-    Session::create(move |ctx| {
+    let addr = Session::create(move |ctx| {
         ctx.add_stream(stream);
-        let addr = ctx.address();
-        actix_web::rt::spawn(async move {
-            writer.run(ws).await;
-            addr.do_send(WriterFinished);
-        });
         session
     });
-    id
+    writer
+        .replacing(upstream)
+        .on_finish(move || addr.do_send(WriterFinished))
 }
 
 /// A channel this connection has joined: where its events go.
@@ -242,7 +241,7 @@ impl StreamHandler<Result<Message, ProtocolError>> for Session {
     }
 }
 
-/// The writer task has finished (close frame written, or the connection is gone).
+/// The writer is gone (close frame written, or the connection is gone).
 #[derive(ActixMessage)]
 #[rtype(result = "()")]
 struct WriterFinished;

@@ -1,29 +1,34 @@
 //! The bounded outbound path of one connection.
 //!
 //! Senders anywhere (a broadcast on another worker thread, the session itself) push
-//! frames into the [`Outbox`] without waiting; a [`Writer`] task drains it into the
-//! socket. The writer lives outside the session actor on purpose: a close frame is
-//! written and flushed even after the actor has decided to stop (stopping an actor
-//! right after writing a close frame would cancel the flush).
+//! frames into the [`Outbox`] without waiting. The [`Writer`] is the WebSocket
+//! response's body: the HTTP dispatcher that owns the socket polls it, and each poll
+//! drains up to a batch of queued frames, encodes them into one buffer and hands that
+//! over, so a batch costs one write and one flush, and a frame crosses one queue only.
+//! The writer lives outside the session actor on purpose: a close frame is written
+//! and flushed even after the actor has decided to stop (stopping an actor right after
+//! writing a close frame would cancel the flush).
 //!
-//! Memory per connection is bounded by `limits.outbound_queue` frames here, plus the
-//! 32 frames actix-ws buffers between the writer and the socket. When the queue is
-//! full the client is not reading; it is closed with 4008 and its frames are dropped.
+//! Memory per connection is bounded by `limits.outbound_queue` frames here. When the
+//! queue is full the client is not reading; it is closed with 4008 and its frames are
+//! dropped.
 
+use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::task::{Context, Poll};
 
+use actix_http::ws::{OpCode, Parser};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::web::{Bytes, BytesMut};
 use actix_ws::{CloseReason, Message};
-use futures_util::SinkExt;
-use tokio::sync::{Notify, mpsc};
+use futures_util::task::AtomicWaker;
+use tokio::sync::mpsc;
 
 use crate::protocol::{CloseCode, Frame};
 
-/// How many frames the writer hands to the socket before one flush.
+/// How many frames the writer encodes into one chunk before handing it over.
 const WRITE_BATCH: usize = 64;
-/// How long the writer waits for a close frame to be accepted by a client that may
-/// never read again, before it drops the connection.
-const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why a frame was not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,14 +50,30 @@ pub(crate) struct Outbox {
 #[derive(Debug, Default)]
 struct CloseSignal {
     reason: OnceLock<CloseReason>,
-    wake: Notify,
+    wake: AtomicWaker,
 }
 
-/// The receiving side, run once per connection by [`Writer::run`].
-#[derive(Debug)]
+/// The receiving side: the body of the WebSocket response.
 pub(crate) struct Writer {
     frames: mpsc::Receiver<Message>,
     close: Arc<CloseSignal>,
+    buf: BytesMut,
+    /// The close frame is encoded: nothing more will be.
+    done: bool,
+    /// actix-ws's own response body, never polled: dropping it with this writer tells
+    /// the read side (`MessageStream`) that the connection is gone.
+    upstream: Option<BoxBody>,
+    /// Runs once the writer is dropped: everything is written, or the socket is gone.
+    on_finish: Option<Box<dyn FnOnce()>>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("queued", &self.frames.len())
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A queue of `capacity` frames and the writer that drains it.
@@ -64,7 +85,14 @@ pub(crate) fn outbox(capacity: usize) -> (Outbox, Writer) {
             frames: tx,
             close: close.clone(),
         },
-        Writer { frames: rx, close },
+        Writer {
+            frames: rx,
+            close,
+            buf: BytesMut::new(),
+            done: false,
+            upstream: None,
+            on_finish: None,
+        },
     )
 }
 
@@ -94,7 +122,7 @@ impl Outbox {
     pub(crate) fn close(&self, reason: CloseReason) -> bool {
         let first = self.close.reason.set(reason).is_ok();
         if first {
-            self.close.wake.notify_one();
+            self.close.wake.wake();
         }
         first
     }
@@ -106,37 +134,35 @@ impl Outbox {
 }
 
 impl Writer {
-    /// Writes queued frames in batches (one flush per batch) until a close is asked for
-    /// or every [`Outbox`] is gone, then sends the close frame.
-    pub(crate) async fn run(mut self, mut ws: actix_ws::Session) {
-        let mut batch = Vec::with_capacity(WRITE_BATCH);
-        loop {
-            let received = tokio::select! {
-                biased;
-                () = self.close.wake.notified() => break,
-                n = self.frames.recv_many(&mut batch, WRITE_BATCH) => n,
-            };
-            if received == 0 {
-                break; // every sender is gone: the session has ended
-            }
-            let write = async {
-                for message in batch.drain(..) {
-                    ws.feed(message).await?;
-                }
-                ws.flush().await
-            };
-            // A client that stopped reading blocks the write; a close must still get through.
-            let written = tokio::select! {
-                biased;
-                () = self.close.wake.notified() => break,
-                written = write => written,
-            };
-            if written.is_err() {
-                return; // the connection is gone; nothing more can be written
-            }
-        }
-        // Release everything queued before waiting on a client that may never read.
-        batch.clear();
+    /// Keeps actix-ws's response body alive as long as this writer (see `upstream`).
+    pub(crate) fn replacing(mut self, upstream: BoxBody) -> Self {
+        self.upstream = Some(upstream);
+        self
+    }
+
+    /// Runs `f` once the writer is dropped (written out, or the connection is gone).
+    pub(crate) fn on_finish(mut self, f: impl FnOnce() + 'static) -> Self {
+        self.on_finish = Some(Box::new(f));
+        self
+    }
+
+    /// Appends one server frame (never masked) to the buffer.
+    fn encode(&mut self, message: Message) {
+        let (payload, op) = match message {
+            Message::Text(text) => (text.into_bytes(), OpCode::Text),
+            Message::Binary(bytes) => (bytes, OpCode::Binary),
+            Message::Ping(bytes) => (bytes, OpCode::Ping),
+            Message::Pong(bytes) => (bytes, OpCode::Pong),
+            Message::Close(reason) => return Parser::write_close(&mut self.buf, reason, false),
+            // The outbox carries whole messages only.
+            Message::Continuation(_) | Message::Nop => return,
+        };
+        Parser::write_message(&mut self.buf, payload, op, true, false);
+    }
+
+    /// Drops what is still queued (a client that is being closed may never read it)
+    /// and encodes the close frame, after what is already encoded.
+    fn finish(&mut self) {
         self.frames.close();
         while self.frames.try_recv().is_ok() {}
         let reason = self
@@ -145,8 +171,56 @@ impl Writer {
             .get()
             .cloned()
             .unwrap_or_else(|| CloseCode::Normal.into());
-        // An error or timeout here means the peer is gone or not reading: either way, done.
-        let _ = tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, ws.close(Some(reason))).await;
+        self.encode(Message::Close(Some(reason)));
+        self.done = true;
+    }
+}
+
+impl MessageBody for Writer {
+    type Error = Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Stream
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        this.close.wake.register(cx.waker());
+        if this.close.reason.get().is_some() {
+            this.finish();
+        } else {
+            for _ in 0..WRITE_BATCH {
+                match this.frames.poll_recv(cx) {
+                    Poll::Ready(Some(message)) => this.encode(message),
+                    // Every sender is gone: the session has ended.
+                    Poll::Ready(None) => {
+                        this.finish();
+                        break;
+                    }
+                    Poll::Pending => break,
+                }
+            }
+        }
+        if this.buf.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(Some(Ok(this.buf.split().freeze())))
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.upstream.take());
+        if let Some(f) = self.on_finish.take() {
+            f();
+        }
     }
 }
 
