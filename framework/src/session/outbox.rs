@@ -13,9 +13,11 @@
 //! queue is full the client is not reading; it is closed with 4008 and its frames are
 //! dropped.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 
 use actix_http::ws::{OpCode, Parser};
@@ -23,12 +25,12 @@ use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::web::{Bytes, BytesMut};
 use actix_ws::{CloseReason, Message};
 use futures_util::task::AtomicWaker;
-use tokio::sync::mpsc;
 
 use crate::protocol::{CloseCode, Frame};
 
-/// How many frames the writer encodes into one chunk before handing it over.
-const WRITE_BATCH: usize = 64;
+/// A drained batch buffer larger than this is released rather than kept for the next
+/// batch, so a burst does not pin memory on a connection that then goes quiet.
+const KEEP_BATCH_CAPACITY: usize = 64;
 
 /// Why a frame was not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,23 +42,48 @@ pub(crate) enum Undeliverable {
 }
 
 /// The sending side; cheap to clone, `Send + Sync`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Outbox {
-    frames: mpsc::Sender<Message>,
-    close: Arc<CloseSignal>,
+    queue: Arc<Queue>,
 }
 
-/// The first close reason wins; later ones are ignored.
-#[derive(Debug, Default)]
-struct CloseSignal {
-    reason: OnceLock<CloseReason>,
+/// What the outboxes and the writer share.
+///
+/// A plain locked deque: it allocates nothing until a frame is queued (an idle
+/// connection costs a few words), a push is one uncontended lock, and the writer takes
+/// everything queued in one swap. The writer is woken only when the queue goes from
+/// empty to not empty.
+#[derive(Debug)]
+struct Queue {
+    frames: Mutex<Frames>,
+    capacity: usize,
+    /// The writer's waker.
     wake: AtomicWaker,
+    /// Outboxes alive; at zero the session has ended and the writer closes.
+    senders: AtomicUsize,
+    /// The first close reason wins; later ones are ignored.
+    reason: OnceLock<CloseReason>,
+}
+
+#[derive(Debug)]
+struct Frames {
+    queued: VecDeque<Message>,
+    /// False once the writer is gone: nothing more is accepted.
+    open: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, Frames> {
+        // A panic while holding this lock cannot leave the deque inconsistent.
+        self.frames.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// The receiving side: the body of the WebSocket response.
 pub(crate) struct Writer {
-    frames: mpsc::Receiver<Message>,
-    close: Arc<CloseSignal>,
+    queue: Arc<Queue>,
+    /// Swapped with the queue's deque on each poll, so frames are encoded unlocked.
+    batch: VecDeque<Message>,
     buf: BytesMut,
     /// The close frame is encoded: nothing more will be.
     done: bool,
@@ -70,7 +97,6 @@ pub(crate) struct Writer {
 impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Writer")
-            .field("queued", &self.frames.len())
             .field("done", &self.done)
             .finish_non_exhaustive()
     }
@@ -78,22 +104,42 @@ impl std::fmt::Debug for Writer {
 
 /// A queue of `capacity` frames and the writer that drains it.
 pub(crate) fn outbox(capacity: usize) -> (Outbox, Writer) {
-    let (tx, rx) = mpsc::channel(capacity);
-    let close = Arc::new(CloseSignal::default());
-    (
-        Outbox {
-            frames: tx,
-            close: close.clone(),
-        },
-        Writer {
-            frames: rx,
-            close,
-            buf: BytesMut::new(),
-            done: false,
-            upstream: None,
-            on_finish: None,
-        },
-    )
+    let queue = Arc::new(Queue {
+        frames: Mutex::new(Frames {
+            queued: VecDeque::new(),
+            open: true,
+        }),
+        capacity,
+        wake: AtomicWaker::new(),
+        senders: AtomicUsize::new(1),
+        reason: OnceLock::new(),
+    });
+    let writer = Writer {
+        queue: queue.clone(),
+        batch: VecDeque::new(),
+        buf: BytesMut::new(),
+        done: false,
+        upstream: None,
+        on_finish: None,
+    };
+    (Outbox { queue }, writer)
+}
+
+impl Clone for Outbox {
+    fn clone(&self) -> Self {
+        self.queue.senders.fetch_add(1, Ordering::Relaxed);
+        Self {
+            queue: self.queue.clone(),
+        }
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        if self.queue.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.queue.wake.wake(); // the last one: the writer closes the connection
+        }
+    }
 }
 
 impl Outbox {
@@ -107,29 +153,37 @@ impl Outbox {
         if self.is_closing() {
             return Err(Undeliverable::Closed);
         }
-        match self.frames.try_send(message) {
-            Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.close(CloseCode::SlowConsumer.into());
-                Err(Undeliverable::SlowConsumer)
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(Undeliverable::Closed),
+        let mut frames = self.queue.lock();
+        if !frames.open {
+            return Err(Undeliverable::Closed);
         }
+        if frames.queued.len() >= self.queue.capacity {
+            drop(frames);
+            self.close(CloseCode::SlowConsumer.into());
+            return Err(Undeliverable::SlowConsumer);
+        }
+        let was_empty = frames.queued.is_empty();
+        frames.queued.push_back(message);
+        drop(frames);
+        if was_empty {
+            self.queue.wake.wake();
+        }
+        Ok(())
     }
 
     /// Asks the writer to send a close frame and finish. Returns false when a close
     /// was already asked for.
     pub(crate) fn close(&self, reason: CloseReason) -> bool {
-        let first = self.close.reason.set(reason).is_ok();
+        let first = self.queue.reason.set(reason).is_ok();
         if first {
-            self.close.wake.wake();
+            self.queue.wake.wake();
         }
         first
     }
 
     /// True once a close was asked for.
     pub(crate) fn is_closing(&self) -> bool {
-        self.close.reason.get().is_some()
+        self.queue.reason.get().is_some()
     }
 }
 
@@ -160,13 +214,17 @@ impl Writer {
         Parser::write_message(&mut self.buf, payload, op, true, false);
     }
 
-    /// Drops what is still queued (a client that is being closed may never read it)
-    /// and encodes the close frame, after what is already encoded.
+    /// Stops accepting, drops what is still queued (a client that is being closed may
+    /// never read it) and encodes the close frame, after what is already encoded.
     fn finish(&mut self) {
-        self.frames.close();
-        while self.frames.try_recv().is_ok() {}
+        let dropped = {
+            let mut frames = self.queue.lock();
+            frames.open = false;
+            std::mem::take(&mut frames.queued)
+        };
+        drop(dropped);
         let reason = self
-            .close
+            .queue
             .reason
             .get()
             .cloned()
@@ -191,20 +249,21 @@ impl MessageBody for Writer {
         if this.done {
             return Poll::Ready(None);
         }
-        this.close.wake.register(cx.waker());
-        if this.close.reason.get().is_some() {
+        // Registered before looking, so a push or close after the look wakes us.
+        this.queue.wake.register(cx.waker());
+        if this.queue.reason.get().is_some() {
             this.finish();
         } else {
-            for _ in 0..WRITE_BATCH {
-                match this.frames.poll_recv(cx) {
-                    Poll::Ready(Some(message)) => this.encode(message),
-                    // Every sender is gone: the session has ended.
-                    Poll::Ready(None) => {
-                        this.finish();
-                        break;
-                    }
-                    Poll::Pending => break,
-                }
+            std::mem::swap(&mut this.queue.lock().queued, &mut this.batch);
+            let mut batch = std::mem::take(&mut this.batch);
+            for message in batch.drain(..) {
+                this.encode(message);
+            }
+            if batch.capacity() <= KEEP_BATCH_CAPACITY {
+                this.batch = batch;
+            }
+            if this.buf.is_empty() && this.queue.senders.load(Ordering::Acquire) == 0 {
+                this.finish(); // every outbox is gone: the session has ended
             }
         }
         if this.buf.is_empty() {
@@ -217,6 +276,7 @@ impl MessageBody for Writer {
 
 impl Drop for Writer {
     fn drop(&mut self) {
+        self.queue.lock().open = false;
         drop(self.upstream.take());
         if let Some(f) = self.on_finish.take() {
             f();
@@ -241,7 +301,7 @@ mod tests {
         assert_eq!(outbox.push(frame()), Err(Undeliverable::SlowConsumer));
         assert!(outbox.is_closing());
         let reason = writer
-            .close
+            .queue
             .reason
             .get()
             .cloned()
@@ -249,7 +309,7 @@ mod tests {
         assert_eq!(u16::from(reason.code), 4008);
         // Closed for good: nothing more is queued, so memory stops growing.
         assert_eq!(outbox.push(frame()), Err(Undeliverable::Closed));
-        assert_eq!(writer.frames.len(), 3);
+        assert_eq!(writer.queue.lock().queued.len(), 3);
     }
 
     #[test]
@@ -257,7 +317,33 @@ mod tests {
         let (outbox, writer) = outbox(1);
         assert!(outbox.close(CloseCode::HeartbeatTimeout.into()));
         assert!(!outbox.close(CloseCode::Normal.into()));
-        let reason = writer.close.reason.get().cloned().expect("set");
+        let reason = writer.queue.reason.get().cloned().expect("set");
         assert_eq!(u16::from(reason.code), 4000);
+    }
+
+    #[test]
+    fn the_writer_closes_normally_once_every_outbox_is_gone() {
+        let (outbox, mut writer) = outbox(4);
+        let copy = outbox.clone();
+        assert_eq!(copy.push(frame()), Ok(()));
+        drop(outbox);
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let first = Pin::new(&mut writer).poll_next(&mut cx);
+        assert!(
+            matches!(first, Poll::Ready(Some(Ok(ref b))) if b.len() > 2),
+            "the frame"
+        );
+        assert!(Pin::new(&mut writer).poll_next(&mut cx).is_pending());
+        drop(copy);
+        let Poll::Ready(Some(Ok(close))) = Pin::new(&mut writer).poll_next(&mut cx) else {
+            panic!("a close frame");
+        };
+        assert_eq!(close[0], 0x88, "FIN + close opcode");
+        assert_eq!(&close[2..4], &1000u16.to_be_bytes());
+        assert!(matches!(
+            Pin::new(&mut writer).poll_next(&mut cx),
+            Poll::Ready(None)
+        ));
     }
 }
