@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use actix_web::body::MessageBody;
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::Core;
@@ -30,12 +32,13 @@ async fn upgrade(
             return Ok(rejection.into_response());
         }
     };
-    let protocols: Vec<&str> = authenticated.subprotocol.as_deref().into_iter().collect();
-    // actix-ws answers the handshake and reads frames; the session's writer replaces
-    // its response body, so outgoing frames go from the outbox straight to the socket.
-    let (response, ws, stream) = actix_ws::handle_with_protocols(&req, body, &protocols)?;
-    drop(ws);
-    let (response, upstream) = response.into_parts();
-    let writer = session::start(core.into_inner(), upstream, stream, authenticated);
-    Ok(response.set_body(writer).map_into_boxed_body())
+    let mut response = actix_http::ws::handshake(req.head())?;
+    if let Some(protocol) = &authenticated.subprotocol {
+        // The token came as the only subprotocol: browsers abort unless it is echoed.
+        response.insert_header((header::SEC_WEBSOCKET_PROTOCOL, protocol.as_str()));
+    }
+    // The session's writer is the response body: frames go from its outbox straight
+    // to the socket.
+    let writer = session::start(core.into_inner(), body.into_inner(), authenticated);
+    Ok(HttpResponse::from(response.message_body(writer.boxed())?))
 }

@@ -7,6 +7,7 @@
 
 mod dispatch;
 mod frames;
+mod inbound;
 mod outbox;
 mod reply;
 mod subscribe;
@@ -19,8 +20,8 @@ use actix::{
     Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message as ActixMessage,
     StreamHandler, WrapFuture,
 };
-use actix_web::body::BoxBody;
-use actix_ws::{CloseReason, Message, MessageStream, ProtocolError};
+use actix_web::dev::Payload;
+use actix_ws::{CloseReason, Message, ProtocolError};
 use serde_json::json;
 use tracing::debug;
 
@@ -36,6 +37,7 @@ pub(crate) use outbox::{Outbox, Undeliverable, Writer};
 pub(crate) use reply::Reply;
 
 use frames::{Assembled, Reassembly};
+use inbound::Inbound;
 
 /// How long a closing session waits for its close frame to be written before it stops.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -47,17 +49,12 @@ const SYNC_TIMEOUT: Duration = Duration::from_secs(2);
 /// The JSON heartbeat, serialized once for every session.
 const PING_PACKET: &str = r#"{"event":"ping","data":{}}"#;
 
-/// Starts the session actor for an upgraded connection and returns the response body
-/// that writes to it. `upstream` is actix-ws's own body, which the writer replaces.
-pub(crate) fn start(
-    core: Arc<Core>,
-    upstream: BoxBody,
-    stream: MessageStream,
-    authenticated: Authenticated,
-) -> Writer {
+/// Starts the session actor for an upgraded connection reading `payload`, and returns
+/// the response body that writes to it.
+pub(crate) fn start(core: Arc<Core>, payload: Payload, authenticated: Authenticated) -> Writer {
     let limits = &core.settings.limits;
     let (outbox, writer) = outbox::outbox(limits.outbound_queue);
-    let stream = stream.max_frame_size(limits.max_message_bytes);
+    let stream = Inbound::new(payload, limits.max_message_bytes);
     let fragments = Reassembly::new(limits.max_message_bytes);
     let id = core.ids.next();
     let session = Session {
@@ -74,9 +71,7 @@ pub(crate) fn start(
         ctx.add_stream(stream);
         session
     });
-    writer
-        .replacing(upstream)
-        .on_finish(move || addr.do_send(WriterFinished))
+    writer.on_finish(move || addr.do_send(WriterFinished))
 }
 
 /// A channel this connection has joined: where its events go.

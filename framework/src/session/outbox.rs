@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 
 use actix_http::ws::{OpCode, Parser};
-use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::{Bytes, BytesMut};
 use actix_ws::{CloseReason, Message};
 use futures_util::task::AtomicWaker;
@@ -87,9 +87,6 @@ pub(crate) struct Writer {
     buf: BytesMut,
     /// The close frame is encoded: nothing more will be.
     done: bool,
-    /// actix-ws's own response body, never polled: dropping it with this writer tells
-    /// the read side (`MessageStream`) that the connection is gone.
-    upstream: Option<BoxBody>,
     /// Runs once the writer is dropped: everything is written, or the socket is gone.
     on_finish: Option<Box<dyn FnOnce()>>,
 }
@@ -119,7 +116,6 @@ pub(crate) fn outbox(capacity: usize) -> (Outbox, Writer) {
         batch: VecDeque::new(),
         buf: BytesMut::new(),
         done: false,
-        upstream: None,
         on_finish: None,
     };
     (Outbox { queue }, writer)
@@ -188,12 +184,6 @@ impl Outbox {
 }
 
 impl Writer {
-    /// Keeps actix-ws's response body alive as long as this writer (see `upstream`).
-    pub(crate) fn replacing(mut self, upstream: BoxBody) -> Self {
-        self.upstream = Some(upstream);
-        self
-    }
-
     /// Runs `f` once the writer is dropped (written out, or the connection is gone).
     pub(crate) fn on_finish(mut self, f: impl FnOnce() + 'static) -> Self {
         self.on_finish = Some(Box::new(f));
@@ -277,7 +267,6 @@ impl MessageBody for Writer {
 impl Drop for Writer {
     fn drop(&mut self) {
         self.queue.lock().open = false;
-        drop(self.upstream.take());
         if let Some(f) = self.on_finish.take() {
             f();
         }
