@@ -56,6 +56,9 @@ impl Switchboard {
                 .configure(extra.clone())
         })
         .backlog(settings.backlog)
+        // Small frames must leave at once: with Nagle's algorithm a frame written while
+        // the previous one is unacknowledged waits for the client's (delayed) ACK.
+        .tcp_nodelay(true)
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .disable_signals();
         if settings.workers > 0 {
