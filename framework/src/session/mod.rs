@@ -2,8 +2,8 @@
 //!
 //! It reads frames (reassembling fragments, enforcing size limits), keeps the
 //! heartbeat, decodes packets and dispatches them ([`dispatch`], [`subscribe`]).
-//! Everything it sends goes through its bounded [`Outbox`], drained by a separate
-//! writer task.
+//! Everything it sends goes through its bounded [`Outbox`], drained by the
+//! [`Writer`] that is the WebSocket response's body.
 
 mod dispatch;
 mod frames;
