@@ -39,7 +39,9 @@ struct Peer {
 struct Maps {
     connections: HashMap<ConnectionId, Peer>,
     users: HashMap<Arc<str>, HashSet<ConnectionId>>,
-    channels: HashMap<Arc<str>, HashSet<ConnectionId>>,
+    /// Each subscriber's outbox sits beside its id, so a broadcast walks one map and
+    /// hashes nothing per recipient.
+    channels: HashMap<Arc<str>, HashMap<ConnectionId, Outbox>>,
 }
 
 #[derive(Debug, Default)]
@@ -87,7 +89,7 @@ impl Index {
         let emptied = peer
             .channels
             .into_iter()
-            .filter(|channel| remove_member(&mut maps.channels, channel, id))
+            .filter(|channel| remove_subscriber(&mut maps.channels, channel, id))
             .collect();
         (emptied, gone_user)
     }
@@ -99,10 +101,11 @@ impl Index {
             return false;
         };
         peer.channels.insert(channel.clone());
+        let outbox = peer.outbox.clone();
         maps.channels
             .entry(channel.clone())
             .or_default()
-            .insert(id.clone());
+            .insert(id.clone(), outbox);
         true
     }
 
@@ -112,7 +115,7 @@ impl Index {
         if let Some(peer) = maps.connections.get_mut(id) {
             peer.channels.remove(channel);
         }
-        remove_member(&mut maps.channels, channel, id)
+        remove_subscriber(&mut maps.channels, channel, id)
     }
 
     pub(crate) fn has_subscribers(&self, channel: &str) -> bool {
@@ -195,9 +198,14 @@ impl Index {
     /// Sends to every subscriber of `channel` but `except`; returns how many accepted it.
     pub(crate) fn broadcast(&self, channel: &str, frame: &Frame, except: Option<&str>) -> usize {
         let maps = self.read();
-        maps.channels
-            .get(channel)
-            .map_or(0, |ids| deliver(&maps, ids.iter(), frame, except))
+        let Some(subscribers) = maps.channels.get(channel) else {
+            return 0;
+        };
+        subscribers
+            .iter()
+            .filter(|(id, _)| except != Some(id.as_str()))
+            .filter(|(_, outbox)| outbox.push(frame.clone()).is_ok())
+            .count()
     }
 
     pub(crate) fn stats(&self) -> Stats {
@@ -222,6 +230,25 @@ fn deliver<'a>(
         .filter_map(|id| maps.connections.get(id))
         .filter(|peer| peer.outbox.push(frame.clone()).is_ok())
         .count()
+}
+
+/// Removes `id` from the subscribers of `channel`; drops the channel when it empties.
+/// Returns whether the channel is gone.
+fn remove_subscriber(
+    map: &mut HashMap<Arc<str>, HashMap<ConnectionId, Outbox>>,
+    channel: &str,
+    id: &ConnectionId,
+) -> bool {
+    let Some(subscribers) = map.get_mut(channel) else {
+        return true;
+    };
+    subscribers.remove(id);
+    if subscribers.is_empty() {
+        map.remove(channel);
+        true
+    } else {
+        false
+    }
 }
 
 /// Removes `id` from the set under `key`; drops the set when it empties. Returns

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::body::MessageBody;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -80,12 +81,20 @@ async fn upgrade_checked(
             ),
         ));
     }
-    let protocols: Vec<&str> = authenticated.subprotocol.as_deref().into_iter().collect();
-    let (response, ws, stream) = actix_ws::handle_with_protocols(req, body, &protocols)
+    let mut response = actix_http::ws::handshake(req.head())
         .map_err(|e| Rejection::new(StatusCode::BAD_REQUEST, "bad_handshake", e.to_string()))?;
+    if let Some(protocol) = &authenticated.subprotocol {
+        // The token came as the only subprotocol: browsers abort unless it is echoed.
+        response.insert_header((header::SEC_WEBSOCKET_PROTOCOL, protocol.as_str()));
+    }
     core.metrics.connection_opened();
-    session::start(core.clone().into_inner(), ws, stream, authenticated);
-    Ok(response)
+    // The session's writer is the response body: frames go from its outbox straight
+    // to the socket.
+    let writer = session::start(core.clone().into_inner(), body.into_inner(), authenticated);
+    response
+        .message_body(writer.boxed())
+        .map(HttpResponse::from)
+        .map_err(|e| Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
 }
 
 /// Checks that cost nothing: the browser origin.

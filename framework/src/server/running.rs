@@ -60,6 +60,9 @@ impl Switchboard {
         .backlog(settings.backlog)
         // A client that opens a connection but never finishes its request head is dropped.
         .client_request_timeout(Duration::from_secs(limits.handshake_timeout_secs))
+        // Small frames must leave at once: with Nagle's algorithm a frame written while
+        // the previous one is unacknowledged waits for the client's (delayed) ACK.
+        .tcp_nodelay(true)
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .disable_signals();
         if settings.workers > 0 {

@@ -1,6 +1,6 @@
 //! Reassembles fragmented messages and enforces `limits.max_message_bytes`.
 //!
-//! actix-ws enforces the per-frame limit (its codec's `max_frame_size`); this joins
+//! The codec in [`super::inbound`] enforces the per-frame limit; this joins
 //! continuation frames and enforces the same limit on the whole message, with typed
 //! errors so each maps to its close code.
 

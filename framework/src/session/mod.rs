@@ -2,11 +2,12 @@
 //!
 //! It reads frames (reassembling fragments, enforcing size limits), keeps the
 //! heartbeat, decodes packets and dispatches them ([`dispatch`], [`subscribe`]).
-//! Everything it sends goes through its bounded [`Outbox`], drained by a separate
-//! writer task.
+//! Everything it sends goes through its bounded [`Outbox`], drained by the
+//! [`Writer`] that is the WebSocket response's body.
 
 mod dispatch;
 mod frames;
+mod inbound;
 mod outbox;
 mod rate;
 mod reply;
@@ -20,7 +21,8 @@ use actix::{
     Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message as ActixMessage,
     StreamHandler, WrapFuture,
 };
-use actix_ws::{CloseReason, Message, MessageStream, ProtocolError};
+use actix_web::dev::Payload;
+use actix_ws::{CloseReason, Message, ProtocolError};
 use serde_json::json;
 use tracing::debug;
 
@@ -32,10 +34,11 @@ use crate::protocol::{self, CloseCode, Frame, events};
 use crate::registry::ChannelRegistration;
 use crate::server::Core;
 
-pub(crate) use outbox::{Outbox, Undeliverable};
+pub(crate) use outbox::{Outbox, Undeliverable, Writer};
 pub(crate) use reply::Reply;
 
 use frames::{Assembled, Reassembly};
+use inbound::Inbound;
 use rate::{Admission, RateLimiter};
 
 /// How long a closing session waits for its close frame to be written before it stops.
@@ -48,16 +51,12 @@ const SYNC_TIMEOUT: Duration = Duration::from_secs(2);
 /// The JSON heartbeat, serialized once for every session.
 const PING_PACKET: &str = r#"{"event":"ping","data":{}}"#;
 
-/// Starts the session actor and its writer for an upgraded connection.
-pub(crate) fn start(
-    core: Arc<Core>,
-    ws: actix_ws::Session,
-    stream: MessageStream,
-    authenticated: Authenticated,
-) -> ConnectionId {
+/// Starts the session actor for an upgraded connection reading `payload`, and returns
+/// the response body that writes to it.
+pub(crate) fn start(core: Arc<Core>, payload: Payload, authenticated: Authenticated) -> Writer {
     let limits = &core.settings.limits;
     let (outbox, writer) = outbox::outbox(limits.outbound_queue, core.metrics.clone());
-    let stream = stream.max_frame_size(limits.max_message_bytes);
+    let stream = Inbound::new(payload, limits.max_message_bytes);
     let fragments = Reassembly::new(limits.max_message_bytes);
     let rate = RateLimiter::new(limits);
     let id = core.ids.next();
@@ -68,7 +67,7 @@ pub(crate) fn start(
     );
     let session = Session {
         span,
-        id: id.clone(),
+        id,
         core,
         user: authenticated.user,
         expires_at: authenticated.expires_at,
@@ -78,16 +77,11 @@ pub(crate) fn start(
         rate,
         subscriptions: HashMap::new(),
     };
-    Session::create(move |ctx| {
+    let addr = Session::create(move |ctx| {
         ctx.add_stream(stream);
-        let addr = ctx.address();
-        actix_web::rt::spawn(async move {
-            writer.run(ws).await;
-            addr.do_send(WriterFinished);
-        });
         session
     });
-    id
+    writer.on_finish(move || addr.do_send(WriterFinished))
 }
 
 /// A channel this connection has joined: where its events go.
@@ -294,7 +288,7 @@ impl StreamHandler<Result<Message, ProtocolError>> for Session {
     }
 }
 
-/// The writer task has finished (close frame written, or the connection is gone).
+/// The writer is gone (close frame written, or the connection is gone).
 #[derive(ActixMessage)]
 #[rtype(result = "()")]
 struct WriterFinished;

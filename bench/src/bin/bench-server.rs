@@ -1,0 +1,41 @@
+//! `bench-server [--bind 127.0.0.1:0] [--workers 2] [--outbound-queue 4096]`
+//!
+//! Switchboard with JWT (HS256; secret `BENCH_JWT_SECRET` or the bench default) and the
+//! bench listeners. Prints `pid=PID addr=ADDR url=ws://ADDR/ws` once listening.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use switchboard_bench::args::Args;
+use switchboard_bench::server;
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    match serve().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> Result<(), String> {
+    let args = Args::from_env()?;
+    let bind: String = args.get_or("bind", "127.0.0.1:0".to_owned())?;
+    let mut settings = server::settings(&switchboard_bench::secret_from_env());
+    settings.server.workers = args.get_or("workers", server::WORKERS)?;
+    settings.limits.outbound_queue = args.get_or("outbound-queue", server::OUTBOUND_QUEUE)?;
+    let running = server::build(settings)
+        .map_err(|e| e.to_string())?
+        .start(&bind)
+        .map_err(|e| format!("binding {bind}: {e}"))?;
+    println!(
+        "pid={} addr={} url={}",
+        std::process::id(),
+        running.addr(),
+        running.ws_url()
+    );
+    let _ = std::io::stdout().flush();
+    running.wait().await.map_err(|e| e.to_string())
+}

@@ -1,0 +1,90 @@
+//! The framework side: Switchboard with JWT and the bench listeners.
+//!
+//! - `bench.{id}`: event `publish` broadcasts `message` with the same data to every
+//!   subscriber (S1..S3).
+//! - `user:chat.{id}`: a user's private channel; only that user may join it (S4).
+//! - socket event `route`: `{"to": CHANNEL, ...}` broadcasts `message` with the data
+//!   on that one channel, the way an application sends to one user's channel (S4).
+
+use serde_json::Value;
+use switchboard::config::{Secret, Settings};
+use switchboard::prelude::*;
+use switchboard::{StartError, Switchboard};
+
+/// Frames one connection may have waiting to be written before it is closed as a slow
+/// consumer (4008). The load generator keeps at most `publishers x window` messages
+/// per subscriber in flight on average (S2: 4 x 4 = 16; S4: 256 spread over 10,000
+/// subscribers), and one subscriber may lag the others by some batches; 4096 leaves
+/// ample headroom, so a close here means a real stall. The queue allocates as it
+/// fills, so an idle connection does not pay for the depth.
+pub const OUTBOUND_QUEUE: usize = 4096;
+
+/// Worker threads: one per core of the benchmark machine.
+pub const WORKERS: usize = 2;
+
+/// `bench.{id}`: the broadcast channel.
+#[derive(ChannelListener, Default, Debug)]
+#[channel("bench.{id}")]
+pub struct Bench;
+
+#[channel_events]
+impl Bench {
+    /// Event `publish`: every subscriber, the sender included, receives `message`.
+    pub async fn publish(
+        &self,
+        ctx: EventContext,
+        packet: Packet<Value>,
+    ) -> Result<(), SocketError> {
+        ctx.broadcast("message", &packet.data)?;
+        Ok(())
+    }
+}
+
+/// `user:chat.{id}`: one user's private channel.
+#[derive(ChannelListener, Default, Debug)]
+#[channel("user:chat.{id}")]
+pub struct UserChat;
+
+#[channel_events]
+impl UserChat {
+    /// Only the user whose id is the channel's `{id}`.
+    async fn is_authorised(&self, conn: &Connection) -> bool {
+        conn.param("id").is_some() && conn.param("id") == conn.user_id()
+    }
+}
+
+/// `route`: sends `message` to the channel named by `data.to`; the ack says it was routed.
+#[derive(SocketListener, Default, Debug)]
+#[event("route")]
+pub struct Route;
+
+#[socket_handler]
+impl Route {
+    async fn handle(&self, ctx: EventContext, packet: Packet<Value>) -> Result<(), SocketError> {
+        let Some(channel) = packet.data.get("to").and_then(Value::as_str) else {
+            return Err(SocketError::new("`data.to` must name a channel"));
+        };
+        ctx.server().broadcast(channel, "message", &packet.data)?;
+        Ok(())
+    }
+}
+
+/// The bench server's settings: JWT (HS256) with `secret`, [`WORKERS`] workers and an
+/// [`OUTBOUND_QUEUE`] deep enough for the fan-out. The abuse limits are opened up, as
+/// a publisher's rate is what the benchmark measures; everything else is the default.
+pub fn settings(secret: &str) -> Settings {
+    let mut settings = Settings::default();
+    settings.jwt.secret = Secret::new(secret);
+    settings.server.workers = WORKERS;
+    settings.limits.outbound_queue = OUTBOUND_QUEUE;
+    settings.limits.messages_per_second = u32::MAX;
+    settings.limits.burst = u32::MAX;
+    settings.limits.max_connections = usize::MAX;
+    settings.limits.max_connections_per_user = usize::MAX;
+    settings
+}
+
+/// Builds the server with the bench listeners (referencing this module links them in).
+pub fn build(settings: Settings) -> Result<Switchboard, StartError> {
+    Switchboard::builder(settings).build()
+}

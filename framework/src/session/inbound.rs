@@ -1,0 +1,110 @@
+//! Reading one connection: the request payload, decoded into WebSocket messages.
+//!
+//! actix-ws's `handle` would do this too, but it also builds a second outbound channel
+//! and response body per connection that the session's own [`Writer`](super::Writer)
+//! replaces; decoding here with actix-http's codec (what actix-ws uses) keeps one of
+//! each per connection.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_codec::Decoder;
+use actix_http::ws::{Codec, Frame};
+use actix_web::dev::Payload;
+use actix_web::web::BytesMut;
+use actix_ws::{Message, ProtocolError};
+use bytestring::ByteString;
+use futures_util::Stream;
+
+/// The frames a client sends, as messages. Text that is not UTF-8 is an
+/// `Io(InvalidData)` error, as with actix-ws.
+pub(crate) struct Inbound {
+    payload: Payload,
+    buf: BytesMut,
+    codec: Codec,
+    /// The client's side of the connection has ended.
+    ended: bool,
+    /// A frame could not be decoded: nothing after it can be trusted, so nothing more
+    /// is read (the session closes the connection).
+    failed: bool,
+}
+
+impl std::fmt::Debug for Inbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbound")
+            .field("buffered", &self.buf.len())
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inbound {
+    /// Reads `payload`, refusing frames larger than `max_frame_bytes`.
+    pub(crate) fn new(payload: Payload, max_frame_bytes: usize) -> Self {
+        Self {
+            payload,
+            buf: BytesMut::new(),
+            codec: Codec::new().max_size(max_frame_bytes),
+            ended: false,
+            failed: false,
+        }
+    }
+}
+
+fn message(frame: Frame) -> Result<Message, ProtocolError> {
+    Ok(match frame {
+        Frame::Text(bytes) => ByteString::try_from(bytes)
+            .map(Message::Text)
+            .map_err(|e| ProtocolError::Io(io::Error::new(io::ErrorKind::InvalidData, e)))?,
+        Frame::Binary(bytes) => Message::Binary(bytes),
+        Frame::Ping(bytes) => Message::Ping(bytes),
+        Frame::Pong(bytes) => Message::Pong(bytes),
+        Frame::Close(reason) => Message::Close(reason),
+        Frame::Continuation(item) => Message::Continuation(item),
+    })
+}
+
+impl Stream for Inbound {
+    type Item = Result<Message, ProtocolError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.failed {
+            // The session is closing the connection; its writer ends the actor.
+            return Poll::Pending;
+        }
+        loop {
+            match this.codec.decode(&mut this.buf) {
+                Ok(Some(frame)) => {
+                    let decoded = message(frame);
+                    this.failed = decoded.is_err();
+                    return Poll::Ready(Some(decoded));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    this.failed = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
+            if this.ended {
+                return Poll::Ready(None);
+            }
+            match Pin::new(&mut this.payload).poll_next(cx) {
+                Poll::Ready(Some(Ok(bytes))) => {
+                    if this.buf.is_empty() {
+                        this.buf = BytesMut::from(bytes); // no copy when nothing is buffered
+                    } else {
+                        this.buf.extend_from_slice(&bytes);
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    this.failed = true;
+                    return Poll::Ready(Some(Err(ProtocolError::Io(io::Error::other(e)))));
+                }
+                Poll::Ready(None) => this.ended = true,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
