@@ -3,37 +3,15 @@
 
 mod common;
 
-use common::{Client, PATIENCE, http, request, try_connect};
+use common::{Client, http, request, try_connect};
 use serde_json::json;
 use switchboard::config::Settings;
 use switchboard_app::demo_config::DemoConfig;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// `GET path`: the status, the content type and the body as text.
 async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("connects");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("writes");
-    let mut response = Vec::new();
-    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
-        .await
-        .expect("response in time")
-        .expect("reads");
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
-    let content_type = head
-        .lines()
-        .find_map(|line| line.strip_prefix("content-type: "))
-        .unwrap_or_default()
-        .to_owned();
-    (status, content_type, body.to_owned())
+    let response = common::http_raw(addr, "GET", path, "", &[]).await;
+    (response.status, response.content_type, response.body)
 }
 
 fn demo_settings() -> Settings {

@@ -1,6 +1,6 @@
 use switchboard::prelude::*;
 
-use super::{ChatMessage, Posted, author};
+use super::{ChatMessage, Posted};
 use crate::user::User;
 
 /// `global-chat`: everyone may join; a message reaches every subscriber.
@@ -17,10 +17,7 @@ impl GlobalChat {
         user: Option<&User>,
         packet: Packet<ChatMessage>,
     ) -> Result<(), SocketError> {
-        let posted = Posted {
-            message: &packet.data.message,
-            from: author(user),
-        };
+        let posted = Posted::new(&packet.data, user);
         ctx.broadcast("message", &posted)?;
         Ok(())
     }

@@ -32,6 +32,12 @@ pub struct Posted<'a> {
     pub from: &'a str,
 }
 
-fn author(user: Option<&User>) -> &str {
-    user.map_or("anonymous", |u| u.name.as_str())
+impl<'a> Posted<'a> {
+    /// What `user` (anonymous when `None`) posted.
+    fn new(message: &'a ChatMessage, user: Option<&'a User>) -> Self {
+        Self {
+            message: &message.message,
+            from: user.map_or("anonymous", |u| u.name.as_str()),
+        }
+    }
 }

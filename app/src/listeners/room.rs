@@ -1,6 +1,6 @@
 use switchboard::prelude::*;
 
-use super::{ChatMessage, Posted, author};
+use super::{ChatMessage, Posted};
 use crate::user::User;
 
 /// `room.{id}`: a chat room keyed by its id, like a page many users watch.
@@ -18,10 +18,7 @@ impl Room {
         user: Option<&User>,
         packet: Packet<ChatMessage>,
     ) -> Result<(), SocketError> {
-        let posted = Posted {
-            message: &packet.data.message,
-            from: author(user),
-        };
+        let posted = Posted::new(&packet.data, user);
         ctx.broadcast_except_sender("message", &posted)?;
         Ok(())
     }

@@ -272,17 +272,23 @@ pub async fn connect_as(server: &Running, sub: &str) -> Client {
     }
 }
 
-/// A minimal HTTP/1.1 request over a fresh connection; returns the status and the
-/// JSON body (Null when the body is not JSON). Enough for the demo's small API.
-pub async fn http(
+/// One HTTP answer, read whole.
+pub struct Response {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+/// A minimal HTTP/1.1 request over a fresh connection, enough for the small APIs the
+/// tests call (no client library needed).
+pub async fn http_raw(
     addr: std::net::SocketAddr,
     method: &str,
     path: &str,
-    body: Option<&Value>,
+    body: &str,
     headers: &[(&str, &str)],
-) -> (u16, Value) {
+) -> Response {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let body = body.map(Value::to_string).unwrap_or_default();
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
         body.len()
@@ -291,7 +297,7 @@ pub async fn http(
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
-    request.push_str(&body);
+    request.push_str(body);
     let mut stream = tokio::net::TcpStream::connect(addr)
         .await
         .expect("connects");
@@ -301,12 +307,38 @@ pub async fn http(
         .await
         .expect("response in time")
         .expect("reads");
-    let text = String::from_utf8_lossy(&response);
-    let status = text
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .expect("status line");
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    let content_type = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-type: "))
+        .unwrap_or_default()
+        .to_owned();
+    Response {
+        status,
+        content_type,
+        body: body.to_owned(),
+    }
+}
+
+/// [`http_raw`] with a JSON body; returns the status and the JSON answer (Null when
+/// the answer is not JSON).
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> (u16, Value) {
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let response = http_raw(addr, method, path, &body, headers).await;
+    (
+        response.status,
+        serde_json::from_str(&response.body).unwrap_or(Value::Null),
+    )
 }
