@@ -67,11 +67,15 @@ describe('two demo nodes sharing Redis', () => {
     const bob = await on(nodeB, 'Bob');
     const [aliceChat, bobChat] = await Promise.all([alice.subscribe('global-chat'), bob.subscribe('global-chat')]);
 
-    const atBob = next((cb) => bobChat.listen('message', cb), 5_000, 'global message on node B');
+    // The global chat echoes to the sender too: wait for the other person's message.
+    const from = (name, cb) => (message) => {
+      if (message.from === name) cb(message);
+    };
+    const atBob = next((cb) => bobChat.listen('message', from('Alice', cb)), 5_000, 'global message on node B');
     await aliceChat.emit('message', { message: 'hello from A' });
     assert.deepEqual(await atBob, { message: 'hello from A', from: 'Alice' });
 
-    const atAlice = next((cb) => aliceChat.listen('message', cb), 5_000, 'global message on node A');
+    const atAlice = next((cb) => aliceChat.listen('message', from('Bob', cb)), 5_000, 'global message on node A');
     await bobChat.emit('message', { message: 'hello from B' });
     assert.deepEqual(await atAlice, { message: 'hello from B', from: 'Bob' });
 
