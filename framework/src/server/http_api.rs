@@ -205,10 +205,7 @@ async fn to_connection(
     body: web::Bytes,
 ) -> HttpResponse {
     let run = || -> Result<HttpResponse, Refusal> {
-        authorise(&req, &core)?;
-        let call: Event = parse(&body)?;
-        check_event(&call.event)?;
-        let server = SocketServer::new(core.clone().into_inner());
+        let (server, call) = event_call(&req, &core, &body)?;
         Ok(
             match server.send_to_connection(&id, &call.event, &call.data) {
                 Ok(()) => HttpResponse::Accepted().json(json!({ "sent": true })),
