@@ -98,10 +98,6 @@ impl ConnectionIds {
         }
     }
 
-    pub(crate) fn node(&self) -> &NodeId {
-        &self.node
-    }
-
     pub(crate) fn next(&self) -> ConnectionId {
         let seq = self.next.fetch_add(1, Ordering::Relaxed);
         ConnectionId(format!("{}-{seq}", self.node).into())

@@ -21,30 +21,34 @@
 // Lets the macros' `::switchboard::…` paths resolve inside this crate's own tests.
 extern crate self as switchboard;
 
-pub mod auth;
-mod backplane;
-mod channel;
+// Layers, top to bottom: each module uses only those below it.
+pub mod auth; //      middleware chain, JWT, users
+mod channel; //       channel listener actors
 pub mod config;
+mod delivery; //      this node: targets, queues, writers, per-worker fan-out
 mod ids;
-mod index;
-pub mod listener;
-mod metrics;
+pub mod listener; //  what applications write
+mod node; //          what every session of one node shares
 pub mod protocol;
-mod registry;
-mod server;
-mod session;
+mod registry; //      the routing table of listeners
+mod send; //          SocketServer: send from anywhere
+mod server; //        Switchboard, endpoint, HTTP API, drain
+mod session; //       the per-connection actor
+mod stats;
+mod transport; //     other nodes: the backplane and its transports
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-pub use auth::{SocketUser, sockets};
-pub use backplane::BackplaneStats;
+pub use auth::SocketUser;
+pub use delivery::on_connect;
 pub use ids::{ConnectionId, NodeId};
-pub use index::Stats;
 pub use listener::{Connection, EventContext, Packet, Params, SocketError};
 pub use registry::{ChannelRegistration, RegistryError, SocketRegistration};
-pub use server::{Running, SendError, SocketServer, StartError, Switchboard, SwitchboardBuilder};
+pub use send::{SendError, SocketServer, sockets};
+pub use server::{Running, StartError, Switchboard, SwitchboardBuilder};
+pub use stats::{BackplaneStats, Stats};
 
 #[cfg(feature = "macros")]
 pub use switchboard_macros::{ChannelListener, SocketListener, channel_events, socket_handler};

@@ -3,7 +3,7 @@
 
 pub use inventory;
 
-pub use crate::auth::Middleware;
+pub use crate::auth::{Middleware, MiddlewareRegistration};
 
 pub use crate::listener::{
     AuthFuture, ChannelEvents, ChannelListener, EventFuture, IntoAuthorisation, IntoEventResult,

@@ -12,15 +12,15 @@
 //! each of its events.
 
 mod chain;
-mod handshake;
 mod jwt;
-mod middleware;
 mod user;
 
-pub use handshake::{Claims, Handshake, Rejection};
+// Defined beside the listeners (a listener names its middleware), published here.
+pub use crate::listener::handshake::{Claims, Handshake, Rejection};
+pub use crate::listener::middleware::{BoxFuture, Middleware, MiddlewareRegistration};
+pub use crate::send::sockets;
 pub use jwt::JwtMiddleware;
-pub use middleware::{BoxFuture, Middleware, MiddlewareRegistration};
-pub use user::{ClaimsResolver, ClaimsUser, SocketUser, UserResolver, sockets};
+pub use user::{ClaimsResolver, ClaimsUser, SocketUser, UserResolver};
 
 pub(crate) use chain::{Authenticated, Chain};
-pub(crate) use user::{ErasedResolver, install_for_this_thread, install_global};
+pub(crate) use user::ErasedResolver;

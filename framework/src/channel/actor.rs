@@ -5,11 +5,11 @@ use tokio::sync::oneshot;
 use tracing::Instrument;
 
 use crate::auth::Middleware;
-use crate::listener::{Invocation, SocketError};
+use crate::listener::{Invocation, Reply, SocketError};
 use crate::protocol::ErrorCode;
 use crate::registry::ChannelRegistration;
 use crate::registry::Erased;
-use crate::session::Reply;
+use crate::stats::Metrics;
 
 /// The listener instance of one concrete channel.
 pub(crate) struct ChannelActor {
@@ -20,6 +20,8 @@ pub(crate) struct ChannelActor {
     global: Arc<[Arc<dyn Middleware>]>,
     /// The listener's own middleware, run on subscribe and before each event.
     own: Arc<[Arc<dyn Middleware>]>,
+    /// Counts live channel actors.
+    metrics: Arc<Metrics>,
 }
 
 impl ChannelActor {
@@ -27,6 +29,7 @@ impl ChannelActor {
         name: Arc<str>,
         registration: &'static ChannelRegistration,
         global: Arc<[Arc<dyn Middleware>]>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let listener = (registration.create)();
         let own = (registration.middlewares)(&listener).into();
@@ -36,6 +39,7 @@ impl ChannelActor {
             listener,
             global,
             own,
+            metrics,
         }
     }
 }
@@ -55,10 +59,12 @@ impl Actor for ChannelActor {
     type Context = Context<Self>;
 
     fn started(&mut self, _: &mut Self::Context) {
+        self.metrics.channel_actor_started();
         tracing::debug!(channel = %self.name, listener = self.registration.name, "channel started");
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
+        self.metrics.channel_actor_stopped();
         tracing::debug!(channel = %self.name, "channel retired");
     }
 }

@@ -5,14 +5,16 @@ use actix::{Actor, Addr};
 
 use super::actor::{ChannelActor, Retire};
 use crate::auth::Middleware;
-use crate::index::Index;
+use crate::delivery::Index;
 use crate::registry::ChannelRegistration;
+use crate::stats::Metrics;
 
 /// The live channel actors of this node, by concrete channel name.
 pub(crate) struct Channels {
     live: Mutex<HashMap<Arc<str>, Addr<ChannelActor>>>,
     /// The global middleware every channel actor runs on subscribe.
     global: Arc<[Arc<dyn Middleware>]>,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Channels {
@@ -24,10 +26,11 @@ impl std::fmt::Debug for Channels {
 }
 
 impl Channels {
-    pub(crate) fn new(global: Arc<[Arc<dyn Middleware>]>) -> Self {
+    pub(crate) fn new(global: Arc<[Arc<dyn Middleware>]>, metrics: Arc<Metrics>) -> Self {
         Self {
             live: Mutex::default(),
             global,
+            metrics,
         }
     }
 
@@ -46,7 +49,13 @@ impl Channels {
             return addr.clone();
         }
         let name: Arc<str> = name.into();
-        let addr = ChannelActor::new(name.clone(), registration, self.global.clone()).start();
+        let addr = ChannelActor::new(
+            name.clone(),
+            registration,
+            self.global.clone(),
+            self.metrics.clone(),
+        )
+        .start();
         live.insert(name, addr.clone());
         addr
     }

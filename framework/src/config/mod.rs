@@ -150,6 +150,12 @@ pub struct LimitSettings {
     pub max_message_bytes: usize,
     /// Packets waiting to be written to one client; a full queue closes it with 4008.
     pub outbound_queue: usize,
+    /// Bytes waiting to be written to one client (WebSocket frames, headers included);
+    /// past it the client is closed with 4008, as for `outbound_queue`.
+    pub outbound_queue_bytes: usize,
+    /// Seconds a client's socket may accept no bytes while frames wait for it; then the
+    /// connection is aborted (TCP reset) and everything it held is freed.
+    pub write_timeout_secs: u64,
     /// Channels one connection may join at once.
     pub max_subscriptions: usize,
     /// Packets per second one connection may send, sustained (token bucket rate).
@@ -173,6 +179,8 @@ impl Default for LimitSettings {
         Self {
             max_message_bytes: 64 * 1024,
             outbound_queue: 256,
+            outbound_queue_bytes: 1024 * 1024,
+            write_timeout_secs: 10,
             max_subscriptions: 100,
             messages_per_second: 50,
             burst: 100,

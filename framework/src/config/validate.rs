@@ -71,6 +71,18 @@ impl Settings {
                 "messages_per_second and burst must both be at least 1".into(),
             ));
         }
+        if limits.outbound_queue_bytes < 1024 {
+            return Err(invalid(
+                "limits.outbound_queue_bytes",
+                "must be at least 1024".into(),
+            ));
+        }
+        if limits.write_timeout_secs == 0 {
+            return Err(invalid(
+                "limits.write_timeout_secs",
+                "must be at least 1".into(),
+            ));
+        }
         if limits.handshake_timeout_secs == 0 {
             return Err(invalid(
                 "limits.handshake_timeout_secs",

@@ -3,10 +3,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::delivery::Outbox;
 use crate::ids::ConnectionId;
 use crate::protocol;
-use crate::server::{SendError, SocketServer};
-use crate::session::Outbox;
+use crate::send::{SendError, SocketServer};
 
 /// The authenticated user of a connection: its id and the application's own model,
 /// type-erased here and downcast where a hook or event asks for it.
@@ -199,7 +199,7 @@ impl EventContext {
             }
         })?;
         self.outbox
-            .push(frame)
+            .push(&frame)
             .map_err(|_| SendError::Closing(self.connection.id.to_string()))
     }
 

@@ -5,9 +5,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{Connection, EventContext, Packet, SocketError};
+use crate::delivery::Outbox;
 use crate::protocol::ErrorCode;
-use crate::server::SocketServer;
-use crate::session::Outbox;
+use crate::send::SocketServer;
 
 /// One call of a hook or event method, as generated code sees it. Applications do not
 /// build these; the macros read their parameters from it.

@@ -51,13 +51,19 @@
 
 mod context;
 mod error;
+pub(crate) mod handshake;
 mod invocation;
+pub(crate) mod middleware;
 mod packet;
+mod reply;
 mod traits;
+mod typed_send;
 
 pub use context::{Connection, EventContext, Params};
 pub use error::SocketError;
+pub(crate) use handshake::{Handshake, Rejection};
 pub use invocation::Invocation;
+pub(crate) use middleware::Middleware;
 pub use packet::Packet;
 pub use traits::{
     AuthFuture, ChannelEvents, ChannelListener, EventFuture, IntoAuthorisation, IntoEventResult,
@@ -65,3 +71,4 @@ pub use traits::{
 };
 
 pub(crate) use context::{ChannelRef, SessionUser};
+pub(crate) use reply::Reply;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::Middleware;
 use super::{Invocation, SocketError};
-use crate::auth::Middleware;
 use crate::protocol::ErrorCode;
 
 /// What an event method returns once erased: the ack's `data`, or the refusal.

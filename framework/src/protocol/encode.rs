@@ -24,10 +24,6 @@ impl Frame {
     pub(crate) fn from_text(text: ByteString) -> Self {
         Self(text)
     }
-
-    pub(crate) fn into_inner(self) -> ByteString {
-        self.0
-    }
 }
 
 #[derive(Serialize)]

@@ -8,21 +8,22 @@ use actix_web::body::MessageBody;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::Core;
 use crate::auth::Rejection;
+use crate::delivery::{CapReached, SocketHandle};
+use crate::node::Node;
 use crate::session;
 
-pub(super) fn mount(cfg: &mut web::ServiceConfig, core: Arc<Core>) {
-    if !core.settings.enabled {
+pub(super) fn mount(cfg: &mut web::ServiceConfig, node: Arc<Node>) {
+    if !node.settings.enabled {
         return;
     }
     super::client_js::mount(cfg);
-    super::http_api::mount(cfg, &core);
-    if core.settings.metrics.enabled {
-        cfg.route(&core.settings.metrics.path, web::get().to(metrics));
+    super::http_api::mount(cfg, &node);
+    if node.settings.metrics.enabled {
+        cfg.route(&node.settings.metrics.path, web::get().to(metrics));
     }
-    let path = core.settings.path.clone();
-    cfg.app_data(web::Data::from(core))
+    let path = node.settings.path.clone();
+    cfg.app_data(web::Data::from(node))
         .route(&path, web::get().to(upgrade));
 }
 
@@ -31,12 +32,12 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, core: Arc<Core>) {
 async fn upgrade(
     req: HttpRequest,
     body: web::Payload,
-    core: web::Data<Core>,
+    node: web::Data<Node>,
 ) -> actix_web::Result<HttpResponse> {
-    match upgrade_checked(&req, body, &core).await {
+    match upgrade_checked(&req, body, &node).await {
         Ok(response) => Ok(response),
         Err(rejection) => {
-            core.metrics.handshake_refused();
+            node.metrics().handshake_refused();
             Ok(refuse(rejection))
         }
     }
@@ -45,11 +46,11 @@ async fn upgrade(
 async fn upgrade_checked(
     req: &HttpRequest,
     body: web::Payload,
-    core: &web::Data<Core>,
+    node: &web::Data<Node>,
 ) -> Result<HttpResponse, Rejection> {
-    admit(req, core)?;
-    let timeout = Duration::from_secs(core.settings.limits.handshake_timeout_secs);
-    let authenticated = tokio::time::timeout(timeout, core.auth.handshake(req))
+    admit(req, node)?;
+    let timeout = Duration::from_secs(node.settings.limits.handshake_timeout_secs);
+    let authenticated = tokio::time::timeout(timeout, node.auth.handshake(req))
         .await
         .map_err(|_| {
             Rejection::new(
@@ -58,55 +59,50 @@ async fn upgrade_checked(
                 "authentication did not finish in time",
             )
         })??;
-    let user = authenticated.user.as_ref().map(|u| &*u.id);
-    let (total, of_user) = core.index.connection_counts(user);
-    let limits = &core.settings.limits;
-    if total >= limits.max_connections {
-        return Err(Rejection::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too_many_connections",
-            format!(
-                "this node holds its maximum of {} connections",
-                limits.max_connections
-            ),
-        ));
-    }
-    if of_user >= limits.max_connections_per_user {
-        return Err(Rejection::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_user_connections",
-            format!(
-                "a user may hold at most {} connections to this node",
-                limits.max_connections_per_user
-            ),
-        ));
-    }
     let mut response = actix_http::ws::handshake(req.head())
         .map_err(|e| Rejection::new(StatusCode::BAD_REQUEST, "bad_handshake", e.to_string()))?;
     if let Some(protocol) = &authenticated.subprotocol {
         // The token came as the only subprotocol: browsers abort unless it is echoed.
         response.insert_header((header::SEC_WEBSOCKET_PROTOCOL, protocol.as_str()));
     }
-    core.metrics.connection_opened();
-    // The session's writer is the response body: frames go from its outbox straight
-    // to the socket.
-    let writer = session::start(core.clone().into_inner(), body.into_inner(), authenticated);
+    // The session's writer is the response body: frames go from its queue straight to
+    // the socket. The caps are checked as the connection is counted, under one lock.
+    let socket = req.conn_data::<SocketHandle>().cloned();
+    let node = node.clone().into_inner();
+    let writer = session::start(node.clone(), body.into_inner(), authenticated, socket)
+        .map_err(cap_reached)?;
+    node.metrics().connection_opened();
     response
         .message_body(writer.boxed())
         .map(HttpResponse::from)
         .map_err(|e| Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
 }
 
-/// Checks that cost nothing: the browser origin.
-fn admit(req: &HttpRequest, core: &Core) -> Result<(), Rejection> {
-    if core.draining.load(std::sync::atomic::Ordering::Relaxed) {
+fn cap_reached(reached: CapReached) -> Rejection {
+    match reached {
+        CapReached::Node(max) => Rejection::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_connections",
+            format!("this node holds its maximum of {max} connections"),
+        ),
+        CapReached::User(max) => Rejection::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_user_connections",
+            format!("a user may hold at most {max} connections to this node"),
+        ),
+    }
+}
+
+/// Checks that cost nothing: draining, the browser origin.
+fn admit(req: &HttpRequest, node: &Node) -> Result<(), Rejection> {
+    if node.is_draining() {
         return Err(Rejection::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "shutting_down",
             "this node is shutting down; reconnect to another",
         ));
     }
-    let allowed = &core.settings.auth.allowed_origins;
+    let allowed = &node.settings.auth.allowed_origins;
     if allowed.is_empty() {
         return Ok(());
     }
@@ -125,8 +121,8 @@ fn admit(req: &HttpRequest, core: &Core) -> Result<(), Rejection> {
     }
 }
 
-async fn metrics(core: web::Data<Core>) -> HttpResponse {
-    let text = super::SocketServer::new(core.into_inner()).metrics();
+async fn metrics(node: web::Data<Node>) -> HttpResponse {
+    let text = node.server().metrics();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text)

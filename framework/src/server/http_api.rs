@@ -19,14 +19,15 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
-use super::{Core, SendError, SocketServer};
+use crate::node::Node;
 use crate::protocol::events;
+use crate::send::{SendError, SocketServer};
 
 /// Largest request body accepted.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub(super) fn mount(cfg: &mut web::ServiceConfig, core: &Arc<Core>) {
-    let api = &core.settings.http_api;
+pub(super) fn mount(cfg: &mut web::ServiceConfig, node: &Arc<Node>) {
+    let api = &node.settings.http_api;
     if !api.enabled {
         return;
     }
@@ -68,7 +69,7 @@ impl Refusal {
     }
 }
 
-fn authorise(req: &HttpRequest, core: &Core) -> Result<(), Refusal> {
+fn authorise(req: &HttpRequest, node: &Node) -> Result<(), Refusal> {
     let headers = req.headers();
     let given = headers
         .get("x-api-key")
@@ -80,7 +81,7 @@ fn authorise(req: &HttpRequest, core: &Core) -> Result<(), Refusal> {
                 .and_then(|v| v.strip_prefix("Bearer "))
         })
         .unwrap_or_default();
-    let expected = core.settings.http_api.key.expose().as_bytes();
+    let expected = node.settings.http_api.key.expose().as_bytes();
     if bool::from(given.as_bytes().ct_eq(expected)) {
         Ok(())
     } else {
@@ -158,14 +159,14 @@ fn empty_object() -> Value {
     json!({})
 }
 
-async fn broadcast(req: HttpRequest, core: web::Data<Core>, body: web::Bytes) -> HttpResponse {
+async fn broadcast(req: HttpRequest, node: web::Data<Node>, body: web::Bytes) -> HttpResponse {
     let run = || -> Result<HttpResponse, Refusal> {
-        authorise(&req, &core)?;
+        authorise(&req, &node)?;
         let call: Broadcast = parse(&body)?;
         switchboard_pattern::validate_channel_name(&call.channel)
             .map_err(|e| Refusal::bad("channel", e.to_string()))?;
         check_event(&call.event)?;
-        let server = SocketServer::new(core.clone().into_inner());
+        let server = node.server();
         Ok(sent(match &call.except {
             Some(except) => server.broadcast_except(&call.channel, except, &call.event, &call.data),
             None => server.broadcast(&call.channel, &call.event, &call.data),
@@ -177,22 +178,22 @@ async fn broadcast(req: HttpRequest, core: web::Data<Core>, body: web::Bytes) ->
 /// What the two event routes share: the key, the body, the event name.
 fn event_call(
     req: &HttpRequest,
-    core: &web::Data<Core>,
+    node: &web::Data<Node>,
     body: &[u8],
 ) -> Result<(SocketServer, Event), Refusal> {
-    authorise(req, core)?;
+    authorise(req, node)?;
     let call: Event = parse(body)?;
     check_event(&call.event)?;
-    Ok((SocketServer::new(core.clone().into_inner()), call))
+    Ok((node.server(), call))
 }
 
 async fn to_user(
     req: HttpRequest,
-    core: web::Data<Core>,
+    node: web::Data<Node>,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    match event_call(&req, &core, &body) {
+    match event_call(&req, &node, &body) {
         Ok((server, call)) => sent(server.send_to_user(&id, &call.event, &call.data)),
         Err(refusal) => refusal.response(),
     }
@@ -200,12 +201,12 @@ async fn to_user(
 
 async fn to_connection(
     req: HttpRequest,
-    core: web::Data<Core>,
+    node: web::Data<Node>,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
     let run = || -> Result<HttpResponse, Refusal> {
-        let (server, call) = event_call(&req, &core, &body)?;
+        let (server, call) = event_call(&req, &node, &body)?;
         Ok(
             match server.send_to_connection(&id, &call.event, &call.data) {
                 Ok(()) => HttpResponse::Accepted().json(json!({ "sent": true })),
@@ -223,11 +224,11 @@ async fn to_connection(
     run().unwrap_or_else(Refusal::response)
 }
 
-async fn stats(req: HttpRequest, core: web::Data<Core>) -> HttpResponse {
-    if let Err(refusal) = authorise(&req, &core) {
+async fn stats(req: HttpRequest, node: web::Data<Node>) -> HttpResponse {
+    if let Err(refusal) = authorise(&req, &node) {
         return refusal.response();
     }
-    let server = SocketServer::new(core.clone().into_inner());
+    let server = node.server();
     let stats = server.stats();
     HttpResponse::Ok().json(json!({
         "node": server.node_id().as_str(),
@@ -235,7 +236,7 @@ async fn stats(req: HttpRequest, core: web::Data<Core>) -> HttpResponse {
         "users": stats.users,
         "channels": stats.channels,
         "subscriptions": stats.subscriptions,
-        "subscribers": core.index.subscriber_counts(),
+        "subscribers": node.server().subscriber_counts(),
         "backplane": server.backplane_stats(),
     }))
 }

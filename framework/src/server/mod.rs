@@ -2,7 +2,6 @@
 
 mod client_js;
 mod endpoint;
-mod handle;
 mod http_api;
 mod running;
 
@@ -10,33 +9,18 @@ use std::sync::Arc;
 
 use actix_web::web;
 
-use crate::auth::{
-    Chain, ClaimsResolver, ErasedResolver, UserResolver, install_for_this_thread, install_global,
-};
-use crate::backplane::{self, Backplane};
+use crate::auth::{Chain, ClaimsResolver, ErasedResolver, UserResolver};
 use crate::channel::Channels;
 use crate::config::{ConfigError, Settings};
+use crate::delivery::Delivery;
 use crate::ids::{ConnectionIds, NodeId};
-use crate::index::Index;
+use crate::node::Node;
 use crate::registry::{Registry, RegistryError};
+use crate::send::{SendPath, SocketServer, install_for_this_thread, install_global};
+use crate::stats::Metrics;
+use crate::transport;
 
-pub use handle::{SendError, SocketServer};
 pub use running::Running;
-
-/// What every session and the server handle share on one node.
-#[derive(Debug)]
-pub(crate) struct Core {
-    pub(crate) settings: Settings,
-    pub(crate) ids: ConnectionIds,
-    pub(crate) index: Arc<Index>,
-    pub(crate) backplane: Box<dyn Backplane>,
-    pub(crate) registry: Registry,
-    pub(crate) channels: Channels,
-    pub(crate) auth: Chain,
-    pub(crate) metrics: Arc<crate::metrics::Metrics>,
-    /// Set when a graceful shutdown begins: new upgrades are refused.
-    pub(crate) draining: std::sync::atomic::AtomicBool,
-}
 
 /// Why a server could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +51,7 @@ pub enum StartError {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Switchboard {
-    core: Arc<Core>,
+    node: Arc<Node>,
 }
 
 /// Configures a [`Switchboard`] beyond its settings: `Switchboard::builder(settings)`.
@@ -102,23 +86,27 @@ impl SwitchboardBuilder {
         let auth = Chain::build(&settings, self.resolver)?;
         let registry = Registry::from_inventory()?;
         registry.check_user_type(produced)?;
-        let channels = Channels::new(auth.middleware().into());
-        let node = NodeId::random();
-        let index = Arc::new(Index::default());
-        let backplane = backplane::from_settings(&settings.backplane, node.clone(), index.clone())?;
-        let core = Core {
-            ids: ConnectionIds::new(node),
-            index,
+        let metrics = Arc::new(Metrics::default());
+        let channels = Channels::new(auth.middleware().into(), metrics.clone());
+        let id = NodeId::random();
+        let delivery = Delivery::new(&settings.limits, metrics);
+        let backplane =
+            transport::from_settings(&settings.backplane, id.clone(), delivery.clone())?;
+        let sends = SendPath {
+            node: id.clone(),
+            delivery,
             backplane,
+        };
+        let node = Node::new(
+            settings,
+            ConnectionIds::new(id),
             registry,
             channels,
             auth,
-            settings,
-            draining: std::sync::atomic::AtomicBool::new(false),
-            metrics: Arc::default(),
-        };
+            sends,
+        );
         let switchboard = Switchboard {
-            core: Arc::new(core),
+            node: Arc::new(node),
         };
         install_global(switchboard.server());
         Ok(switchboard)
@@ -141,47 +129,48 @@ impl Switchboard {
 
     /// The handle for sending from anywhere in the application.
     pub fn server(&self) -> SocketServer {
-        SocketServer::new(self.core.clone())
+        self.node.server()
     }
 
     /// Graceful shutdown: refuse new upgrades, close every connection with 1001 after
     /// what is already queued for it, wait (at most `server.drain_secs`) for them to
     /// go, then leave the backplane (flushing what it still has to publish).
     pub async fn drain(&self) {
-        use std::sync::atomic::Ordering;
-        if self.core.draining.swap(true, Ordering::SeqCst) {
+        let node = &self.node;
+        if !node.start_draining() {
             return;
         }
-        let deadline = std::time::Duration::from_secs(self.core.settings.server.drain_secs);
+        let deadline = std::time::Duration::from_secs(node.settings.server.drain_secs);
         let closing = crate::protocol::CloseCode::GoingAway.into();
-        self.core.index.close_all(&closing);
+        node.delivery().close_all(&closing);
+        let index = node.delivery().index();
         let emptied = async {
-            while self.core.index.stats().connections > 0 {
+            while index.stats().connections > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
         };
         if tokio::time::timeout(deadline, emptied).await.is_err() {
             tracing::warn!(
-                left = self.core.index.stats().connections,
+                left = index.stats().connections,
                 "drain period over with connections still open"
             );
         }
-        self.core.backplane.close().await;
+        node.backplane().close().await;
     }
 
     /// The settings in force.
     pub fn settings(&self) -> &Settings {
-        &self.core.settings
+        &self.node.settings
     }
 
     /// Mounts the WebSocket endpoint at `settings.path` (nothing when `enabled = false`):
     /// `App::new().configure(switchboard.configure())`.
     pub fn configure(&self) -> impl Fn(&mut web::ServiceConfig) + Clone + 'static {
-        let core = self.core.clone();
+        let node = self.node.clone();
         move |cfg: &mut web::ServiceConfig| {
             // Runs on each worker thread as it builds its App.
-            install_for_this_thread(SocketServer::new(core.clone()));
-            endpoint::mount(cfg, core.clone());
+            install_for_this_thread(node.server());
+            endpoint::mount(cfg, node.clone());
         }
     }
 }

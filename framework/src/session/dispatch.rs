@@ -5,11 +5,10 @@ use std::sync::Arc;
 use actix::{AsyncContext, Context};
 use serde_json::Value;
 
-use super::{Reply, Session};
+use super::Session;
 use crate::channel::Dispatch;
-use crate::listener::{ChannelRef, Connection, Invocation, SocketError};
+use crate::listener::{ChannelRef, Connection, Invocation, Reply, SocketError};
 use crate::protocol::{DecodeError, ErrorCode, InboundPacket, events};
-use crate::server::SocketServer;
 
 impl Session {
     pub(super) fn on_text(&mut self, text: &str, ctx: &mut Context<Self>) {
@@ -21,7 +20,7 @@ impl Session {
                     _ => None,
                 };
                 let refusal = SocketError::with_code(e.code(), e.to_string());
-                Reply::new(self.outbox.clone(), e.id(), event, None).send(Err(refusal));
+                Reply::new(self.connection.outbox(), e.id(), event, None).send(Err(refusal));
             }
         }
     }
@@ -31,7 +30,7 @@ impl Session {
             ErrorCode::BadPacket,
             "binary frames are not supported: send JSON text frames",
         );
-        Reply::new(self.outbox.clone(), None, None, None).send(Err(refusal));
+        Reply::new(self.connection.outbox(), None, None, None).send(Err(refusal));
     }
 
     fn dispatch(&mut self, packet: InboundPacket, ctx: &mut Context<Self>) {
@@ -54,7 +53,7 @@ impl Session {
     /// Where the outcome of `packet` goes.
     pub(super) fn reply(&self, packet: &InboundPacket) -> Reply {
         Reply::new(
-            self.outbox.clone(),
+            self.connection.outbox(),
             packet.id,
             Some(packet.event.as_str().into()),
             packet.channel.as_deref().map(Arc::from),
@@ -76,8 +75,8 @@ impl Session {
             event: packet.event.into(),
             data: packet.data,
             id: packet.id,
-            server: SocketServer::new(self.core.clone()),
-            outbox: self.outbox.clone(),
+            server: self.node.server(),
+            outbox: self.connection.outbox(),
         }
     }
 
@@ -102,8 +101,7 @@ impl Session {
         }
         let channel = subscription.channel.clone();
         // Through the channel's actor: one channel's events run one at a time, in order.
-        let actor = self.core.channels.actor(&channel.name, registration);
-        actor.do_send(Dispatch {
+        subscription.actor.do_send(Dispatch {
             invocation: self.invocation(packet, Some(channel)),
         });
     }
@@ -111,7 +109,7 @@ impl Session {
     /// A socket listener runs inside this session and holds its next packets until it
     /// finishes, so one connection's direct events are handled in order.
     fn socket_event(&mut self, packet: InboundPacket, ctx: &mut Context<Self>) {
-        let Some(route) = self.core.registry.socket(&packet.event) else {
+        let Some(route) = self.node.registry.socket(&packet.event) else {
             let refusal = SocketError::with_code(
                 ErrorCode::UnknownEvent,
                 format!("no socket listener handles `{}`", packet.event),

@@ -2,15 +2,13 @@
 //!
 //! It reads frames (reassembling fragments, enforcing size limits), keeps the
 //! heartbeat, decodes packets and dispatches them ([`dispatch`], [`subscribe`]).
-//! Everything it sends goes through its bounded [`Outbox`], drained by the
-//! [`Writer`] that is the WebSocket response's body.
+//! Everything it sends goes through its connection's bounded queue in the delivery
+//! layer, drained by the writer that is the WebSocket response's body.
 
 mod dispatch;
 mod frames;
 mod inbound;
-mod outbox;
 mod rate;
-mod reply;
 mod subscribe;
 
 use std::collections::HashMap;
@@ -18,8 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use actix::{
-    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message as ActixMessage,
-    StreamHandler, WrapFuture,
+    Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler,
+    Message as ActixMessage, StreamHandler, WrapFuture,
 };
 use actix_web::dev::Payload;
 use actix_ws::{CloseReason, Message, ProtocolError};
@@ -27,22 +25,18 @@ use serde_json::json;
 use tracing::debug;
 
 use crate::auth::Authenticated;
-use crate::backplane::Topic;
+use crate::channel::ChannelActor;
+use crate::delivery::{CapReached, Caps, Connected, SocketHandle, WireFrame, Writer};
 use crate::ids::ConnectionId;
-use crate::listener::{ChannelRef, SessionUser};
+use crate::listener::{ChannelRef, Reply, SessionUser};
+use crate::node::Node;
 use crate::protocol::{self, CloseCode, Frame, events};
 use crate::registry::ChannelRegistration;
-use crate::server::Core;
-
-pub(crate) use outbox::{Outbox, Undeliverable, Writer};
-pub(crate) use reply::Reply;
+use crate::transport::Topic;
 
 use frames::{Assembled, Reassembly};
 use inbound::Inbound;
 use rate::{Admission, RateLimiter};
-
-/// How long a closing session waits for its close frame to be written before it stops.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Longest wait for the backplane to confirm a subscription before answering anyway
 /// (the backplane restores it by itself once it can).
@@ -51,15 +45,31 @@ const SYNC_TIMEOUT: Duration = Duration::from_secs(2);
 /// The JSON heartbeat, serialized once for every session.
 const PING_PACKET: &str = r#"{"event":"ping","data":{}}"#;
 
-/// Starts the session actor for an upgraded connection reading `payload`, and returns
-/// the response body that writes to it.
-pub(crate) fn start(core: Arc<Core>, payload: Payload, authenticated: Authenticated) -> Writer {
-    let limits = &core.settings.limits;
-    let (outbox, writer) = outbox::outbox(limits.outbound_queue, core.metrics.clone());
+thread_local! {
+    /// The heartbeat as a WebSocket frame, encoded once per worker thread.
+    static PING: WireFrame = WireFrame::text(&Frame::from_static(PING_PACKET));
+}
+
+/// Registers an upgraded connection reading `payload` (if it fits under the connection
+/// caps) and starts its session actor; returns the response body that writes to it.
+/// Runs on the worker thread that will serve the connection.
+pub(crate) fn start(
+    node: Arc<Node>,
+    payload: Payload,
+    authenticated: Authenticated,
+    socket: Option<SocketHandle>,
+) -> Result<Writer, CapReached> {
+    let limits = &node.settings.limits;
+    let caps = Caps {
+        node: limits.max_connections,
+        user: limits.max_connections_per_user,
+    };
+    let id = node.ids.next();
+    let user_id = authenticated.user.as_ref().map(|u| u.id.clone());
+    let (connection, writer) = node.delivery().connect(id.clone(), user_id, socket, caps)?;
     let stream = Inbound::new(payload, limits.max_message_bytes);
     let fragments = Reassembly::new(limits.max_message_bytes);
     let rate = RateLimiter::new(limits);
-    let id = core.ids.next();
     let span = tracing::info_span!(
         "connection",
         id = %id,
@@ -68,10 +78,10 @@ pub(crate) fn start(core: Arc<Core>, payload: Payload, authenticated: Authentica
     let session = Session {
         span,
         id,
-        core,
+        node,
         user: authenticated.user,
         expires_at: authenticated.expires_at,
-        outbox,
+        connection,
         last_heard: Instant::now(),
         fragments,
         rate,
@@ -79,9 +89,11 @@ pub(crate) fn start(core: Arc<Core>, payload: Payload, authenticated: Authentica
     };
     let addr = Session::create(move |ctx| {
         ctx.add_stream(stream);
+        let addr = ctx.address();
+        session.connection.on_abort(move || addr.do_send(Ended));
         session
     });
-    writer.on_finish(move || addr.do_send(WriterFinished))
+    Ok(writer.on_finish(move || addr.do_send(Ended)))
 }
 
 /// A channel this connection has joined: where its events go.
@@ -89,17 +101,20 @@ pub(crate) fn start(core: Arc<Core>, payload: Payload, authenticated: Authentica
 struct Subscription {
     registration: &'static ChannelRegistration,
     channel: ChannelRef,
+    /// The channel's actor, kept so an event finds it without a lookup.
+    actor: Addr<ChannelActor>,
 }
 
 pub(crate) struct Session {
     /// Everything logged while handling this connection carries its id and user.
     span: tracing::Span,
     id: ConnectionId,
-    core: Arc<Core>,
+    node: Arc<Node>,
     user: Option<SessionUser>,
     /// When the token expires; the connection is closed with 4001 then.
     expires_at: Option<SystemTime>,
-    outbox: Outbox,
+    /// This connection's queue, on this thread.
+    connection: Connected,
     /// When the client last sent anything at all; silence past the timeout closes it.
     last_heard: Instant,
     fragments: Reassembly,
@@ -116,11 +131,8 @@ impl Actor for Session {
         // Registered (here and, for its user, on the backplane) before `ready` goes out,
         // so the client may act, and be sent to from any node, as soon as it sees it.
         let user_id = self.user.as_ref().map(|u| u.id.clone());
-        self.core
-            .index
-            .connect(self.id.clone(), self.outbox.clone(), user_id.clone());
         let synced = match &user_id {
-            Some(user) => self.core.backplane.sync(Topic::User(user.clone())),
+            Some(user) => self.node.backplane().sync(Topic::User(user.clone())),
             None => Box::pin(async {}),
         };
         ctx.wait(
@@ -132,7 +144,7 @@ impl Actor for Session {
                     session.send(protocol::encode(events::READY, None, &ready));
                 }),
         );
-        ctx.run_interval(self.core.settings.heartbeat.interval(), Self::heartbeat);
+        ctx.run_interval(self.node.settings.heartbeat.interval(), Self::heartbeat);
         if let Some(expires_at) = self.expires_at {
             let left = expires_at
                 .duration_since(SystemTime::now())
@@ -146,15 +158,15 @@ impl Actor for Session {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        let (emptied, gone_user) = self.core.index.disconnect(&self.id);
+        let (emptied, gone_user) = self.connection.disconnect();
+        let node = &self.node;
         for channel in emptied {
-            self.core
-                .channels
-                .retire_if_idle(&channel, &self.core.index);
-            drop(self.core.backplane.sync(Topic::Channel(channel)));
+            node.channels
+                .retire_if_idle(&channel, node.delivery().index());
+            drop(node.backplane().sync(Topic::Channel(channel)));
         }
         if let Some(user) = gone_user {
-            drop(self.core.backplane.sync(Topic::User(user)));
+            drop(node.backplane().sync(Topic::User(user)));
         }
         debug!(connection = %self.id, "disconnected");
     }
@@ -164,7 +176,7 @@ impl Session {
     /// Queues a frame for this client. A full queue already closes the connection
     /// (4008), so there is nothing more to do here on failure.
     fn push(&self, frame: Frame) {
-        let _ = self.outbox.push(frame);
+        let _ = self.connection.push(&frame);
     }
 
     fn send(&self, frame: Result<Frame, serde_json::Error>) {
@@ -177,28 +189,28 @@ impl Session {
     }
 
     fn heartbeat(&mut self, ctx: &mut Context<Self>) {
-        if self.last_heard.elapsed() >= self.core.settings.heartbeat.timeout() {
+        if self.last_heard.elapsed() >= self.node.settings.heartbeat.timeout() {
             debug!(connection = %self.id, "heartbeat timeout");
             self.close(CloseCode::HeartbeatTimeout.into(), ctx);
         } else {
-            self.push(Frame::from_static(PING_PACKET));
+            let _ = PING.with(|ping| self.connection.push_wire(ping));
         }
     }
 
-    /// Sends a close frame (through the writer) and stops once it is written.
-    fn close(&mut self, reason: CloseReason, ctx: &mut Context<Self>) {
-        if self.outbox.close(reason) {
-            ctx.run_later(CLOSE_TIMEOUT, |_, ctx| ctx.stop());
-        }
+    /// Sends a close frame (through the writer); the session stops once it is written,
+    /// or once the delivery layer aborts a connection that does not take it within
+    /// `limits.write_timeout_secs`.
+    fn close(&mut self, reason: CloseReason, _: &mut Context<Self>) {
+        self.connection.close(reason);
     }
 
     /// Applies the inbound rate limit; true when the packet may be handled.
     fn admit(&mut self, ctx: &mut Context<Self>) -> bool {
-        self.core.metrics.packet_in();
+        self.node.metrics().packet_in();
         match self.rate.admit() {
             Admission::Accept => true,
             Admission::Refuse => {
-                let limits = &self.core.settings.limits;
+                let limits = &self.node.settings.limits;
                 let refusal = crate::listener::SocketError::with_code(
                     protocol::ErrorCode::RateLimited,
                     format!(
@@ -206,7 +218,7 @@ impl Session {
                         limits.messages_per_second, limits.burst
                     ),
                 );
-                Reply::new(self.outbox.clone(), None, None, None).send(Err(refusal));
+                Reply::new(self.connection.outbox(), None, None, None).send(Err(refusal));
                 false
             }
             Admission::Flood => {
@@ -243,7 +255,7 @@ impl Session {
                 }
             },
             Message::Ping(payload) => {
-                let _ = self.outbox.push_message(Message::Pong(payload));
+                let _ = self.connection.push_wire(&WireFrame::pong(&payload));
             }
             Message::Pong(_) | Message::Nop => {}
             Message::Close(reason) => {
@@ -263,6 +275,7 @@ impl Session {
             }
             // Any other I/O error means the transport is gone: nobody to tell.
             ProtocolError::Io(_) => {
+                self.connection.abort();
                 ctx.stop();
                 return;
             }
@@ -277,7 +290,7 @@ impl StreamHandler<Result<Message, ProtocolError>> for Session {
     fn handle(&mut self, item: Result<Message, ProtocolError>, ctx: &mut Self::Context) {
         let span = self.span.clone();
         let _in_connection = span.enter();
-        if self.outbox.is_closing() {
+        if self.connection.is_closing() {
             return; // a close is under way: the rest of the stream no longer matters
         }
         self.last_heard = Instant::now();
@@ -288,15 +301,16 @@ impl StreamHandler<Result<Message, ProtocolError>> for Session {
     }
 }
 
-/// The writer is gone (close frame written, or the connection is gone).
+/// The connection is over: its writer is gone (close frame written, or the socket
+/// closed), or it was aborted for not reading.
 #[derive(ActixMessage)]
 #[rtype(result = "()")]
-struct WriterFinished;
+struct Ended;
 
-impl Handler<WriterFinished> for Session {
+impl Handler<Ended> for Session {
     type Result = ();
 
-    fn handle(&mut self, _: WriterFinished, ctx: &mut Self::Context) {
+    fn handle(&mut self, _: Ended, ctx: &mut Self::Context) {
         ctx.stop();
     }
 }

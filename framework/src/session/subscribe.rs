@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::{Session, Subscription};
-use crate::backplane::Topic;
 use crate::channel::Authorise;
 use crate::listener::{ChannelRef, SocketError};
 use crate::protocol::{self, ErrorCode, InboundPacket, events};
+use crate::transport::Topic;
 
 impl Session {
     /// The channel a subscribe/unsubscribe request names: `data.channel`, or the
@@ -45,14 +45,14 @@ impl Session {
             );
             return self.answer_subscribe(&name, packet.id, Err(refusal));
         }
-        let Some((registration, params)) = self.core.registry.resolve(&name) else {
+        let Some((registration, params)) = self.node.registry.resolve(&name) else {
             let refusal = SocketError::with_code(
                 ErrorCode::UnknownChannel,
                 format!("no channel listener matches `{name}`"),
             );
             return self.answer_subscribe(&name, packet.id, Err(refusal));
         };
-        let limit = self.core.settings.limits.max_subscriptions;
+        let limit = self.node.settings.limits.max_subscriptions;
         if self.subscriptions.len() >= limit {
             let refusal = SocketError::with_code(
                 ErrorCode::TooManySubscriptions,
@@ -67,13 +67,11 @@ impl Session {
         };
         let id = packet.id;
         let (verdict_tx, verdict) = oneshot::channel();
-        self.core
-            .channels
-            .actor(&name, registration)
-            .do_send(Authorise {
-                invocation: self.invocation(packet, Some(channel.clone())),
-                reply: verdict_tx,
-            });
+        let actor = self.node.channels.actor(&name, registration);
+        actor.do_send(Authorise {
+            invocation: self.invocation(packet, Some(channel.clone())),
+            reply: verdict_tx,
+        });
         let joined = verdict.into_actor(self).then(move |verdict, session, _| {
             let verdict = verdict.unwrap_or_else(|_| {
                 Err(SocketError::with_code(
@@ -81,19 +79,18 @@ impl Session {
                     "the channel stopped",
                 ))
             });
-            let joined = verdict.is_ok() && session.core.index.subscribe(&session.id, &name);
+            let joined = verdict.is_ok() && session.connection.subscribe(&name);
+            let node = session.node.clone();
             let synced = if joined {
                 let subscription = Subscription {
                     registration,
                     channel,
+                    actor,
                 };
                 session.subscriptions.insert(name.clone(), subscription);
-                session.core.backplane.sync(Topic::Channel(name.clone()))
+                node.backplane().sync(Topic::Channel(name.clone()))
             } else {
-                session
-                    .core
-                    .channels
-                    .retire_if_idle(&name, &session.core.index);
+                node.channels.retire_if_idle(&name, node.delivery().index());
                 Box::pin(async {})
             };
             // Answered once the other nodes will deliver to it too.
@@ -113,9 +110,10 @@ impl Session {
             return self.reply(&packet).send(Err(refusal));
         };
         let existed = self.subscriptions.remove(&name).is_some();
-        if existed && self.core.index.unsubscribe(&self.id, &name) {
-            self.core.channels.retire_if_idle(&name, &self.core.index);
-            drop(self.core.backplane.sync(Topic::Channel(name.clone())));
+        if existed && self.connection.unsubscribe(&name) {
+            let node = &self.node;
+            node.channels.retire_if_idle(&name, node.delivery().index());
+            drop(node.backplane().sync(Topic::Channel(name.clone())));
         }
         let response = json!({ "channel": &*name, "successful": existed });
         self.send(protocol::encode(

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{Map, Value, json};
 
-use crate::listener::SessionUser;
+use super::SessionUser;
 
 /// Verified token claims.
 #[derive(Debug, Clone, Default, PartialEq)]

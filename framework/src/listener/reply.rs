@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::Outbox;
-use crate::listener::{Invocation, SocketError};
+use super::{Invocation, SocketError};
+use crate::delivery::Outbox;
 use crate::protocol::{ack_err, ack_ok, error_packet};
 
 /// Answers one packet: a failure becomes an `error` packet, and an `ack` follows
@@ -56,19 +56,19 @@ impl Reply {
         match outcome {
             Ok(data) => {
                 if let Some(id) = self.id {
-                    let _ = self.outbox.push(ack_ok(id, &data));
+                    let _ = self.outbox.push(&ack_ok(id, &data));
                 }
             }
             Err(e) => {
                 self.outbox.metrics().error(e.code());
-                let _ = self.outbox.push(error_packet(
+                let _ = self.outbox.push(&error_packet(
                     e.code(),
                     e.message(),
                     self.event.as_deref(),
                     self.channel.as_deref(),
                 ));
                 if let Some(id) = self.id {
-                    let _ = self.outbox.push(ack_err(id, e.code(), e.message()));
+                    let _ = self.outbox.push(&ack_err(id, e.code(), e.message()));
                 }
             }
         }

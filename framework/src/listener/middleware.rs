@@ -2,9 +2,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use super::{Connection, SocketError};
 use super::{Handshake, Rejection};
 use crate::config::{ConfigError, Settings};
-use crate::listener::{Connection, SocketError};
 
 /// A boxed future, as middleware hooks return (they run on the connection's thread).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
@@ -97,7 +97,7 @@ inventory::collect!(MiddlewareRegistration);
 macro_rules! register_middleware {
     ($name:literal, $build:path) => {
         $crate::__private::inventory::submit! {
-            $crate::auth::MiddlewareRegistration::new($name, $build)
+            $crate::__private::MiddlewareRegistration::new($name, $build)
         }
     };
 }

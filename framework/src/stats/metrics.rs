@@ -8,8 +8,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::backplane::BackplaneStats;
-use crate::index::Stats;
+use super::{BackplaneStats, Stats};
 use crate::protocol::ErrorCode;
 
 /// Upper bounds of the dispatch-latency buckets, in seconds.
@@ -27,6 +26,10 @@ pub(crate) struct Metrics {
     dispatch_buckets: [AtomicU64; BUCKETS.len()],
     dispatch_count: AtomicU64,
     dispatch_micros: AtomicU64,
+    /// Channel listener actors alive (a gauge: started minus stopped).
+    channel_actors: AtomicU64,
+    /// Connections aborted because their socket accepted nothing within the write timeout.
+    write_timeouts: AtomicU64,
 }
 
 fn add(counter: &AtomicU64, n: u64) {
@@ -44,6 +47,22 @@ impl Metrics {
 
     pub(crate) fn handshake_refused(&self) {
         add(&self.handshakes_refused, 1);
+    }
+
+    pub(crate) fn channel_actor_started(&self) {
+        add(&self.channel_actors, 1);
+    }
+
+    pub(crate) fn channel_actor_stopped(&self) {
+        self.channel_actors.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn channel_actors(&self) -> usize {
+        usize::try_from(get(&self.channel_actors)).unwrap_or(usize::MAX)
+    }
+
+    pub(crate) fn write_timeout(&self) {
+        add(&self.write_timeouts, 1);
     }
 
     pub(crate) fn packet_in(&self) {
@@ -132,6 +151,12 @@ impl Metrics {
             "counter",
             "Frames written to clients.",
             &one(get(&self.packets_out)),
+        );
+        metric(
+            "write_timeouts_total",
+            "counter",
+            "Connections aborted because their socket accepted no bytes within the write timeout.",
+            &one(get(&self.write_timeouts)),
         );
         let errors: Vec<_> = ErrorCode::ALL
             .iter()

@@ -1,16 +1,14 @@
-//! [`SocketServer`]: sending to connections, users and channels from anywhere.
+//! [`SocketServer`]: sending to connections, users, channels and everyone, from anywhere.
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::Core;
-use crate::backplane::{BackplaneStats, Envelope, Topic};
+use super::SendPath;
+use crate::delivery::{Target, Undeliverable};
 use crate::ids::{ConnectionId, NodeId};
-use crate::index::Stats;
-use crate::listener::ChannelListener;
 use crate::protocol::{self, Frame};
-use crate::session::Undeliverable;
+use crate::stats::{BackplaneStats, Stats};
 
 /// Why a send did not reach its target.
 #[derive(Debug, thiserror::Error)]
@@ -57,36 +55,17 @@ pub enum SendError {
 /// Every send serializes its packet once; all recipients share the bytes.
 #[derive(Debug, Clone)]
 pub struct SocketServer {
-    core: Arc<Core>,
+    path: Arc<SendPath>,
 }
 
 impl SocketServer {
-    pub(crate) fn new(core: Arc<Core>) -> Self {
-        Self { core }
+    pub(crate) fn new(path: Arc<SendPath>) -> Self {
+        Self { path }
     }
 
     /// This node's id.
     pub fn node_id(&self) -> &NodeId {
-        self.core.ids.node()
-    }
-
-    /// Hands a send to the other nodes (after it was delivered here).
-    fn publish(
-        &self,
-        topic: Topic,
-        frame: Frame,
-        target: Option<&str>,
-        except: Option<&str>,
-        only_on: Option<&str>,
-    ) {
-        let envelope = Envelope {
-            origin: self.core.ids.node().as_str().to_owned(),
-            target: target.map(str::to_owned),
-            except: except.map(str::to_owned),
-            only_on: only_on.map(str::to_owned),
-            frame,
-        };
-        self.core.backplane.publish(topic, envelope);
+        &self.path.node
     }
 
     /// Sends a direct event (no `channel`) to one connection, on whichever node holds
@@ -98,32 +77,30 @@ impl SocketServer {
         data: &T,
     ) -> Result<(), SendError> {
         let frame = encode(event, None, data)?;
-        let node = ConnectionId::from(connection_id).node().to_owned();
-        let elsewhere = !node.is_empty() && node != self.core.ids.node().as_str();
-        if elsewhere && self.core.backplane.spans_nodes() {
-            self.publish(
-                Topic::Node(node.into()),
-                frame,
-                Some(connection_id),
-                None,
-                None,
-            );
+        let id = ConnectionId::from(connection_id);
+        let node = id.node();
+        let elsewhere = !node.is_empty() && node != self.path.node.as_str();
+        let target = Target::Connection(id);
+        if elsewhere && self.path.backplane.spans_nodes() {
+            self.path.backplane.publish(&target, frame);
             return Ok(());
         }
-        self.core
-            .index
-            .send_to_connection(connection_id, frame)
-            .map_err(|reason| match reason {
-                None => SendError::UnknownConnection(connection_id.to_owned()),
-                Some(Undeliverable::SlowConsumer) => {
-                    SendError::SlowConsumer(connection_id.to_owned())
-                }
-                Some(Undeliverable::Closed) => SendError::Closing(connection_id.to_owned()),
-            })
+        let condition = self
+            .path
+            .delivery
+            .index()
+            .condition(connection_id)
+            .ok_or_else(|| SendError::UnknownConnection(connection_id.to_owned()))?;
+        condition.check().map_err(|reason| match reason {
+            Undeliverable::SlowConsumer => SendError::SlowConsumer(connection_id.to_owned()),
+            Undeliverable::Closed => SendError::Closing(connection_id.to_owned()),
+        })?;
+        self.path.delivery.deliver(&target, &frame);
+        Ok(())
     }
 
     /// Sends a direct event to every connection of one user (all their devices).
-    /// Returns how many connections accepted it.
+    /// Returns how many connections on this node it was handed to.
     pub fn send_to_user<T: Serialize + ?Sized>(
         &self,
         user_id: &str,
@@ -131,45 +108,28 @@ impl SocketServer {
         data: &T,
     ) -> Result<usize, SendError> {
         let frame = encode(event, None, data)?;
-        let delivered = self.core.index.send_to_user(user_id, &frame);
-        self.publish(Topic::User(user_id.into()), frame, None, None, None);
-        Ok(delivered)
+        Ok(self.path.send(Target::user(user_id), frame))
     }
 
-    /// Sends `event` on `channel` (a channel of listener `L`) to the connections of
-    /// `user_id` subscribed to it. Naming the listener catches a misspelt channel family.
-    pub fn send_to_user_via_channel<L: ChannelListener, T: Serialize + ?Sized>(
+    /// Sends `event` on `channel` to the connections of `user_id` subscribed to it
+    /// (what [`Self::send_to_user_via_channel`] does once it checked the channel).
+    pub(crate) fn send_to_user_on_channel<T: Serialize + ?Sized>(
         &self,
         user_id: &str,
         channel: &str,
         event: &str,
         data: &T,
     ) -> Result<usize, SendError> {
-        let matches = switchboard_pattern::Pattern::parse(L::PATTERN)
-            .is_ok_and(|pattern| pattern.matches(channel).is_some());
-        if !matches {
-            return Err(SendError::ChannelMismatch {
-                channel: channel.to_owned(),
-                listener: L::NAME,
-                pattern: L::PATTERN,
-            });
-        }
         let frame = encode(event, Some(channel), data)?;
-        let delivered = self
-            .core
-            .index
-            .send_to_user_on_channel(user_id, channel, &frame);
-        self.publish(
-            Topic::User(user_id.into()),
-            frame,
-            None,
-            None,
-            Some(channel),
-        );
-        Ok(delivered)
+        let target = Target::User {
+            id: user_id.into(),
+            via: Some(channel.into()),
+        };
+        Ok(self.path.send(target, frame))
     }
 
-    /// Sends `event` on `channel` to every subscriber; returns how many accepted it.
+    /// Sends `event` on `channel` to every subscriber; returns how many on this node
+    /// it was handed to.
     pub fn broadcast<T: Serialize + ?Sized>(
         &self,
         channel: &str,
@@ -177,9 +137,7 @@ impl SocketServer {
         data: &T,
     ) -> Result<usize, SendError> {
         let frame = encode(event, Some(channel), data)?;
-        let delivered = self.core.index.broadcast(channel, &frame, None);
-        self.publish(Topic::Channel(channel.into()), frame, None, None, None);
-        Ok(delivered)
+        Ok(self.path.send(Target::channel(channel), frame))
     }
 
     /// Like [`Self::broadcast`], but skips the connection `except` (usually the sender).
@@ -191,35 +149,48 @@ impl SocketServer {
         data: &T,
     ) -> Result<usize, SendError> {
         let frame = encode(event, Some(channel), data)?;
-        let delivered = self.core.index.broadcast(channel, &frame, Some(except));
-        self.publish(
-            Topic::Channel(channel.into()),
-            frame,
-            None,
-            Some(except),
-            None,
-        );
-        Ok(delivered)
+        let target = Target::Channel {
+            name: channel.into(),
+            except: Some(ConnectionId::from(except)),
+        };
+        Ok(self.path.send(target, frame))
+    }
+
+    /// Sends a direct event to every connection of every node (an announcement);
+    /// returns how many on this node it was handed to.
+    pub fn send_to_everyone<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<usize, SendError> {
+        let frame = encode(event, None, data)?;
+        Ok(self.path.send(Target::Everyone, frame))
     }
 
     /// The backplane's counters: publishes, failures, reconnects, subscriptions.
     pub fn backplane_stats(&self) -> BackplaneStats {
-        self.core.backplane.stats()
+        self.path.backplane.stats()
     }
 
     /// Every counter in Prometheus' text format (what `[metrics]` serves).
     pub fn metrics(&self) -> String {
-        self.core
-            .metrics
+        self.path
+            .delivery
+            .metrics()
             .render(&self.stats(), &self.backplane_stats())
     }
 
     /// Counts of connections, users and channels on this node.
     pub fn stats(&self) -> Stats {
         Stats {
-            channel_actors: self.core.channels.len(),
-            ..self.core.index.stats()
+            channel_actors: self.path.delivery.metrics().channel_actors(),
+            ..self.path.delivery.index().stats()
         }
+    }
+
+    /// Subscribers per concrete channel on this node.
+    pub(crate) fn subscriber_counts(&self) -> std::collections::BTreeMap<String, usize> {
+        self.path.delivery.index().subscriber_counts()
     }
 }
 

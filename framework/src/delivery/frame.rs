@@ -1,0 +1,70 @@
+//! Server-to-client WebSocket frames, encoded once.
+//!
+//! A send is serialized to JSON once ([`Frame`]) and framed once here (header and
+//! unmasked payload); every recipient on a worker is handed the same bytes, and the
+//! HTTP dispatcher copies them straight into the socket's write buffer.
+
+use actix_http::ws::{CloseReason, OpCode, Parser};
+use actix_web::web::{Bytes, BytesMut};
+
+use crate::protocol::Frame;
+
+/// The bytes of one complete server frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WireFrame(Bytes);
+
+impl WireFrame {
+    /// A text frame carrying `frame`'s JSON.
+    pub(crate) fn text(frame: &Frame) -> Self {
+        Self::message(frame.as_str().as_bytes(), OpCode::Text)
+    }
+
+    /// A pong answering a ping with `payload`.
+    pub(crate) fn pong(payload: &[u8]) -> Self {
+        Self::message(payload, OpCode::Pong)
+    }
+
+    /// A close frame with `reason`.
+    pub(crate) fn close(reason: CloseReason) -> Self {
+        let mut buf = BytesMut::new();
+        Parser::write_close(&mut buf, Some(reason), false);
+        Self(buf.freeze())
+    }
+
+    fn message(payload: &[u8], op: OpCode) -> Self {
+        let mut buf = BytesMut::with_capacity(payload.len() + 10);
+        Parser::write_message(&mut buf, payload, op, true, false);
+        Self(buf.freeze())
+    }
+
+    /// A copy with a reference count of its own. A broadcast hands one to each other
+    /// worker, so the per-recipient clones on a worker touch a counter no other core
+    /// writes to.
+    pub(crate) fn copy_for_another_worker(&self) -> Self {
+        Self(Bytes::copy_from_slice(&self.0))
+    }
+
+    /// Size on the wire.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub(crate) fn bytes(&self) -> &Bytes {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_frame_is_header_then_the_json() {
+        let frame = WireFrame::text(&Frame::from_static(r#"{"event":"x"}"#));
+        let bytes = frame.bytes();
+        assert_eq!(bytes[0], 0x81, "FIN + text");
+        assert_eq!(bytes[1] as usize, 13, "unmasked, length 13");
+        assert_eq!(&bytes[2..], br#"{"event":"x"}"#);
+        assert_eq!(frame.copy_for_another_worker(), frame);
+    }
+}

@@ -1,0 +1,265 @@
+//! Delivery: from "send this to that [`Target`]" to bytes in the right sockets, on one
+//! node.
+//!
+//! ```text
+//! deliver(target, frame) -> Index: which workers hold recipients?   (one read lock)
+//!                        -> frame encoded once as a WebSocket frame
+//!                        -> this thread's worker: pushes to its queues inline
+//!                        -> each other worker: one Job in its inbox, its own copy
+//!                        -> each worker pushes to its queues (no lock, no shared atomic)
+//!                        -> each connection's Writer hands its frames to the socket
+//! ```
+//!
+//! Layout: [`Target`] (who), `frame` (the encoded bytes), `index` (the shared routing
+//! table), `worker` (one thread's queues and its fan-out), `queue` and `writer` (one
+//! connection's bounded outbound path), `socket` (aborting a peer that stopped
+//! reading). Nothing here knows about sessions, channels or other nodes.
+
+mod frame;
+mod index;
+mod queue;
+mod socket;
+mod target;
+mod worker;
+mod writer;
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use actix_http::ws::CloseReason;
+
+pub(crate) use frame::WireFrame;
+pub(crate) use index::{CapReached, Caps, Index};
+pub(crate) use queue::Undeliverable;
+pub(crate) use socket::SocketHandle;
+pub use socket::on_connect;
+pub(crate) use target::Target;
+pub(crate) use writer::Writer;
+
+use queue::{Bounds, Queue};
+use worker::{Job, Local};
+
+use crate::config::LimitSettings;
+use crate::ids::ConnectionId;
+use crate::protocol::Frame;
+use crate::stats::Metrics;
+
+/// One node's delivery layer; cheap to clone, usable from any thread.
+#[derive(Debug, Clone)]
+pub(crate) struct Delivery {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    /// Tells this node's per-thread state apart from another node's in the same process.
+    id: usize,
+    index: Index,
+    bounds: Bounds,
+    write_timeout: Duration,
+    metrics: Arc<Metrics>,
+}
+
+impl Delivery {
+    pub(crate) fn new(limits: &LimitSettings, metrics: Arc<Metrics>) -> Self {
+        static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+        Self {
+            shared: Arc::new(Shared {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                index: Index::default(),
+                bounds: Bounds {
+                    frames: limits.outbound_queue,
+                    bytes: limits.outbound_queue_bytes,
+                },
+                write_timeout: Duration::from_secs(limits.write_timeout_secs),
+                metrics,
+            }),
+        }
+    }
+
+    /// The routing table (counts, names, conditions).
+    pub(crate) fn index(&self) -> &Index {
+        &self.shared.index
+    }
+
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
+        &self.shared.metrics
+    }
+
+    /// Registers a connection served by the calling thread, if it fits under `caps`.
+    /// Must run on an actix worker thread (the one that will serve the connection).
+    pub(crate) fn connect(
+        &self,
+        id: ConnectionId,
+        user: Option<Arc<str>>,
+        socket: Option<SocketHandle>,
+        caps: Caps,
+    ) -> Result<(Connected, Writer), CapReached> {
+        let shared = &self.shared;
+        let local = Local::here(
+            shared.id,
+            &shared.index,
+            shared.bounds,
+            shared.write_timeout,
+            &shared.metrics,
+        );
+        let queue = local.add(id.clone(), user.clone(), socket);
+        if let Err(reached) =
+            shared
+                .index
+                .connect(id, local.worker, user, queue.condition.clone(), caps)
+        {
+            local.remove(&queue);
+            return Err(reached);
+        }
+        let writer = Writer::new(queue.clone());
+        let connected = Connected {
+            delivery: self.clone(),
+            local,
+            queue,
+        };
+        Ok((connected, writer))
+    }
+
+    /// Sends `frame` to every recipient of `target` on this node; returns how many
+    /// there are. Recipients on this thread's worker get it before this returns; other
+    /// workers get it through their inbox, in the order this thread sent.
+    pub(crate) fn deliver(&self, target: &Target, frame: &Frame) -> usize {
+        let here = Local::find(self.shared.id);
+        let wire = WireFrame::text(frame);
+        let (recipients, local) =
+            self.shared
+                .index
+                .route(target, here.as_ref().map(|l| l.worker), || {
+                    Job::Deliver(target.clone(), wire.copy_for_another_worker())
+                });
+        if let (true, Some(here)) = (local, here) {
+            here.deliver(target, &wire);
+        }
+        recipients
+    }
+
+    /// A handle for sending to connection `id` from any thread.
+    pub(crate) fn outbox(&self, id: ConnectionId) -> Outbox {
+        Outbox {
+            delivery: self.clone(),
+            id,
+        }
+    }
+
+    /// Asks every connection to close with `reason` after what is queued for it.
+    pub(crate) fn close_all(&self, reason: &CloseReason) {
+        let here = Local::find(self.shared.id);
+        for (worker, inbox) in self.shared.index.inboxes().into_iter().enumerate() {
+            if here.as_ref().is_some_and(|l| l.worker == worker) {
+                continue;
+            }
+            let _ = inbox.send(Job::CloseAll(reason.clone()));
+        }
+        if let Some(here) = here {
+            here.run_job(Job::CloseAll(reason.clone()));
+        }
+    }
+}
+
+/// A connection as the thread serving it sees it: its queue, pushed to directly.
+#[derive(Debug)]
+pub(crate) struct Connected {
+    delivery: Delivery,
+    local: Rc<Local>,
+    queue: Rc<Queue>,
+}
+
+impl Connected {
+    /// Queues a packet for this connection.
+    pub(crate) fn push(&self, frame: &Frame) -> Result<(), Undeliverable> {
+        self.push_wire(&WireFrame::text(frame))
+    }
+
+    /// Queues an encoded frame (a pong, a shared heartbeat).
+    pub(crate) fn push_wire(&self, frame: &WireFrame) -> Result<(), Undeliverable> {
+        let pushed = self.queue.push(frame);
+        if pushed.is_ok() {
+            self.delivery.shared.metrics.packets_out(1);
+        }
+        pushed
+    }
+
+    /// Asks the writer to send what is queued, then a close frame. False when a close
+    /// was already asked for.
+    pub(crate) fn close(&self, reason: CloseReason) -> bool {
+        self.queue.close(reason)
+    }
+
+    pub(crate) fn is_closing(&self) -> bool {
+        self.queue.is_closing()
+    }
+
+    /// Resets the connection now (see [`SocketHandle`]); the session stops.
+    pub(crate) fn abort(&self) {
+        self.queue.abort();
+    }
+
+    /// Runs `f` when the connection is aborted for not reading.
+    pub(crate) fn on_abort(&self, f: impl FnOnce() + 'static) {
+        self.queue.on_abort(f);
+    }
+
+    /// Records a subscription here and in the routing table. False when already there.
+    pub(crate) fn subscribe(&self, channel: &Arc<str>) -> bool {
+        let subscribed = self.delivery.index().subscribe(&self.queue.id, channel);
+        if subscribed {
+            self.local.subscribe(&self.queue, channel);
+        }
+        subscribed
+    }
+
+    /// Removes a subscription; returns whether the channel has no subscriber left on
+    /// this node.
+    pub(crate) fn unsubscribe(&self, channel: &str) -> bool {
+        self.local.unsubscribe(&self.queue, channel);
+        self.delivery.index().unsubscribe(&self.queue.id, channel)
+    }
+
+    /// A handle other threads can send through.
+    pub(crate) fn outbox(&self) -> Outbox {
+        self.delivery.outbox(self.queue.id.clone())
+    }
+
+    /// Forgets the connection; returns the channels left with no subscriber on this
+    /// node, and its user if they have no connection left here.
+    pub(crate) fn disconnect(&self) -> (Vec<Arc<str>>, Option<Arc<str>>) {
+        self.queue.close(crate::protocol::CloseCode::Normal.into());
+        self.local.remove(&self.queue);
+        self.delivery.index().disconnect(&self.queue.id)
+    }
+}
+
+/// Sends to one connection from any thread.
+#[derive(Debug, Clone)]
+pub(crate) struct Outbox {
+    delivery: Delivery,
+    id: ConnectionId,
+}
+
+impl Outbox {
+    /// Queues a packet; `Err` when the connection is gone, closing or too slow.
+    pub(crate) fn push(&self, frame: &Frame) -> Result<(), Undeliverable> {
+        let condition = self
+            .delivery
+            .index()
+            .condition(self.id.as_str())
+            .ok_or(Undeliverable::Closed)?;
+        condition.check()?;
+        self.delivery
+            .deliver(&Target::Connection(self.id.clone()), frame);
+        Ok(())
+    }
+
+    /// The node's counters.
+    pub(crate) fn metrics(&self) -> &Metrics {
+        self.delivery.metrics()
+    }
+}

@@ -1,0 +1,121 @@
+//! The body of the WebSocket response: what goes from a connection's queue to its
+//! socket.
+//!
+//! actix's HTTP dispatcher owns the socket and polls this body while its write buffer
+//! has room; each poll hands over one queued frame (the bytes shared by every
+//! recipient, copied once into the write buffer by the dispatcher), and the dispatcher
+//! writes what it gathered with one write per wake. The writer lives outside the
+//! session actor on purpose: a close frame is written and flushed even after the
+//! actor has decided to stop.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::web::Bytes;
+
+use super::frame::WireFrame;
+use super::queue::{Queue, Taken};
+
+/// The receiving side of a connection's [`Queue`].
+pub(crate) struct Writer {
+    queue: Rc<Queue>,
+    /// Runs once the writer is dropped: everything is written, or the socket is gone.
+    on_finish: Option<Box<dyn FnOnce()>>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("queue", &self.queue)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Writer {
+    pub(super) fn new(queue: Rc<Queue>) -> Self {
+        Self {
+            queue,
+            on_finish: None,
+        }
+    }
+
+    /// Runs `f` once the writer is dropped (written out, or the connection is gone).
+    pub(crate) fn on_finish(mut self, f: impl FnOnce() + 'static) -> Self {
+        self.on_finish = Some(Box::new(f));
+        self
+    }
+}
+
+impl MessageBody for Writer {
+    type Error = Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Stream
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        match self.queue.take(cx.waker()) {
+            Taken::Frame(bytes) => Poll::Ready(Some(Ok(bytes))),
+            Taken::Close(reason) => Poll::Ready(Some(Ok(WireFrame::close(reason).bytes().clone()))),
+            Taken::Nothing => Poll::Pending,
+            Taken::Finished => Poll::Ready(None),
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.queue.writer_gone();
+        if let Some(f) = self.on_finish.take() {
+            f();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::queue::Bounds;
+    use crate::ids::ConnectionId;
+    use crate::protocol::{CloseCode, Frame};
+
+    #[test]
+    fn the_writer_yields_queued_frames_then_the_close_frame_then_ends() {
+        let queue = Rc::new(Queue::new(
+            1,
+            ConnectionId::from("n-1"),
+            None,
+            Bounds {
+                frames: 4,
+                bytes: 1 << 20,
+            },
+            None,
+        ));
+        let mut writer = Writer::new(queue.clone());
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut writer).poll_next(&mut cx).is_pending());
+        let frame = WireFrame::text(&Frame::from_static(r#"{"event":"x"}"#));
+        queue.push(&frame).expect("queued");
+        queue.close(CloseCode::Normal.into());
+        let Poll::Ready(Some(Ok(first))) = Pin::new(&mut writer).poll_next(&mut cx) else {
+            panic!("the frame");
+        };
+        assert_eq!(&first, frame.bytes());
+        let Poll::Ready(Some(Ok(close))) = Pin::new(&mut writer).poll_next(&mut cx) else {
+            panic!("a close frame");
+        };
+        assert_eq!(close[0], 0x88, "FIN + close opcode");
+        assert_eq!(&close[2..4], &1000u16.to_be_bytes());
+        assert!(matches!(
+            Pin::new(&mut writer).poll_next(&mut cx),
+            Poll::Ready(None)
+        ));
+    }
+}

@@ -1,0 +1,457 @@
+//! What every transport needs: the [`Backplane`] handle the node sends through, and the
+//! bridge task that keeps a [`Transport`] connected, its subscriptions equal to this
+//! node's interest, its publishes batched, and what arrives delivered.
+//!
+//! The bridge runs on a thread of its own (a single-threaded runtime, so it depends on
+//! no actix arbiter). Sessions and handlers never wait on it: publishes go through a
+//! bounded queue, and subscription changes are hints that it reconciles with the index.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use super::backoff::Backoff;
+use super::topic::Names;
+use super::{Arrival, Arrivals, Envelope, Link, Topic, Transport, TransportError};
+use crate::config::{BackplaneSettings, ConfigError};
+use crate::delivery::{Delivery, Target};
+use crate::ids::NodeId;
+use crate::protocol::Frame;
+use crate::stats::BackplaneStats;
+
+/// Longest wait for the broker to answer one command before the link counts as lost.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(3);
+/// Most publishes sent in one batch.
+const PUBLISH_BATCH: usize = 256;
+/// Topics per subscribe command when restoring subscriptions after a reconnect.
+const RESUBSCRIBE_CHUNK: usize = 1000;
+
+/// Resolves once the backplane has made a topic subscription match the index (or
+/// cannot now); the session answers a subscribe after it, so a client told
+/// "subscribed" already receives from every node.
+pub(crate) type Synced = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+#[derive(Debug, Default)]
+struct Counters {
+    connected: AtomicBool,
+    published: AtomicU64,
+    publish_failed: AtomicU64,
+    received: AtomicU64,
+    connects: AtomicU64,
+    subscriptions: AtomicU64,
+}
+
+fn add(counter: &AtomicU64, n: usize) {
+    counter.fetch_add(n as u64, Ordering::Relaxed);
+}
+
+struct Outgoing {
+    topic: Topic,
+    envelope: Envelope,
+}
+
+struct SyncRequest {
+    topic: Topic,
+    done: oneshot::Sender<()>,
+}
+
+/// How this node reaches the others; with the in-memory default, it reaches none.
+#[derive(Debug)]
+pub(crate) struct Backplane {
+    kind: &'static str,
+    remote: Option<Remote>,
+}
+
+#[derive(Debug)]
+struct Remote {
+    node: NodeId,
+    publishes: mpsc::Sender<Outgoing>,
+    syncs: mpsc::UnboundedSender<SyncRequest>,
+    counters: Arc<Counters>,
+    /// Asks the bridge to flush and leave; it answers on the enclosed sender.
+    stop: Mutex<Option<oneshot::Sender<oneshot::Sender<()>>>>,
+}
+
+impl Backplane {
+    /// One node: local delivery is all there is.
+    pub(crate) fn memory() -> Self {
+        Self {
+            kind: "memory",
+            remote: None,
+        }
+    }
+
+    /// Starts the bridge over `transport`; the first connection is made in the
+    /// background, so a node starts (and serves locally) even while the broker is down.
+    pub(crate) fn start<T: Transport>(
+        transport: T,
+        settings: &BackplaneSettings,
+        node: NodeId,
+        delivery: Delivery,
+    ) -> Result<Self, ConfigError> {
+        let (publishes, publish_rx) = mpsc::channel(settings.publish_queue);
+        let (syncs, sync_rx) = mpsc::unbounded_channel();
+        let counters = Arc::new(Counters::default());
+        let (stop, stop_rx) = oneshot::channel();
+        let bridge = Bridge {
+            transport,
+            stop: stop_rx,
+            names: Names::new(&settings.prefix),
+            node: node.clone(),
+            delivery,
+            publishes: publish_rx,
+            syncs: sync_rx,
+            counters: counters.clone(),
+            subscribed: HashSet::new(),
+        };
+        std::thread::Builder::new()
+            .name(format!("switchboard-{}", T::KIND))
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(bridge.run()),
+                    Err(e) => tracing::error!(error = %e, "cannot start the backplane runtime"),
+                }
+            })
+            .map_err(|e| ConfigError::Invalid {
+                origin: "settings".to_owned(),
+                key: "backplane.kind".to_owned(),
+                message: format!("cannot start the backplane thread: {e}"),
+            })?;
+        Ok(Self {
+            kind: T::KIND,
+            remote: Some(Remote {
+                node,
+                publishes,
+                syncs,
+                counters,
+                stop: Mutex::new(Some(stop)),
+            }),
+        })
+    }
+
+    /// Hands a send (already delivered here) to the other nodes; never waits.
+    pub(crate) fn publish(&self, target: &Target, frame: Frame) {
+        let Some(remote) = &self.remote else { return };
+        let envelope = Envelope {
+            origin: remote.node.as_str().to_owned(),
+            target: target.clone(),
+            frame,
+        };
+        let outgoing = Outgoing {
+            topic: Topic::of(target),
+            envelope,
+        };
+        if remote.publishes.try_send(outgoing).is_err() {
+            // Full (the broker is slower than the senders) or stopped: drop, count, never wait.
+            add(&remote.counters.publish_failed, 1);
+        }
+    }
+
+    /// Makes the subscription to `topic` match whether this node still needs it.
+    pub(crate) fn sync(&self, topic: Topic) -> Synced {
+        let Some(remote) = &self.remote else {
+            return Box::pin(async {});
+        };
+        let (done, synced) = oneshot::channel();
+        // Sent now, not when the future is first polled: callers may drop it.
+        let _ = remote.syncs.send(SyncRequest { topic, done });
+        Box::pin(async move {
+            let _ = synced.await;
+        })
+    }
+
+    /// Whether other nodes can exist (false for the in-memory backplane).
+    pub(crate) fn spans_nodes(&self) -> bool {
+        self.remote.is_some()
+    }
+
+    /// Leaves cleanly: publishes what is queued (bounded by a timeout) and disconnects.
+    pub(crate) fn close(&self) -> Synced {
+        let Some(remote) = &self.remote else {
+            return Box::pin(async {});
+        };
+        let stop = remote
+            .stop
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let (done, stopped) = oneshot::channel();
+        if let Some(stop) = stop {
+            let _ = stop.send(done);
+        }
+        Box::pin(async move {
+            let _ = tokio::time::timeout(COMMAND_TIMEOUT, stopped).await;
+        })
+    }
+
+    /// Counters.
+    pub(crate) fn stats(&self) -> BackplaneStats {
+        let Some(remote) = &self.remote else {
+            return BackplaneStats {
+                kind: self.kind,
+                connected: true,
+                ..BackplaneStats::default()
+            };
+        };
+        let c = &remote.counters;
+        BackplaneStats {
+            kind: self.kind,
+            connected: c.connected.load(Ordering::Relaxed),
+            published: c.published.load(Ordering::Relaxed),
+            publish_failed: c.publish_failed.load(Ordering::Relaxed),
+            received: c.received.load(Ordering::Relaxed),
+            connects: c.connects.load(Ordering::Relaxed),
+            subscriptions: c.subscriptions.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Why serving a link ended.
+enum End {
+    /// Every handle is gone, or the node is leaving.
+    Shutdown,
+    /// The broker went away.
+    Lost(TransportError),
+}
+
+async fn timed<T>(
+    fut: impl Future<Output = Result<T, TransportError>>,
+) -> Result<T, TransportError> {
+    tokio::time::timeout(COMMAND_TIMEOUT, fut)
+        .await
+        .unwrap_or_else(|_| {
+            Err(TransportError::new(
+                "command",
+                format!("no answer within {COMMAND_TIMEOUT:?}"),
+            ))
+        })
+}
+
+struct Bridge<T: Transport> {
+    transport: T,
+    stop: oneshot::Receiver<oneshot::Sender<()>>,
+    names: Names,
+    node: NodeId,
+    delivery: Delivery,
+    publishes: mpsc::Receiver<Outgoing>,
+    syncs: mpsc::UnboundedReceiver<SyncRequest>,
+    counters: Arc<Counters>,
+    /// Topic names the broker has confirmed for this link.
+    subscribed: HashSet<String>,
+}
+
+impl<T: Transport> Bridge<T> {
+    async fn run(mut self) {
+        let mut backoff = Backoff::new(&self.node);
+        loop {
+            match self.connect().await {
+                Ok((link, arrivals)) => {
+                    backoff.reset();
+                    add(&self.counters.connects, 1);
+                    self.counters.connected.store(true, Ordering::Relaxed);
+                    info!(node = %self.node, kind = T::KIND, subscriptions = self.subscribed.len(), "backplane connected");
+                    let end = self.serve(link, arrivals).await;
+                    self.counters.connected.store(false, Ordering::Relaxed);
+                    self.subscribed.clear();
+                    self.counters.subscriptions.store(0, Ordering::Relaxed);
+                    match end {
+                        End::Shutdown => return,
+                        End::Lost(why) => {
+                            warn!(node = %self.node, %why, "backplane lost; reconnecting");
+                        }
+                    }
+                }
+                Err(why) => warn!(node = %self.node, %why, "cannot reach the backplane; retrying"),
+            }
+            if let End::Shutdown = self.wait_down(backoff.next()).await {
+                return;
+            }
+        }
+    }
+
+    /// Every topic this node needs now: its own, everyone's, and one per local channel
+    /// and user.
+    fn interest(&self) -> Vec<String> {
+        let index = self.delivery.index();
+        let mut wanted = vec![
+            self.names.of(&Topic::Node(self.node.as_str().into())),
+            self.names.of(&Topic::All),
+        ];
+        wanted.extend(
+            index
+                .channel_names()
+                .into_iter()
+                .map(|c| self.names.of(&Topic::Channel(c))),
+        );
+        wanted.extend(
+            index
+                .user_ids()
+                .into_iter()
+                .map(|u| self.names.of(&Topic::User(u))),
+        );
+        wanted
+    }
+
+    /// Opens a link and subscribes to everything the index needs now.
+    async fn connect(&mut self) -> Result<(T::Link, Arrivals), TransportError> {
+        let (mut link, arrivals) = timed(self.transport.connect()).await?;
+        let wanted = self.interest();
+        for chunk in wanted.chunks(RESUBSCRIBE_CHUNK) {
+            timed(link.subscribe(chunk)).await?;
+        }
+        self.subscribed = wanted.into_iter().collect();
+        self.counters
+            .subscriptions
+            .store(self.subscribed.len() as u64, Ordering::Relaxed);
+        Ok((link, arrivals))
+    }
+
+    async fn serve(&mut self, mut link: T::Link, mut arrivals: Arrivals) -> End {
+        let mut batch = Vec::with_capacity(PUBLISH_BATCH);
+        loop {
+            tokio::select! {
+                stop = &mut self.stop => {
+                    // Publish what handlers already sent, then leave.
+                    while let Ok(outgoing) = self.publishes.try_recv() {
+                        batch.push(outgoing);
+                    }
+                    if !batch.is_empty() {
+                        let _ = self.publish(&mut link, &mut batch).await;
+                    }
+                    if let Ok(done) = stop {
+                        let _ = done.send(());
+                    }
+                    return End::Shutdown;
+                }
+                arrival = arrivals.next() => match arrival {
+                    Some(arrival) => self.deliver(arrival),
+                    None => return End::Lost(TransportError::new("receive", "link closed")),
+                },
+                request = self.syncs.recv() => {
+                    let Some(request) = request else { return End::Shutdown };
+                    let result = self.reconcile(&mut link, &request.topic).await;
+                    let _ = request.done.send(());
+                    if let Err(why) = result {
+                        return End::Lost(why);
+                    }
+                }
+                received = self.publishes.recv_many(&mut batch, PUBLISH_BATCH) => {
+                    if received == 0 {
+                        return End::Shutdown;
+                    }
+                    if let Err(why) = self.publish(&mut link, &mut batch).await {
+                        return End::Lost(why);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One batch, one round trip, however many messages.
+    async fn publish(
+        &self,
+        link: &mut T::Link,
+        batch: &mut Vec<Outgoing>,
+    ) -> Result<(), TransportError> {
+        let messages: Vec<_> = batch
+            .drain(..)
+            .map(|o| (self.names.of(&o.topic), o.envelope.encode()))
+            .collect();
+        match timed(link.publish(&messages)).await {
+            Ok(()) => {
+                add(&self.counters.published, messages.len());
+                Ok(())
+            }
+            Err(why) => {
+                add(&self.counters.publish_failed, messages.len());
+                Err(why)
+            }
+        }
+    }
+
+    /// Subscribes or unsubscribes so the broker matches what the index needs now.
+    async fn reconcile(&mut self, link: &mut T::Link, topic: &Topic) -> Result<(), TransportError> {
+        let name = self.names.of(topic);
+        let index = self.delivery.index();
+        let wanted = match topic {
+            Topic::Channel(channel) => index.has_subscribers(channel),
+            Topic::User(user) => index.has_user(user),
+            Topic::Node(_) | Topic::All => true,
+        };
+        match (wanted, self.subscribed.contains(&name)) {
+            (true, false) => {
+                timed(link.subscribe(std::slice::from_ref(&name))).await?;
+                self.subscribed.insert(name);
+            }
+            (false, true) => {
+                timed(link.unsubscribe(std::slice::from_ref(&name))).await?;
+                self.subscribed.remove(&name);
+            }
+            _ => {}
+        }
+        self.counters
+            .subscriptions
+            .store(self.subscribed.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Hands a message from another node to the local sessions it is for.
+    fn deliver(&self, arrival: Arrival) {
+        let envelope = self
+            .names
+            .parse(&arrival.topic)
+            .and_then(|topic| Envelope::decode(topic, &arrival.payload));
+        let Some(envelope) = envelope else {
+            debug!(
+                topic = arrival.topic,
+                "ignoring a message this node did not write"
+            );
+            return;
+        };
+        if envelope.origin == self.node.as_str() {
+            return; // already delivered locally by the sender
+        }
+        add(&self.counters.received, 1);
+        self.delivery.deliver(&envelope.target, &envelope.frame);
+    }
+
+    /// While the broker is unreachable: publishes are dropped and counted, subscription
+    /// requests are answered at once (the reconnect restores everything from the index).
+    async fn wait_down(&mut self, delay: Duration) -> End {
+        let sleep = tokio::time::sleep(delay);
+        tokio::pin!(sleep);
+        let mut batch = Vec::new();
+        loop {
+            tokio::select! {
+                stop = &mut self.stop => {
+                    if let Ok(done) = stop {
+                        let _ = done.send(());
+                    }
+                    return End::Shutdown;
+                }
+                () = &mut sleep => return End::Lost(TransportError::new("reconnect", "")),
+                request = self.syncs.recv() => match request {
+                    Some(request) => { let _ = request.done.send(()); }
+                    None => return End::Shutdown,
+                },
+                received = self.publishes.recv_many(&mut batch, PUBLISH_BATCH) => {
+                    if received == 0 {
+                        return End::Shutdown;
+                    }
+                    add(&self.counters.publish_failed, received);
+                    batch.clear();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! How a send reaches sessions on other nodes.
+//!
+//! Every send is delivered to this node's sessions directly, then handed to the
+//! [`Backplane`], which carries it to the other nodes. With the in-memory default (one
+//! node) that second step does nothing; with a [`Transport`] (Redis) it publishes the
+//! already-serialized packet once, to a topic only the nodes that need it subscribe to:
+//!
+//! | topic | who subscribes | carries |
+//! |---|---|---|
+//! | `PREFIX:ch:CHANNEL` | nodes with a local subscriber of that concrete channel | broadcasts |
+//! | `PREFIX:user:ID` | nodes with a local connection of that user | sends to a user |
+//! | `PREFIX:node:NODE` | that node only | sends to one connection (ids start with the node) |
+//! | `PREFIX:all` | every node | sends to every connection |
+//!
+//! So a node's subscriptions grow with what its own sessions joined (one per distinct
+//! channel and user), and a message reaches only nodes that can deliver it. Nodes
+//! ignore their own publications, so every session receives a message once.
+//!
+//! The split: `bridge` is what every transport needs (topic names, keeping the
+//! transport's subscriptions equal to the index's interest, delivering what arrives,
+//! reconnecting with backoff, counters); a [`Transport`] only connects, subscribes,
+//! unsubscribes, publishes and yields what arrives. `redis` is one such transport.
+//!
+//! Delivery across nodes is at most once: while the transport is unreachable, local
+//! delivery goes on, cross-node publishes are dropped and counted, and the node
+//! reconnects and restores its subscriptions by itself.
+
+mod backoff;
+mod bridge;
+mod envelope;
+mod redis;
+mod topic;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use futures_util::Stream;
+
+pub(crate) use bridge::Backplane;
+pub(crate) use envelope::Envelope;
+pub(crate) use topic::Topic;
+
+use crate::config::{BackplaneKind, BackplaneSettings, ConfigError};
+use crate::delivery::Delivery;
+use crate::ids::NodeId;
+
+/// Why a transport operation failed; the bridge reconnects after any of them.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {reason}")]
+pub(crate) struct TransportError {
+    /// The operation (`connect`, `subscribe`, `publish`, ...).
+    pub(crate) what: &'static str,
+    pub(crate) reason: String,
+}
+
+impl TransportError {
+    pub(crate) fn new(what: &'static str, reason: impl std::fmt::Display) -> Self {
+        Self {
+            what,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// One message that arrived on a subscribed topic.
+#[derive(Debug)]
+pub(crate) struct Arrival {
+    /// The topic's full name.
+    pub(crate) topic: String,
+    pub(crate) payload: Vec<u8>,
+}
+
+/// What arrives on a link, in order; the stream ends when the link is lost.
+pub(crate) type Arrivals = Pin<Box<dyn Stream<Item = Arrival>>>;
+
+/// A message broker that carries sends between nodes: Redis pub/sub, or another
+/// (NATS, Redis Cluster's sharded pub/sub) in a file of its own.
+///
+/// The bridge calls it from one thread of its own; nothing here needs to be `Sync`,
+/// and its futures need not be `Send`.
+pub(crate) trait Transport: Send + 'static {
+    /// An open connection to the broker.
+    type Link: Link;
+
+    /// `memory`, `redis`, ...: the `kind` in the backplane's stats.
+    const KIND: &'static str;
+
+    /// Opens a link, and the stream of what arrives on its subscriptions.
+    fn connect(&mut self) -> impl Future<Output = Result<(Self::Link, Arrivals), TransportError>>;
+}
+
+/// An open connection to the broker (see [`Transport`]).
+pub(crate) trait Link {
+    /// Starts receiving on `topics` (full names).
+    fn subscribe(&mut self, topics: &[String]) -> impl Future<Output = Result<(), TransportError>>;
+
+    /// Stops receiving on `topics`.
+    fn unsubscribe(
+        &mut self,
+        topics: &[String],
+    ) -> impl Future<Output = Result<(), TransportError>>;
+
+    /// Publishes a batch of `(topic, payload)` in order, in as few round trips as the
+    /// broker allows.
+    fn publish(
+        &mut self,
+        batch: &[(String, Vec<u8>)],
+    ) -> impl Future<Output = Result<(), TransportError>>;
+}
+
+/// The backplane `[backplane]` asks for.
+pub(crate) fn from_settings(
+    settings: &BackplaneSettings,
+    node: NodeId,
+    delivery: Delivery,
+) -> Result<Backplane, ConfigError> {
+    Ok(match settings.kind {
+        BackplaneKind::Memory => Backplane::memory(),
+        BackplaneKind::Redis => {
+            let transport = redis::RedisTransport::new(settings.url.expose()).map_err(|e| {
+                ConfigError::Invalid {
+                    origin: "settings".to_owned(),
+                    key: "backplane.url".to_owned(),
+                    message: format!("not a Redis URL: {e}"),
+                }
+            })?;
+            Backplane::start(transport, settings, node, delivery)?
+        }
+    })
+}
