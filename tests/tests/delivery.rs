@@ -1,0 +1,285 @@
+//! The delivery core: clients that stop reading are freed, and fan-out keeps every
+//! publisher's order across workers.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use common::{Client, connect_as, eventually, jwt_settings, settings, start, token_for};
+use serde_json::json;
+use switchboard::Running;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+
+/// A client that completes the handshake as `sub`, joins `global-chat`, then never
+/// reads again, with a receive buffer as small as the kernel allows.
+async fn reader_that_stops(server: &Running, sub: &str) -> TcpStream {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let mut tcp = socket.connect(server.addr()).await.expect("connects");
+    let token = token_for(sub, json!({"name": sub}));
+    let path = server
+        .ws_url()
+        .split_once("127.0.0.1")
+        .map_or(String::new(), |(_, rest)| {
+            rest.split_once('/')
+                .map_or(String::new(), |(_, p)| format!("/{p}"))
+        });
+    let request = format!(
+        "GET {path}?token={token} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n\r\n",
+        server.addr()
+    );
+    tcp.write_all(request.as_bytes()).await.expect("request");
+    read_until(&mut tcp, b"\"ready\"").await;
+    let subscribe =
+        json!({"event": "subscribe-channel-request", "data": {"channel": "global-chat"}});
+    tcp.write_all(&masked_text(subscribe.to_string().as_bytes()))
+        .await
+        .expect("subscribe");
+    read_until(&mut tcp, b"subscribe-channel-response").await;
+    tcp
+}
+
+/// Reads until `needle` has arrived (the handshake and the first packets).
+async fn read_until(tcp: &mut TcpStream, needle: &[u8]) {
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(common::PATIENCE, async {
+        let mut buf = [0u8; 1024];
+        while !seen.windows(needle.len()).any(|w| w == needle) {
+            let n = tcp.read(&mut buf).await.expect("reads");
+            assert!(n > 0, "closed before {:?}", String::from_utf8_lossy(needle));
+            seen.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    assert!(
+        found.is_ok(),
+        "{:?} never came",
+        String::from_utf8_lossy(needle)
+    );
+}
+
+/// One client text frame (clients must mask; a zero mask keeps the bytes as they are).
+fn masked_text(payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0x81];
+    match payload.len() {
+        n if n < 126 => frame.push(0x80 | n as u8),
+        n => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&[0, 0, 0, 0]);
+    frame.extend_from_slice(payload);
+    frame
+}
+
+/// Broadcasts 1 KiB messages on `global-chat` until the server has more queued for a
+/// client than the kernel's buffers hold.
+fn flood(server: &Running, messages: usize) {
+    let blob = "x".repeat(1024);
+    for i in 0..messages {
+        let _ = server
+            .server()
+            .broadcast("global-chat", "message", &json!({"i": i, "blob": blob}));
+    }
+}
+
+/// After the server aborted the connection, the client's socket reports a reset (or
+/// an end) once what was buffered is read.
+async fn assert_reset(tcp: &mut TcpStream) {
+    let ended = tokio::time::timeout(common::PATIENCE * 2, async {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the server never closed the TCP connection");
+}
+
+/// Queues deep enough that a client which stops reading is never closed for it (4008):
+/// only the write timeout can free it.
+fn stalled_settings() -> switchboard::config::Settings {
+    let mut s = jwt_settings();
+    s.limits.outbound_queue = 100_000;
+    s.limits.outbound_queue_bytes = 256 * 1024 * 1024;
+    s.limits.write_timeout_secs = 2;
+    s.limits.max_connections_per_user = 1;
+    s
+}
+
+#[actix_web::test]
+async fn a_subscriber_that_never_reads_is_aborted_and_everything_it_held_is_freed() {
+    let server = start(stalled_settings()).await;
+    let mut zombie = reader_that_stops(&server, "zed").await;
+    let stats = server.server().stats();
+    assert_eq!((stats.connections, stats.subscriptions), (1, 1));
+
+    flood(&server, 8_000); // more than the socket buffers take: the writer is blocked
+    // Freed within the write timeout and a sweep or two, while the client never reads.
+    let started = std::time::Instant::now();
+    eventually("the stalled connection is freed", || {
+        let stats = server.server().stats();
+        stats.connections == 0 && stats.subscriptions == 0 && stats.users == 0
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2 + 4),
+        "freed after {:?}",
+        started.elapsed()
+    );
+    let metrics = server.server().metrics();
+    assert!(
+        metrics.contains("switchboard_write_timeouts_total 1\n"),
+        "aborted by the write timeout:\n{metrics}"
+    );
+    // Its slot under the per-user cap of 1 is free again.
+    let mut again = connect_as(&server, "zed").await;
+    again.join("global-chat").await;
+    assert_reset(&mut zombie).await;
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn a_heartbeat_close_while_the_writer_is_blocked_still_frees_the_session() {
+    let mut s = stalled_settings();
+    s.limits.write_timeout_secs = 3;
+    s.heartbeat.interval_secs = 1;
+    s.heartbeat.timeout_secs = 2;
+    let server = start(s).await;
+    let mut silent = reader_that_stops(&server, "hal").await;
+    flood(&server, 8_000); // more than the socket buffers take: the writer is blocked
+
+    eventually("the silent connection is freed", || {
+        server.server().stats().connections == 0
+    })
+    .await;
+    let metrics = server.server().metrics();
+    assert!(
+        metrics.contains("switchboard_write_timeouts_total 1\n"),
+        "aborted by the write timeout:\n{metrics}"
+    );
+    assert_reset(&mut silent).await;
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn a_slow_consumer_closed_with_4008_is_freed_while_it_still_never_reads() {
+    let mut s = stalled_settings();
+    s.limits.outbound_queue = 8;
+    s.limits.write_timeout_secs = 30;
+    let server = start(s).await;
+    let _zombie = reader_that_stops(&server, "sloth").await;
+    flood(&server, 5_000);
+    // The queue overflowed (4008) and its frames were dropped at once; the close frame
+    // goes out behind what the socket already holds, or the write timeout frees it.
+    let handle = server.server().clone();
+    let error = handle.broadcast("global-chat", "message", &json!({}));
+    assert!(error.is_ok());
+    let freed = tokio::time::timeout(Duration::from_secs(35), async {
+        while handle.stats().connections > 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(freed.is_ok(), "a 4008 close that is never read is freed");
+    server.stop().await;
+}
+
+/// What one subscriber received, per publisher: the sequence numbers in arrival order.
+type Received = HashMap<String, Vec<u64>>;
+
+async fn collect(mut client: Client, expected: usize) -> Received {
+    let mut received = Received::new();
+    for _ in 0..expected {
+        let packet = client.recv_event("message").await;
+        let text = packet["data"]["message"].as_str().unwrap_or_default();
+        let (publisher, seq) = text.split_once('-').expect("PUBLISHER-SEQ");
+        received
+            .entry(publisher.to_owned())
+            .or_default()
+            .push(seq.parse().expect("a sequence number"));
+    }
+    received
+}
+
+#[actix_web::test]
+async fn four_publishers_on_two_workers_are_seen_in_order_by_every_subscriber() {
+    const PER_PUBLISHER: u64 = 300;
+    const SUBSCRIBERS: usize = 8;
+    let mut s = settings();
+    s.server.workers = 2;
+    s.limits.outbound_queue = 100_000;
+    let server = start(s).await;
+
+    let mut subscribers = Vec::new();
+    for _ in 0..SUBSCRIBERS {
+        let mut client = Client::connect(&server).await;
+        client.join("global-chat").await;
+        subscribers.push(client);
+    }
+    // Two publishers are connections (their events run in the channel's actor), two
+    // are plain threads calling the server handle.
+    let mut publishers = Vec::new();
+    for _ in 0..2 {
+        let mut publisher = Client::connect(&server).await;
+        publisher.join("global-chat").await; // only subscribers may send on a channel
+        publishers.push(publisher);
+    }
+    let expected = 4 * PER_PUBLISHER as usize;
+    let readers: Vec<_> = subscribers
+        .into_iter()
+        .map(|client| actix_web::rt::spawn(collect(client, expected)))
+        .collect();
+
+    let threads: Vec<_> = (0..2)
+        .map(|t| {
+            let handle = server.server().clone();
+            std::thread::spawn(move || {
+                for seq in 0..PER_PUBLISHER {
+                    let message = format!("thread{t}-{seq}");
+                    handle
+                        .broadcast("global-chat", "message", &json!({"message": message}))
+                        .expect("broadcast");
+                }
+            })
+        })
+        .collect();
+    for seq in 0..PER_PUBLISHER {
+        for (p, publisher) in publishers.iter_mut().enumerate() {
+            publisher
+                .send(json!({
+                    "event": "message",
+                    "channel": "global-chat",
+                    "data": {"message": format!("conn{p}-{seq}")},
+                }))
+                .await;
+        }
+    }
+    for thread in threads {
+        thread.join().expect("publisher thread");
+    }
+    for reader in readers {
+        let received = reader.await.expect("subscriber task");
+        assert_eq!(
+            received.len(),
+            4,
+            "every publisher reached it: {received:?}"
+        );
+        for (publisher, seqs) in received {
+            let in_order: Vec<u64> = (0..PER_PUBLISHER).collect();
+            assert_eq!(
+                seqs, in_order,
+                "{publisher}'s messages, each once and in order"
+            );
+        }
+    }
+    server.stop().await;
+}
