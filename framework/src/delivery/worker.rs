@@ -163,7 +163,9 @@ impl Local {
                 .map_or(0, |q| usize::from(q.push(frame).is_ok())),
             Target::Everyone => push_all(self.connections.borrow().values(), frame, |_| true),
         };
-        self.metrics.packets_out(accepted);
+        if accepted > 0 {
+            self.metrics.packets_out(accepted);
+        }
         accepted
     }
 
