@@ -21,6 +21,7 @@ pub mod proc;
 pub mod raw;
 pub mod report;
 pub mod server;
+pub mod summary;
 pub mod token;
 pub mod wire;
 
