@@ -177,7 +177,10 @@ mod tests {
         assert_eq!(read_stamp(routed.as_bytes()), Some(STAMP));
         assert_eq!(read_stamp(PING.as_bytes()), None);
         assert_eq!(read_stamp(br#"{"seq":1,"publisher":2}"#), None);
-        assert_eq!(read_stamp(br#"{"seq":,"publisher":2,"sent_at_ns":3}"#), None);
+        assert_eq!(
+            read_stamp(br#"{"seq":,"publisher":2,"sent_at_ns":3}"#),
+            None
+        );
         let huge = br#"{"seq":99999999999999999999999,"publisher":2,"sent_at_ns":3}"#;
         assert_eq!(read_stamp(huge), None);
     }

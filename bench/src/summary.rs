@@ -51,17 +51,27 @@ fn mib(k: f64) -> String {
 
 fn metrics(scenario: &str) -> Vec<Metric> {
     let m = |name, read, show| Metric { name, read, show };
-    let connect = m("connect + subscribe all", |r| Some(r.connect_secs), |s| {
-        format!("{s:.2} s")
-    });
+    let connect = m(
+        "connect + subscribe all",
+        |r| Some(r.connect_secs),
+        |s| format!("{s:.2} s"),
+    );
     let deliveries = m("deliveries/s", |r| Some(r.deliveries_per_sec), count);
     let messages = m("messages routed/s", |r| Some(r.messages_per_sec), count);
     let p50 = m("latency p50", |r| Some(r.latency.p50_us as f64), ms);
     let p95 = m("latency p95", |r| Some(r.latency.p95_us as f64), ms);
     let p99 = m("latency p99", |r| Some(r.latency.p99_us as f64), ms);
     let max = m("latency max", |r| Some(r.latency.max_us as f64), ms);
-    let cpu = m("server CPU per delivery", |r| r.server_cpu_us_per_unit, micros);
-    let cpu_msg = m("server CPU per message", |r| r.server_cpu_us_per_unit, micros);
+    let cpu = m(
+        "server CPU per delivery",
+        |r| r.server_cpu_us_per_unit,
+        micros,
+    );
+    let cpu_msg = m(
+        "server CPU per message",
+        |r| r.server_cpu_us_per_unit,
+        micros,
+    );
     let redis = m(
         "Redis CPU per delivery (not in the above)",
         |r| {
@@ -73,7 +83,11 @@ fn metrics(scenario: &str) -> Vec<Metric> {
     );
     let per_conn = m("RSS per connection", |r| r.rss_per_conn_bytes, kib);
     let peak = m("peak RSS", |r| r.rss_peak_kib.map(|k| k as f64), mib);
-    let load = m("load average at start", |r| r.load_avg, |l| format!("{l:.2}"));
+    let load = m(
+        "load average at start",
+        |r| r.load_avg,
+        |l| format!("{l:.2}"),
+    );
     match scenario {
         "S1" => vec![p50, p95, p99, max, deliveries, cpu, connect, load],
         "S2" => vec![deliveries, cpu, p50, p99, connect, peak, load],
@@ -93,7 +107,9 @@ impl<'a> Session<'a> {
     fn new(reports: &'a [Report]) -> Self {
         let mut runs: BTreeMap<_, Vec<_>> = BTreeMap::new();
         for r in reports {
-            runs.entry((r.scenario.as_str(), r.target)).or_default().push(r);
+            runs.entry((r.scenario.as_str(), r.target))
+                .or_default()
+                .push(r);
         }
         Self { runs }
     }
@@ -105,12 +121,22 @@ impl<'a> Session<'a> {
             .unwrap_or_default()
     }
 
-    fn median(&self, scenario: &str, target: Target, read: fn(&Report) -> Option<f64>) -> Option<f64> {
+    fn median(
+        &self,
+        scenario: &str,
+        target: Target,
+        read: fn(&Report) -> Option<f64>,
+    ) -> Option<f64> {
         median(&mut self.values(scenario, target, read))
     }
 
     /// The lowest value over the median.
-    fn spread(&self, scenario: &str, target: Target, read: fn(&Report) -> Option<f64>) -> Option<f64> {
+    fn spread(
+        &self,
+        scenario: &str,
+        target: Target,
+        read: fn(&Report) -> Option<f64>,
+    ) -> Option<f64> {
         let mut values = self.values(scenario, target, read);
         let mid = median(&mut values)?;
         let min = values.first()?; // sorted by median()
@@ -179,8 +205,12 @@ pub fn summarize(reports: &[Report]) -> String {
         let _ = writeln!(
             out,
             "| {scenario} | lost / duplicated / reordered / misrouted / failed or closed connections (sum of runs) | {} | | {} ({base_name}) | | |",
-            session.faults(scenario, Target::Framework).unwrap_or_else(dash),
-            session.faults(base_scenario, base_target).unwrap_or_else(dash),
+            session
+                .faults(scenario, Target::Framework)
+                .unwrap_or_else(dash),
+            session
+                .faults(base_scenario, base_target)
+                .unwrap_or_else(dash),
         );
     }
     let _ = writeln!(
@@ -210,7 +240,10 @@ fn targets(session: &Session<'_>, reports: &[Report]) -> String {
             mark(raw_dps >= target::RAW_S2_MIN)
         );
     }
-    if let (Some(f), Some(r)) = (session.median("S2", fw, dps), session.median("S2", raw, dps)) {
+    if let (Some(f), Some(r)) = (
+        session.median("S2", fw, dps),
+        session.median("S2", raw, dps),
+    ) {
         let _ = writeln!(
             out,
             "| S2 deliveries/s >= 85% of raw | {f:.0} vs {r:.0} = {:.0}% | {} |",
@@ -232,7 +265,11 @@ fn targets(session: &Session<'_>, reports: &[Report]) -> String {
             out,
             "| S2 slowest run >= 80% of the median (5 runs or more) | {:.0}% over {n} runs | {} |",
             spread * 100.0,
-            if n < 5 { "? (too few runs)" } else { mark(spread >= target::S2_SPREAD) }
+            if n < 5 {
+                "? (too few runs)"
+            } else {
+                mark(spread >= target::S2_SPREAD)
+            }
         );
     }
     if let Some(bytes) = session.median("S3", fw, |r| r.rss_per_conn_bytes) {
@@ -244,7 +281,10 @@ fn targets(session: &Session<'_>, reports: &[Report]) -> String {
         );
     }
     let p99 = |r: &Report| Some(r.latency.p99_us as f64);
-    if let (Some(f), Some(r)) = (session.median("S1", fw, p99), session.median("S1", raw, p99)) {
+    if let (Some(f), Some(r)) = (
+        session.median("S1", fw, p99),
+        session.median("S1", raw, p99),
+    ) {
         let _ = writeln!(
             out,
             "| S1 p99 <= 1.25x raw | {} vs {} = {:.2}x | {} |",
@@ -328,9 +368,25 @@ mod tests {
         }
         reports.push(report("S5", Target::Framework, 2.0e6, 0.3));
         let text = summarize(&reports);
-        assert!(text.contains("| S2 | deliveries/s | 3150000 | 0.95 |"), "{text}");
-        assert!(text.contains("| S2 deliveries/s >= 85% of raw | 3150000 vs 3500000 = 90% | ✓ |"), "{text}");
-        assert!(text.contains("| S5 CPU per delivery <= 1.3x S2's | 0.300 us vs 0.200 us = 1.50x | ✗ |"), "{text}");
-        assert!(text.contains("| S2 slowest run >= 80% of the median (5 runs or more) | 95% over 5 runs | ✓ |"), "{text}");
+        assert!(
+            text.contains("| S2 | deliveries/s | 3150000 | 0.95 |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| S2 deliveries/s >= 85% of raw | 3150000 vs 3500000 = 90% | ✓ |"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "| S5 CPU per delivery <= 1.3x S2's | 0.300 us vs 0.200 us = 1.50x | ✗ |"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "| S2 slowest run >= 80% of the median (5 runs or more) | 95% over 5 runs | ✓ |"
+            ),
+            "{text}"
+        );
     }
 }

@@ -177,6 +177,9 @@ impl Config {
 
     /// The server processes whose CPU and memory count as "the server".
     pub(super) fn server_pids(&self) -> Vec<u32> {
-        self.server_pid.into_iter().chain(self.server_pid_b).collect()
+        self.server_pid
+            .into_iter()
+            .chain(self.server_pid_b)
+            .collect()
     }
 }

@@ -116,9 +116,15 @@ pub async fn run(config: &Config) -> Result<Report, String> {
             (Workload::Broadcast, Target::Framework) => Some(BROADCAST_CHANNEL),
             _ => None,
         };
-        let ws = open(&config, &config.url, &minter, &format!("publisher-{k}"), channel)
-            .await
-            .map_err(|e| format!("publisher {k} failed to connect: {e}"))?;
+        let ws = open(
+            &config,
+            &config.url,
+            &minter,
+            &format!("publisher-{k}"),
+            channel,
+        )
+        .await
+        .map_err(|e| format!("publisher {k} failed to connect: {e}"))?;
         publisher_ws.push(ws);
     }
 
@@ -283,7 +289,14 @@ async fn open_subscribers(
         let task = tokio::spawn(async move {
             let channel = config.channel_of(i);
             let user = i.to_string();
-            let opened = open(&config, config.url_of(i), &minter, &user, channel.as_deref()).await;
+            let opened = open(
+                &config,
+                config.url_of(i),
+                &minter,
+                &user,
+                channel.as_deref(),
+            )
+            .await;
             drop(slot);
             match opened {
                 Ok(ws) => {

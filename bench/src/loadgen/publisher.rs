@@ -110,7 +110,11 @@ async fn at_rate(
             _ = ticks.tick() => {}
             () = tokio::time::sleep_until(deadline) => break,
         }
-        if writer.send(Opcode::Text, frame(plan, seq).as_bytes()).await.is_err() {
+        if writer
+            .send(Opcode::Text, frame(plan, seq).as_bytes())
+            .await
+            .is_err()
+        {
             break;
         }
         shared.sent.fetch_add(1, Ordering::Relaxed);

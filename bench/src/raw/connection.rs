@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Bytes;
 
 use super::{Hub, QUEUE, read, write};
 use crate::payload::{RAW_ACK, RAW_ROUTE, RAW_SUBSCRIBE, RAW_SUBSCRIBED};
-use crate::wire::{frame, handshake, Opcode};
+use crate::wire::{Opcode, frame, handshake};
 
 /// Frames taken from the ring for one write at most.
 const WRITE_BATCH: usize = 256;
@@ -155,7 +155,10 @@ impl Connection {
             Opcode::Text => self.on_text(payload)?,
             Opcode::Ping => self.output(&server_frame(Opcode::Pong, payload))?,
             Opcode::Close => {
-                self.output(&server_frame(Opcode::Close, payload.get(..2).unwrap_or_default()))?;
+                self.output(&server_frame(
+                    Opcode::Close,
+                    payload.get(..2).unwrap_or_default(),
+                ))?;
                 return Ok(false);
             }
             Opcode::Binary | Opcode::Pong => {}
@@ -264,7 +267,9 @@ impl Connection {
 }
 
 /// The next frame of a topic queue; never, for a connection without one.
-async fn next_direct(direct: &mut Option<(mpsc::Sender<Bytes>, mpsc::Receiver<Bytes>)>) -> Option<Bytes> {
+async fn next_direct(
+    direct: &mut Option<(mpsc::Sender<Bytes>, mpsc::Receiver<Bytes>)>,
+) -> Option<Bytes> {
     match direct {
         Some((_, queue)) => queue.recv().await,
         None => std::future::pending().await,

@@ -207,7 +207,12 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
         self.mask ^= self.mask << 13;
         self.mask ^= self.mask >> 17;
         self.mask ^= self.mask << 5;
-        frame::encode(&mut self.out, opcode, payload, Some(self.mask.to_ne_bytes()));
+        frame::encode(
+            &mut self.out,
+            opcode,
+            payload,
+            Some(self.mask.to_ne_bytes()),
+        );
     }
 
     /// Bytes buffered and not yet written.

@@ -116,7 +116,10 @@ pub fn parse(buf: &mut [u8]) -> Result<Option<Frame>, FrameError> {
         .filter(|&len| len <= MAX_PAYLOAD)
         .ok_or(FrameError::TooLong(len))?;
     let mask = if masked {
-        let Some(key) = buf.get(at..at + 4).and_then(|k| <[u8; 4]>::try_from(k).ok()) else {
+        let Some(key) = buf
+            .get(at..at + 4)
+            .and_then(|k| <[u8; 4]>::try_from(k).ok())
+        else {
             return Ok(None);
         };
         at += 4;

@@ -94,7 +94,10 @@ mod tests {
         let key = "dGhlIHNhbXBsZSBub25jZQ==";
         let request = client_request("127.0.0.1:1", "/ws?token=x", key);
         let response = server_response(request.as_bytes()).expect("an upgrade");
-        assert!(response.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{response}");
+        assert!(
+            response.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+            "{response}"
+        );
         check_response(response.as_bytes(), key).expect("accepted");
         assert!(check_response(b"HTTP/1.1 401 Unauthorized\r\n\r\n", key).is_err());
         assert!(server_response(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").is_err());
