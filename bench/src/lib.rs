@@ -21,7 +21,9 @@ pub mod proc;
 pub mod raw;
 pub mod report;
 pub mod server;
+pub mod summary;
 pub mod token;
+pub mod wire;
 
 /// The HMAC secret the bench server and the load generator share when
 /// `BENCH_JWT_SECRET` is not set. Loopback benchmarks only: never a real secret.

@@ -1,12 +1,15 @@
 //! What publishers send, how subscribers read it back, and the clock they share.
 //!
-//! Every message carries `{"publisher": P, "seq": S, "sent_at_ns": T}`: who sent it,
+//! Every message carries `{"pad": "xxx…", "publisher": P, "seq": S, "sent_at_ns": T}`:
+//! [`PADDING`] bytes of padding (the reference workload's message size), who sent it,
 //! its number in that publisher's sequence, and when, in nanoseconds of [`now_ns`].
 //! Publishers and subscribers live in one process, so they share that clock.
 //!
-//! Subscribers do not parse JSON: they scan for the three keys. The framework
-//! re-serializes `data` (keys may come back in another order) and the raw server
-//! forwards the text as it is; the scan reads both.
+//! Subscribers do not parse JSON: [`read_stamp`] finds the three numbers by a byte
+//! search from the end of the frame (where `data` is), so it reads a few dozen bytes
+//! per delivery and allocates nothing. The framework re-serializes `data` (keys may
+//! come back in another order) and the raw server forwards the text as it is; the
+//! search reads both.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -48,10 +51,21 @@ pub struct Stamp {
     pub sent_at_ns: u64,
 }
 
+/// Bytes of padding in every message's `data` (the reference workload's 64).
+pub const PADDING: usize = 64;
+
+fn pad() -> &'static str {
+    const PAD: &str = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+    &PAD[..PADDING]
+}
+
 fn data(stamp: &Stamp) -> String {
     format!(
-        r#"{{"publisher":{},"seq":{},"sent_at_ns":{}}}"#,
-        stamp.publisher, stamp.seq, stamp.sent_at_ns
+        r#"{{"pad":"{}","publisher":{},"seq":{},"sent_at_ns":{}}}"#,
+        pad(),
+        stamp.publisher,
+        stamp.seq,
+        stamp.sent_at_ns
     )
 }
 
@@ -69,33 +83,54 @@ pub fn broadcast_frame(channel: &str, stamp: &Stamp) -> String {
 pub fn routed_frame(target: Target, channel: &str, stamp: &Stamp) -> String {
     match target {
         Target::Framework => format!(
-            r#"{{"event":"route","id":{},"data":{{"to":"{channel}","publisher":{},"seq":{},"sent_at_ns":{}}}}}"#,
-            stamp.seq, stamp.publisher, stamp.seq, stamp.sent_at_ns
+            r#"{{"event":"route","id":{},"data":{{"to":"{channel}","pad":"{}","publisher":{},"seq":{},"sent_at_ns":{}}}}}"#,
+            stamp.seq,
+            pad(),
+            stamp.publisher,
+            stamp.seq,
+            stamp.sent_at_ns
         ),
         Target::Raw => format!("{RAW_ROUTE}{channel} {}", data(stamp)),
     }
 }
 
 /// Reads a message's stamp; `None` for any other frame.
-pub fn read_stamp(text: &str) -> Option<Stamp> {
-    Some(Stamp {
-        seq: number_after(text, "\"seq\":")?,
-        publisher: u32::try_from(number_after(text, "\"publisher\":")?).ok()?,
-        sent_at_ns: number_after(text, "\"sent_at_ns\":")?,
-    })
+///
+/// Walks back from the end over the quotes only, and stops once the three keys are
+/// found: `data` is the last member of every frame that carries a stamp.
+pub fn read_stamp(text: &[u8]) -> Option<Stamp> {
+    let (mut publisher, mut seq, mut sent_at_ns) = (None, None, None);
+    let mut end = text.len();
+    while let Some(quote) = text[..end].iter().rposition(|&b| b == b'"') {
+        let key = &text[quote + 1..];
+        if let Some(digits) = key.strip_prefix(b"seq\":") {
+            seq = seq.or(number(digits));
+        } else if let Some(digits) = key.strip_prefix(b"publisher\":") {
+            publisher = publisher.or(number(digits));
+        } else if let Some(digits) = key.strip_prefix(b"sent_at_ns\":") {
+            sent_at_ns = sent_at_ns.or(number(digits));
+        }
+        if let (Some(publisher), Some(seq), Some(sent_at_ns)) = (publisher, seq, sent_at_ns) {
+            return Some(Stamp {
+                publisher: u32::try_from(publisher).ok()?,
+                seq,
+                sent_at_ns,
+            });
+        }
+        end = quote;
+    }
+    None
 }
 
-fn number_after(text: &str, key: &str) -> Option<u64> {
-    let start = text.find(key)? + key.len();
-    text[start..]
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .try_fold(None, |acc: Option<u64>, d| {
-            Some(Some(
-                acc.unwrap_or(0).checked_mul(10)? + u64::from(d - b'0'),
-            ))
-        })
-        .flatten()
+/// The decimal number at the start of `bytes` (`None` if none, or if it overflows).
+fn number(bytes: &[u8]) -> Option<u64> {
+    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 20 {
+        return None;
+    }
+    bytes[..digits].iter().try_fold(0u64, |acc, &d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
 /// The subscriber a routed message goes to: a fixed hash of its identity, so each
@@ -127,18 +162,27 @@ mod tests {
     #[test]
     fn stamps_read_back_from_every_shape() {
         let broadcast = broadcast_frame("bench.0", &STAMP);
-        assert_eq!(read_stamp(&broadcast), Some(STAMP));
+        assert_eq!(read_stamp(broadcast.as_bytes()), Some(STAMP));
+        let value: serde_json::Value = serde_json::from_str(&broadcast).expect("json");
+        assert_eq!(value["data"]["pad"].as_str().map(str::len), Some(PADDING));
         // What the framework sends back: data re-serialized, keys sorted.
-        let delivered = r#"{"event":"message","channel":"bench.0","data":{"publisher":3,"sent_at_ns":123456789,"seq":41}}"#;
-        assert_eq!(read_stamp(delivered), Some(STAMP));
+        let delivered = r#"{"event":"message","channel":"bench.0","data":{"pad":"xx","publisher":3,"sent_at_ns":123456789,"seq":41}}"#;
+        assert_eq!(read_stamp(delivered.as_bytes()), Some(STAMP));
         let raw = routed_frame(Target::Raw, "user:chat.7", &STAMP);
         let payload = raw.splitn(3, ' ').nth(2).expect("payload");
-        assert_eq!(read_stamp(payload), Some(STAMP));
+        assert_eq!(read_stamp(payload.as_bytes()), Some(STAMP));
         let routed = routed_frame(Target::Framework, "user:chat.7", &STAMP);
         let value: serde_json::Value = serde_json::from_str(&routed).expect("json");
         assert_eq!(value["data"]["to"], "user:chat.7");
-        assert_eq!(read_stamp(&routed), Some(STAMP));
-        assert_eq!(read_stamp(PING), None);
+        assert_eq!(read_stamp(routed.as_bytes()), Some(STAMP));
+        assert_eq!(read_stamp(PING.as_bytes()), None);
+        assert_eq!(read_stamp(br#"{"seq":1,"publisher":2}"#), None);
+        assert_eq!(
+            read_stamp(br#"{"seq":,"publisher":2,"sent_at_ns":3}"#),
+            None
+        );
+        let huge = br#"{"seq":99999999999999999999999,"publisher":2,"sent_at_ns":3}"#;
+        assert_eq!(read_stamp(huge), None);
     }
 
     #[test]

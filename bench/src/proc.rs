@@ -41,6 +41,16 @@ pub fn cpu_secs(pid: u32) -> Option<f64> {
     Some((utime + stime) / TICKS_PER_SEC)
 }
 
+/// The 1-minute load average (`/proc/loadavg`).
+pub fn load_average() -> Option<f64> {
+    fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,6 +61,7 @@ mod tests {
         let memory = memory(me).expect("own status");
         assert!(memory.rss_kib > 0 && memory.peak_kib >= memory.rss_kib);
         assert!(cpu_secs(me).is_some());
+        assert!(load_average().is_some());
         assert_eq!(super::memory(u32::MAX), None);
     }
 }

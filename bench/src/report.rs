@@ -1,7 +1,6 @@
 //! What a run reports, and the summary of several runs: medians, ratios to the raw
 //! baseline, and the targets of `BENCHMARKS.md`.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
@@ -40,15 +39,19 @@ impl Latency {
     }
 }
 
-/// One run's figures. Serialized as one JSON line per run.
+/// One run's figures. Serialized as one JSON line per run; fields added later default,
+/// so older result files still read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
-    /// S1..S4 (or a custom name).
+    /// S1..S5 (or a custom name).
     pub scenario: String,
     /// Which server.
     pub target: Target,
     /// Which repetition.
     pub run: u32,
+    /// Server processes measured (2 in S5).
+    #[serde(default = "one")]
+    pub nodes: usize,
     /// Subscribers asked for.
     pub subscribers: usize,
     /// Subscribers connected and subscribed.
@@ -71,6 +74,9 @@ pub struct Report {
     pub lost: u64,
     /// Deliveries received more than once.
     pub duplicated: u64,
+    /// Deliveries that arrived after a higher sequence number of the same publisher.
+    #[serde(default)]
+    pub reordered: u64,
     /// Routed messages that reached the wrong subscriber.
     pub misrouted: u64,
     /// Subscriber connections the server ended during the run.
@@ -81,7 +87,7 @@ pub struct Report {
     pub deliveries_per_sec: f64,
     /// Publish-to-receive latency.
     pub latency: Latency,
-    /// Server RSS before any connection, KiB.
+    /// Server RSS before any connection, KiB (summed over nodes).
     pub rss_before_kib: Option<u64>,
     /// Server RSS once every connection is open and subscribed, KiB.
     pub rss_after_kib: Option<u64>,
@@ -89,13 +95,29 @@ pub struct Report {
     pub rss_peak_kib: Option<u64>,
     /// (rss_after - rss_before) / connections, bytes.
     pub rss_per_conn_bytes: Option<f64>,
-    /// Server CPU time (user + system) while publishing and draining.
+    /// Server CPU time (user + system, summed over nodes) while publishing and draining.
     pub server_cpu_secs: Option<f64>,
     /// Server CPU microseconds per delivery (broadcast) or per routed message.
     pub server_cpu_us_per_unit: Option<f64>,
+    /// Redis's CPU time over the same interval (S5), not included in the server's.
+    #[serde(default)]
+    pub redis_cpu_secs: Option<f64>,
+    /// The machine's 1-minute load average when publishing started (other work on the
+    /// machine shows here).
+    #[serde(default)]
+    pub load_avg: Option<f64>,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Report {
+    /// Deliveries that went wrong: lost, duplicated, reordered, misrouted.
+    pub fn faults(&self) -> u64 {
+        self.lost + self.duplicated + self.reordered + self.misrouted
+    }
+
     /// A few human-readable lines.
     pub fn summary(&self) -> String {
         let mut out = String::new();
@@ -112,7 +134,7 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "  sent {} msgs ({:.0}/s), delivered {} of {} ({:.0}/s), lost {}, duplicated {}, misrouted {}, closed early {}",
+            "  sent {} msgs ({:.0}/s), delivered {} of {} ({:.0}/s), lost {}, duplicated {}, reordered {}, misrouted {}, closed early {}",
             self.sent,
             self.messages_per_sec,
             self.delivered,
@@ -120,6 +142,7 @@ impl Report {
             self.deliveries_per_sec,
             self.lost,
             self.duplicated,
+            self.reordered,
             self.misrouted,
             self.closed_early
         );
@@ -147,8 +170,14 @@ impl Report {
                 .map(|k| format!("{:.1} MiB", k as f64 / 1024.0))),
             opt(self.rss_per_conn_bytes.map(kib)),
             opt(self.server_cpu_secs.map(|s| format!("{s:.2} s"))),
-            opt(self.server_cpu_us_per_unit.map(|us| format!("{us:.2} us"))),
+            opt(self.server_cpu_us_per_unit.map(|us| format!("{us:.3} us"))),
         );
+        if let Some(load) = self.load_avg {
+            let _ = writeln!(out, "  load average {load:.2} when publishing started");
+        }
+        if let Some(redis) = self.redis_cpu_secs {
+            let _ = writeln!(out, "  {} nodes; redis cpu {redis:.2} s", self.nodes);
+        }
         out
     }
 }
@@ -157,11 +186,11 @@ fn opt(value: Option<String>) -> String {
     value.unwrap_or_else(|| "-".to_owned())
 }
 
-fn ms(us: f64) -> String {
+pub(crate) fn ms(us: f64) -> String {
     format!("{:.2} ms", us / 1000.0)
 }
 
-fn kib(bytes: f64) -> String {
+pub(crate) fn kib(bytes: f64) -> String {
     format!("{:.1} KiB", bytes / 1024.0)
 }
 
@@ -179,199 +208,7 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
     })
 }
 
-/// One figure of a scenario: how to read it from a report and how to show it.
-struct Metric {
-    name: &'static str,
-    read: fn(&Report) -> Option<f64>,
-    show: fn(f64) -> String,
-}
-
-fn metrics(scenario: &str) -> Vec<Metric> {
-    let connect = Metric {
-        name: "connect + subscribe all",
-        read: |r| Some(r.connect_secs),
-        show: |s| format!("{s:.2} s"),
-    };
-    let deliveries = Metric {
-        name: "deliveries/s",
-        read: |r| Some(r.deliveries_per_sec),
-        show: |v| format!("{v:.0}"),
-    };
-    let messages = Metric {
-        name: "messages routed/s",
-        read: |r| Some(r.messages_per_sec),
-        show: |v| format!("{v:.0}"),
-    };
-    let p = |name, read: fn(&Report) -> Option<f64>| Metric {
-        name,
-        read,
-        show: |us| ms(us),
-    };
-    let p50 = p("latency p50", |r| Some(r.latency.p50_us as f64));
-    let p95 = p("latency p95", |r| Some(r.latency.p95_us as f64));
-    let p99 = p("latency p99", |r| Some(r.latency.p99_us as f64));
-    let max = p("latency max", |r| Some(r.latency.max_us as f64));
-    let cpu = Metric {
-        name: "server CPU per delivery",
-        read: |r| r.server_cpu_us_per_unit,
-        show: |us| format!("{us:.2} us"),
-    };
-    let cpu_msg = Metric {
-        name: "server CPU per message",
-        ..cpu
-    };
-    let per_conn = Metric {
-        name: "RSS per connection",
-        read: |r| r.rss_per_conn_bytes,
-        show: kib,
-    };
-    let peak = Metric {
-        name: "peak RSS",
-        read: |r| r.rss_peak_kib.map(|k| k as f64),
-        show: |k| format!("{:.1} MiB", k / 1024.0),
-    };
-    let lost = Metric {
-        name: "lost + duplicated + misrouted (sum of runs)",
-        read: |r| Some((r.lost + r.duplicated + r.misrouted) as f64),
-        show: |v| format!("{v:.0}"),
-    };
-    match scenario {
-        "S1" => vec![p50, p95, p99, max, deliveries, connect, lost],
-        "S2" => vec![deliveries, cpu, p50, p99, connect, peak, lost],
-        "S3" => vec![per_conn, peak, connect],
-        "S4" => vec![messages, cpu_msg, p50, p99, per_conn, connect, lost],
-        _ => vec![deliveries, p50, p99, per_conn, connect, lost],
-    }
-}
-
-/// Medians per scenario and target, the ratios framework / raw, and the targets, as
-/// Markdown. `reports` holds every run of one session of the benchmark.
-pub fn summarize(reports: &[Report]) -> String {
-    let mut by_scenario: BTreeMap<&str, Vec<&Report>> = BTreeMap::new();
-    for report in reports {
-        by_scenario
-            .entry(&report.scenario)
-            .or_default()
-            .push(report);
-    }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "| scenario | figure | framework | raw baseline | framework / raw |\n|---|---|---|---|---|"
-    );
-    for (scenario, runs) in &by_scenario {
-        for metric in metrics(scenario) {
-            let fw = figure(runs, Target::Framework, &metric);
-            let raw = figure(runs, Target::Raw, &metric);
-            let ratio = match (fw, raw) {
-                (Some(f), Some(r)) if r != 0.0 => format!("{:.2}", f / r),
-                _ => "-".to_owned(),
-            };
-            let show = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), metric.show);
-            let _ = writeln!(
-                out,
-                "| {scenario} | {} | {} | {} | {ratio} |",
-                metric.name,
-                show(fw),
-                show(raw)
-            );
-        }
-    }
-    let runs: BTreeMap<(&str, Target), usize> = reports.iter().fold(BTreeMap::new(), |mut m, r| {
-        *m.entry((r.scenario.as_str(), r.target)).or_default() += 1;
-        m
-    });
-    let _ = writeln!(
-        out,
-        "\nRuns: {}",
-        runs.iter()
-            .map(|((s, t), n)| format!("{s} {t} x{n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let _ = writeln!(out, "\n{}", targets(&by_scenario));
-    out
-}
-
-/// The sum over runs (for counts of failures), the median otherwise.
-fn figure(runs: &[&Report], target: Target, metric: &Metric) -> Option<f64> {
-    let mut values: Vec<f64> = runs
-        .iter()
-        .filter(|r| r.target == target)
-        .filter_map(|r| (metric.read)(r))
-        .collect();
-    if metric.name.starts_with("lost") {
-        return (!values.is_empty()).then(|| values.iter().sum());
-    }
-    median(&mut values)
-}
-
-fn targets(by_scenario: &BTreeMap<&str, Vec<&Report>>) -> String {
-    let median_of = |scenario: &str, target: Target, read: fn(&Report) -> Option<f64>| {
-        let mut values: Vec<f64> = by_scenario
-            .get(scenario)?
-            .iter()
-            .filter(|r| r.target == target)
-            .filter_map(|r| read(r))
-            .collect();
-        median(&mut values)
-    };
-    let verdict = |met: bool| if met { "**met**" } else { "**missed**" };
-    let mut out = String::from("| target | figure | verdict |\n|---|---|---|\n");
-    let dps = |r: &Report| Some(r.deliveries_per_sec);
-    if let (Some(fw), Some(raw)) = (
-        median_of("S2", Target::Framework, dps),
-        median_of("S2", Target::Raw, dps),
-    ) {
-        let ratio = fw / raw;
-        let _ = writeln!(
-            out,
-            "| S2 deliveries/s >= 60% of raw | {fw:.0} vs {raw:.0} = {:.0}% | {} |",
-            ratio * 100.0,
-            verdict(ratio >= 0.6)
-        );
-    }
-    let p99 = |r: &Report| Some(r.latency.p99_us as f64);
-    if let (Some(fw), Some(raw)) = (
-        median_of("S1", Target::Framework, p99),
-        median_of("S1", Target::Raw, p99),
-    ) {
-        let _ = writeln!(
-            out,
-            "| S1 p99 latency <= 2x raw p99 | {} vs {} = {:.2}x | {} |",
-            ms(fw),
-            ms(raw),
-            fw / raw.max(1.0),
-            verdict(fw <= 2.0 * raw)
-        );
-    }
-    let failures: u64 = by_scenario
-        .values()
-        .flatten()
-        .map(|r| r.lost + r.duplicated + r.misrouted + r.connect_failures as u64)
-        .sum();
-    let fw_failures: u64 = by_scenario
-        .values()
-        .flatten()
-        .filter(|r| r.target == Target::Framework)
-        .map(|r| r.lost + r.duplicated + r.misrouted + r.connect_failures as u64)
-        .sum();
-    let _ = writeln!(
-        out,
-        "| zero lost or duplicated deliveries, every scenario | framework {fw_failures}, raw {} (lost + duplicated + misrouted + failed connects, all runs) | {} |",
-        failures - fw_failures,
-        verdict(fw_failures == 0)
-    );
-    if let Some(per_conn) = median_of("S3", Target::Framework, |r| r.rss_per_conn_bytes) {
-        let _ = writeln!(
-            out,
-            "| S3 < 16 KiB RSS per idle connection | {} | {} |",
-            kib(per_conn),
-            verdict(per_conn < 16.0 * 1024.0)
-        );
-    }
-    out
-}
+pub use crate::summary::summarize;
 
 #[cfg(test)]
 mod tests {

@@ -7,14 +7,13 @@
 //!   on that one channel, the way an application sends to one user's channel (S4).
 
 use serde_json::Value;
-use switchboard::config::{Secret, Settings};
+use switchboard::config::{BackplaneKind, Secret, Settings};
 use switchboard::prelude::*;
 use switchboard::{StartError, Switchboard};
 
 /// Frames one connection may have waiting to be written before it is closed as a slow
-/// consumer (4008). The load generator keeps at most `publishers x window` messages
-/// per subscriber in flight on average (S2: 4 x 4 = 16; S4: 256 spread over 10,000
-/// subscribers), and one subscriber may lag the others by some batches; 4096 leaves
+/// consumer (4008). The load generator keeps at most 128 messages in flight to the
+/// slowest subscriber (S2, S5; S4: 256 spread over 10,000 subscribers); 4096 leaves
 /// ample headroom, so a close here means a real stall. The queue allocates as it
 /// fills, so an idle connection does not pay for the depth.
 pub const OUTBOUND_QUEUE: usize = 4096;
@@ -82,6 +81,12 @@ pub fn settings(secret: &str) -> Settings {
     settings.limits.max_connections = usize::MAX;
     settings.limits.max_connections_per_user = usize::MAX;
     settings
+}
+
+/// Switches `settings` to the Redis backplane at `url` (S5: two nodes on one Redis).
+pub fn use_redis(settings: &mut Settings, url: &str) {
+    settings.backplane.kind = BackplaneKind::Redis;
+    settings.backplane.url = Secret::new(url);
 }
 
 /// Builds the server with the bench listeners (referencing this module links them in).

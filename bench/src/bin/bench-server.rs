@@ -1,7 +1,9 @@
-//! `bench-server [--bind 127.0.0.1:0] [--workers 2] [--outbound-queue 4096]`
+//! `bench-server [--bind 127.0.0.1:0] [--workers 2] [--outbound-queue 4096] [--redis URL]`
 //!
 //! Switchboard with JWT (HS256; secret `BENCH_JWT_SECRET` or the bench default) and the
 //! bench listeners. Prints `pid=PID addr=ADDR url=ws://ADDR/ws` once listening.
+//! `--redis redis://127.0.0.1:PORT` uses the Redis backplane, so several nodes on one
+//! Redis deliver each other's broadcasts (S5); without it the backplane is in memory.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -26,6 +28,9 @@ async fn serve() -> Result<(), String> {
     let mut settings = server::settings(&switchboard_bench::secret_from_env());
     settings.server.workers = args.get_or("workers", server::WORKERS)?;
     settings.limits.outbound_queue = args.get_or("outbound-queue", server::OUTBOUND_QUEUE)?;
+    if let Some(url) = args.get::<String>("redis")? {
+        server::use_redis(&mut settings, &url);
+    }
     let running = server::build(settings)
         .map_err(|e| e.to_string())?
         .start(&bind)

@@ -2,11 +2,16 @@
 //!
 //! ```text
 //! loadgen run --scenario S1 --target framework --url ws://127.0.0.1:PORT/ws [--pid PID]
+//!             [--url-b ws://127.0.0.1:PORT2/ws --pid-b PID2 --redis-pid PID3]
 //!             [--run 1] [--out results.jsonl] [--subscribers N] [--publishers P]
 //!             [--rate MSGS_PER_SEC | --window W] [--duration SECS]
 //!             [--connect-concurrency C] [--connect-rate PER_SEC] [--smoke true]
 //! loadgen summarize results.jsonl
 //! ```
+//!
+//! `--url-b` puts every other subscriber on a second node (S5 needs it; the publishers
+//! stay on `--url`); `--pid-b` adds that node's CPU and memory to the first's, and
+//! `--redis-pid` reports the backplane's CPU beside them.
 //!
 //! `run` prints a summary on stderr and one JSON line on stdout (and appends it to
 //! `--out`). `summarize` prints the Markdown table of medians, ratios and targets.
@@ -23,12 +28,14 @@ use switchboard_bench::report::{self, Report};
 /// A run that has not finished by then is abandoned (every phase has its own deadline;
 /// this is the last resort).
 const HARD_DEADLINE: Duration = Duration::from_secs(900);
+/// The load generator's worker threads: one per core of the benchmark machine.
+const LOADGEN_THREADS: usize = 2;
 
 fn main() -> ExitCode {
     let outcome = Args::from_env().and_then(|args| match args.positional.first().map(String::as_str) {
         Some("run") => run(&args),
         Some("summarize") => summarize(&args),
-        _ => Err("usage: loadgen run --scenario S1..S4 --target framework|raw --url URL [--pid PID] | loadgen summarize FILE".to_owned()),
+        _ => Err("usage: loadgen run --scenario S1..S5 --target framework|raw --url URL [--pid PID] | loadgen summarize FILE".to_owned()),
     });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -51,6 +58,12 @@ fn config(args: &Args) -> Result<Config, String> {
         Config::preset(&scenario, target, &url)?
     };
     config.server_pid = args.get("pid")?;
+    config.url_b = args.get("url-b")?;
+    config.server_pid_b = args.get("pid-b")?;
+    config.redis_pid = args.get("redis-pid")?;
+    if config.scenario == "S5" && config.url_b.is_none() {
+        return Err("S5 needs a second node: --url-b ws://127.0.0.1:PORT/ws".to_owned());
+    }
     config.run = args.get_or("run", 1)?;
     config.subscribers = args.get_or("subscribers", config.subscribers)?;
     config.publishers = args.get_or("publishers", config.publishers)?;
@@ -72,7 +85,7 @@ fn run(args: &Args) -> Result<(), String> {
     let config = config(args)?;
     let out: Option<String> = args.get("out")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(LOADGEN_THREADS)
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;

@@ -4,28 +4,29 @@
 //! "In flight" counts deliveries, not answers: a publisher's own copy (or an ack)
 //! comes back as soon as the server has handled the message, while the other
 //! subscribers may still be far behind, so pacing on answers would let queues grow
-//! without bound. Here all publishers together keep at most `publishers x window`
-//! messages' worth of deliveries outstanding, summed over every subscriber.
+//! without bound. Broadcast: each publisher keeps at most `window` messages in flight
+//! to the slowest subscriber ([`super::window`]). Routed: all publishers together keep
+//! at most `publishers x window` routed messages undelivered.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
-use tokio::sync::watch;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
-use tokio_tungstenite::tungstenite::Message;
 
-use super::client::Ws;
-use super::subscriber::Shared;
+use super::shared::Shared;
 use super::{Pace, Workload};
 use crate::Target;
 use crate::payload::{self, Stamp};
+use crate::wire::Opcode;
+use crate::wire::client::{Client, FrameReader, FrameWriter};
 
 /// How often a publisher whose window is full looks again.
 const WINDOW_POLL: Duration = Duration::from_millis(1);
+/// Bytes buffered before a write, when the window lets many messages go at once.
+const WRITE_BATCH: usize = 16 * 1024;
 
 /// What one publisher does.
 #[derive(Debug, Clone)]
@@ -42,19 +43,21 @@ pub struct Plan {
     pub duration: Duration,
     /// Routed: how many subscribers (`user:chat.0..N`) messages are spread over.
     pub route_among: usize,
-    /// Deliveries one message makes (the connected subscribers, or 1 when routed).
-    pub fanout: u64,
-    /// Publishers sharing the window.
+    /// Publishers sharing the routed window.
     pub publishers: u64,
 }
 
 impl Plan {
-    /// True while fewer than `publishers x window` messages are not yet delivered.
-    fn has_room(&self, shared: &Shared, window: usize) -> bool {
-        let sent = shared.sent.load(Ordering::Relaxed);
-        let delivered = shared.delivered.load(Ordering::Relaxed);
-        let outstanding = (sent * self.fanout).saturating_sub(delivered);
-        outstanding < self.publishers * window as u64 * self.fanout
+    /// True while message `seq` may go out under a window of `window`.
+    fn has_room(&self, shared: &Shared, seq: u64, window: usize) -> bool {
+        match self.workload {
+            Workload::Routed => {
+                let sent = shared.sent.load(Ordering::Relaxed);
+                let delivered = shared.delivered.load(Ordering::Relaxed);
+                sent.saturating_sub(delivered) < self.publishers * window as u64
+            }
+            Workload::Broadcast | Workload::Idle => shared.window.may_send(self.index, seq),
+        }
     }
 }
 
@@ -64,70 +67,84 @@ pub struct Finished {
     /// Messages sent, numbered `0..sent`.
     pub sent: u64,
     /// Kept open so the server sees no disconnect while it is still delivering.
-    _sink: SplitSink<Ws, Message>,
-    _reader: JoinHandle<()>,
+    _writer: FrameWriter<OwnedWriteHalf>,
+    reader: JoinHandle<()>,
+}
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
 }
 
 /// Sends for `plan.duration`, then returns how many it sent.
-pub async fn run(ws: Ws, plan: Plan, shared: Arc<Shared>, stop: watch::Receiver<bool>) -> Finished {
-    let (mut sink, stream) = ws.split();
-    let reader = tokio::spawn(drain(stream, stop));
-
+pub async fn run(client: Client, plan: Plan, shared: Arc<Shared>) -> Finished {
+    let Client { reader, mut writer } = client;
+    let reader = tokio::spawn(drain(reader));
     let deadline = Instant::now() + plan.duration;
-    let mut ticks = match plan.pace {
-        Pace::Rate(rate) => {
-            let period = Duration::from_secs_f64(1.0 / rate.max(0.001));
-            let mut ticks = tokio::time::interval(period);
-            ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
-            Some(ticks)
-        }
-        Pace::Window(_) => None,
+    let sent = match plan.pace {
+        Pace::Rate(rate) => at_rate(&mut writer, &plan, &shared, rate, deadline).await,
+        Pace::Window(window) => windowed(&mut writer, &plan, &shared, window, deadline).await,
     };
-    let mut seq = 0u64;
-    while Instant::now() < deadline {
-        match &mut ticks {
-            Some(ticks) => {
-                tokio::select! {
-                    _ = ticks.tick() => {}
-                    () = tokio::time::sleep_until(deadline) => break,
-                }
-            }
-            None => {
-                let Pace::Window(window) = plan.pace else {
-                    unreachable!("no ticks means a window")
-                };
-                if !plan.has_room(&shared, window) {
-                    // Window full: push out what is buffered, then wait for deliveries.
-                    if sink.flush().await.is_err() {
-                        break;
-                    }
-                    while !plan.has_room(&shared, window) && Instant::now() < deadline {
-                        tokio::time::sleep(WINDOW_POLL).await;
-                    }
-                    if Instant::now() >= deadline {
-                        break;
-                    }
-                }
-            }
+    Finished {
+        sent,
+        _writer: writer,
+        reader,
+    }
+}
+
+/// One message per tick, each written at once (open loop).
+async fn at_rate(
+    writer: &mut FrameWriter<OwnedWriteHalf>,
+    plan: &Plan,
+    shared: &Shared,
+    rate: f64,
+    deadline: Instant,
+) -> u64 {
+    let period = Duration::from_secs_f64(1.0 / rate.max(0.001));
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut seq = 0;
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = tokio::time::sleep_until(deadline) => break,
         }
-        let frame = frame(&plan, seq);
-        let written = if ticks.is_some() {
-            sink.send(Message::text(frame)).await
-        } else {
-            sink.feed(Message::text(frame)).await
-        };
-        if written.is_err() {
+        if writer
+            .send(Opcode::Text, frame(plan, seq).as_bytes())
+            .await
+            .is_err()
+        {
             break;
         }
         shared.sent.fetch_add(1, Ordering::Relaxed);
         seq += 1;
     }
-    let _ = sink.flush().await;
-    Finished {
-        sent: seq,
-        _sink: sink,
-        _reader: reader,
+    seq
+}
+
+/// As many messages as the window allows, written together; then wait for room.
+async fn windowed(
+    writer: &mut FrameWriter<OwnedWriteHalf>,
+    plan: &Plan,
+    shared: &Shared,
+    window: usize,
+    deadline: Instant,
+) -> u64 {
+    let mut seq = 0;
+    while Instant::now() < deadline {
+        while writer.buffered() < WRITE_BATCH && plan.has_room(shared, seq, window) {
+            writer.push(Opcode::Text, frame(plan, seq).as_bytes());
+            shared.sent.fetch_add(1, Ordering::Relaxed);
+            seq += 1;
+        }
+        if writer.buffered() == 0 {
+            tokio::time::sleep(WINDOW_POLL).await;
+        } else if writer.flush().await.is_err() {
+            break;
+        }
     }
+    seq
 }
 
 fn frame(plan: &Plan, seq: u64) -> String {
@@ -149,15 +166,14 @@ fn frame(plan: &Plan, seq: u64) -> String {
 
 /// Reads and drops what comes back (its own copies, acks), so the server never
 /// blocks writing to a publisher.
-async fn drain(mut stream: SplitStream<Ws>, mut stop: watch::Receiver<bool>) {
-    loop {
-        let frame = tokio::select! {
-            biased;
-            _ = stop.changed() => break,
-            frame = stream.next() => frame,
-        };
-        if !matches!(frame, Some(Ok(_))) {
-            break;
+async fn drain(mut reader: FrameReader<OwnedReadHalf>) {
+    while reader.fill().await.is_ok() {
+        loop {
+            match reader.next_frame() {
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => return,
+            }
         }
     }
 }
