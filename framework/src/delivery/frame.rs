@@ -4,10 +4,16 @@
 //! unmasked payload); every recipient on a worker is handed the same bytes, and the
 //! HTTP dispatcher copies them straight into the socket's write buffer.
 
+use std::rc::Rc;
+
 use actix_http::ws::{CloseReason, OpCode, Parser};
 use actix_web::web::{Bytes, BytesMut};
 
 use crate::protocol::Frame;
+
+/// A frame as one worker's queues hold it: its reference count is a plain integer,
+/// so queueing it for a recipient costs no atomic operation.
+pub(crate) type LocalFrame = Rc<[u8]>;
 
 /// The bytes of one complete server frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,9 +50,9 @@ impl WireFrame {
         Self(Bytes::copy_from_slice(&self.0))
     }
 
-    /// Size on the wire.
-    pub(crate) fn len(&self) -> usize {
-        self.0.len()
+    /// This worker's copy, shared by every recipient on it.
+    pub(crate) fn to_local(&self) -> LocalFrame {
+        Rc::from(self.0.as_ref())
     }
 
     pub(crate) fn bytes(&self) -> &Bytes {
@@ -66,5 +72,6 @@ mod tests {
         assert_eq!(bytes[1] as usize, 13, "unmasked, length 13");
         assert_eq!(&bytes[2..], br#"{"event":"x"}"#);
         assert_eq!(frame.copy_for_another_worker(), frame);
+        assert_eq!(&*frame.to_local(), frame.bytes().as_ref());
     }
 }

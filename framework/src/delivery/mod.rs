@@ -180,7 +180,7 @@ impl Connected {
 
     /// Queues an encoded frame (a pong, a shared heartbeat).
     pub(crate) fn push_wire(&self, frame: &WireFrame) -> Result<(), Undeliverable> {
-        let pushed = self.queue.push(frame);
+        let pushed = self.queue.push(&frame.to_local());
         if pushed.is_ok() {
             self.delivery.shared.metrics.packets_out(1);
         }

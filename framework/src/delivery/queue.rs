@@ -19,9 +19,9 @@ use std::task::Waker;
 use std::time::Instant;
 
 use actix_http::ws::CloseReason;
-use actix_web::web::Bytes;
+use actix_web::web::BytesMut;
 
-use super::frame::WireFrame;
+use super::frame::LocalFrame;
 use super::socket::SocketHandle;
 use crate::ids::ConnectionId;
 use crate::protocol::CloseCode;
@@ -88,7 +88,7 @@ pub(crate) struct Queue {
 
 #[derive(Default)]
 struct State {
-    frames: VecDeque<Bytes>,
+    frames: VecDeque<LocalFrame>,
     bytes: usize,
     waker: Option<Waker>,
     /// The first close asked for wins.
@@ -143,7 +143,7 @@ impl Queue {
     }
 
     /// Queues a frame; a queue past its bounds closes the connection with 4008.
-    pub(crate) fn push(&self, frame: &WireFrame) -> Result<(), Undeliverable> {
+    pub(crate) fn push(&self, frame: &LocalFrame) -> Result<(), Undeliverable> {
         let mut state = self.state.borrow_mut();
         if state.close.is_some() {
             return Err(Undeliverable::Closed);
@@ -159,7 +159,7 @@ impl Queue {
             return Err(Undeliverable::SlowConsumer);
         }
         state.bytes = bytes;
-        state.frames.push_back(frame.bytes().clone());
+        state.frames.push_back(frame.clone());
         if state.frames.len() == 1 {
             wake(&state);
         }
@@ -233,16 +233,22 @@ impl Queue {
 
     // The writer's side.
 
-    /// The next frame to write, or the close frame once everything queued has gone.
-    pub(super) fn take(&self, waker: &Waker) -> Taken {
+    /// Appends everything queued to `buf` (one write for the whole batch), or says
+    /// the close frame is due once everything queued has gone.
+    pub(super) fn take(&self, buf: &mut BytesMut, waker: &Waker) -> Taken {
         let mut state = self.state.borrow_mut();
-        if let Some(frame) = state.frames.pop_front() {
-            state.bytes -= frame.len();
-            self.taken.set(self.taken.get() + 1);
-            if state.frames.is_empty() && state.frames.capacity() > RETAINED_CAPACITY {
+        if !state.frames.is_empty() {
+            buf.reserve(state.bytes);
+            let taken = state.frames.len() as u64;
+            for frame in state.frames.drain(..) {
+                buf.extend_from_slice(&frame);
+            }
+            state.bytes = 0;
+            self.taken.set(self.taken.get() + taken);
+            if state.frames.capacity() > RETAINED_CAPACITY {
                 state.frames = VecDeque::new(); // a burst does not pin memory once idle
             }
-            return Taken::Frame(frame);
+            return Taken::Frames;
         }
         if state.closed {
             return Taken::Finished;
@@ -280,7 +286,8 @@ fn wake(state: &State) {
 
 /// What the writer gets from [`Queue::take`].
 pub(super) enum Taken {
-    Frame(Bytes),
+    /// Queued frames were appended to the buffer.
+    Frames,
     Close(CloseReason),
     /// Nothing queued; the writer is woken on the next push or close.
     Nothing,
@@ -291,6 +298,7 @@ pub(super) enum Taken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::delivery::frame::WireFrame;
     use crate::protocol::Frame;
 
     fn queue(frames: usize, bytes: usize) -> Queue {
@@ -303,8 +311,8 @@ mod tests {
         )
     }
 
-    fn frame() -> WireFrame {
-        WireFrame::text(&Frame::from_static(r#"{"event":"x","data":{}}"#))
+    fn frame() -> LocalFrame {
+        WireFrame::text(&Frame::from_static(r#"{"event":"x","data":{}}"#)).to_local()
     }
 
     #[test]
@@ -350,7 +358,9 @@ mod tests {
         assert!(!q.stalled(t0 + timeout / 2, timeout));
         assert!(q.stalled(t0 + timeout, timeout));
         let waker = futures_util::task::noop_waker();
-        assert!(matches!(q.take(&waker), Taken::Frame(_)));
+        let mut buf = BytesMut::new();
+        assert!(matches!(q.take(&mut buf, &waker), Taken::Frames));
+        assert_eq!(buf.len(), frame().len());
         assert!(!q.stalled(t0 + timeout * 2, timeout), "progress resets it");
     }
 }

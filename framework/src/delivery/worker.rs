@@ -20,7 +20,7 @@ use actix_http::ws::CloseReason;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::Target;
-use super::frame::WireFrame;
+use super::frame::{LocalFrame, WireFrame};
 use super::index::Index;
 use super::queue::{Bounds, Queue};
 use crate::ids::ConnectionId;
@@ -147,6 +147,7 @@ impl Local {
     /// Pushes `frame` to every recipient of `target` on this worker; returns how many
     /// accepted it.
     pub(super) fn deliver(&self, target: &Target, frame: &WireFrame) -> usize {
+        let frame = &frame.to_local();
         let accepted = match target {
             Target::Channel { name, except } => self.channels.borrow().get(name).map_or(0, |m| {
                 push_all(m.values(), frame, |q| except.as_ref() != Some(&q.id))
@@ -202,7 +203,7 @@ impl Local {
 
 fn push_all<'a>(
     queues: impl Iterator<Item = &'a Rc<Queue>>,
-    frame: &WireFrame,
+    frame: &LocalFrame,
     wanted: impl Fn(&Queue) -> bool,
 ) -> usize {
     queues

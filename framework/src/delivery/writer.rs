@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, MessageBody};
-use actix_web::web::Bytes;
+use actix_web::web::{Bytes, BytesMut};
 
 use super::frame::WireFrame;
 use super::queue::{Queue, Taken};
@@ -22,6 +22,8 @@ use super::queue::{Queue, Taken};
 /// The receiving side of a connection's [`Queue`].
 pub(crate) struct Writer {
     queue: Rc<Queue>,
+    /// What one poll hands over; empty (no allocation) while the connection is idle.
+    buf: BytesMut,
     /// Runs once the writer is dropped: everything is written, or the socket is gone.
     on_finish: Option<Box<dyn FnOnce()>>,
 }
@@ -38,6 +40,7 @@ impl Writer {
     pub(super) fn new(queue: Rc<Queue>) -> Self {
         Self {
             queue,
+            buf: BytesMut::new(),
             on_finish: None,
         }
     }
@@ -60,8 +63,9 @@ impl MessageBody for Writer {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        match self.queue.take(cx.waker()) {
-            Taken::Frame(bytes) => Poll::Ready(Some(Ok(bytes))),
+        let this = self.get_mut();
+        match this.queue.take(&mut this.buf, cx.waker()) {
+            Taken::Frames => Poll::Ready(Some(Ok(this.buf.split().freeze()))),
             Taken::Close(reason) => Poll::Ready(Some(Ok(WireFrame::close(reason).bytes().clone()))),
             Taken::Nothing => Poll::Pending,
             Taken::Finished => Poll::Ready(None),
@@ -102,12 +106,17 @@ mod tests {
         let mut cx = Context::from_waker(&waker);
         assert!(Pin::new(&mut writer).poll_next(&mut cx).is_pending());
         let frame = WireFrame::text(&Frame::from_static(r#"{"event":"x"}"#));
-        queue.push(&frame).expect("queued");
+        queue.push(&frame.to_local()).expect("queued");
+        queue.push(&frame.to_local()).expect("queued");
         queue.close(CloseCode::Normal.into());
         let Poll::Ready(Some(Ok(first))) = Pin::new(&mut writer).poll_next(&mut cx) else {
             panic!("the frame");
         };
-        assert_eq!(&first, frame.bytes());
+        assert_eq!(
+            first,
+            [frame.bytes().as_ref(), frame.bytes()].concat(),
+            "one batch"
+        );
         let Poll::Ready(Some(Ok(close))) = Pin::new(&mut writer).poll_next(&mut cx) else {
             panic!("a close frame");
         };
