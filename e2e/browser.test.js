@@ -9,6 +9,17 @@ import { launch, seen, settled, signIn, submit } from './support/browser.js';
 
 const T = { timeout: 60_000 };
 
+/**
+ * Shows a toast in `page` (signed in as `user`) through the server, after everything
+ * else the test sent: what has not reached the page by the time it shows never will.
+ */
+async function marker(server, page, user) {
+  const text = `marker ${Math.random()}`;
+  const { status } = await server.post(`/api/notify/${user}`, { message: text });
+  assert.equal(status, 200);
+  await page.locator('#toasts .toast', { hasText: text }).waitFor();
+}
+
 describe('the demo page in Chromium', () => {
   /** @type {DemoServer} */
   let server;
@@ -55,7 +66,7 @@ describe('the demo page in Chromium', () => {
     await submit(alice, '#private-form', { '#private-to': 'bob', '#private-input': 'Psst Bob, just for you' });
     await seen(bob, '#private-messages', 'Psst Bob, just for you');
     await seen(alice, '#private-messages', 'Psst Bob, just for you'); // the sender's copy
-    await sleep(500);
+    await marker(server, carol, 'carol');
     assert.equal(await carol.locator('li', { hasText: 'Psst Bob' }).count(), 0);
   });
 
@@ -81,6 +92,7 @@ describe('the demo page in Chromium', () => {
     const { status } = await server.post('/api/notify/bob', { message: 'Your build passed' });
     assert.equal(status, 200);
     await bob.locator('#toasts .toast', { hasText: 'Your build passed' }).waitFor();
+    await marker(server, carol, 'carol');
     assert.equal(await carol.locator('#toasts .toast', { hasText: 'Your build passed' }).count(), 0);
   });
 
@@ -105,9 +117,11 @@ describe('the demo page in Chromium', () => {
     await Promise.all([1, 2, 3, 4, 5].map((n) =>
       server.post('/rooms/auto/messages', { from: 'Alice', message: `burst ${n}` })));
     await page.locator('#auto li', { hasText: 'burst 5' }).waitFor();
-    await sleep(300);
-    assert.equal(await page.locator('#auto li').count(), 5);
-    assert.ok(fetches.length - loaded <= 3, `${fetches.length - loaded} fetches for a burst of 5`);
+    // A later signal's fetch comes after any the burst still had scheduled.
+    await server.post('/rooms/auto/messages', { from: 'Alice', message: 'after the burst' });
+    await page.locator('#auto li', { hasText: 'after the burst' }).waitFor();
+    assert.equal(await page.locator('#auto li').count(), 6);
+    assert.ok(fetches.length - loaded <= 4, `${fetches.length - loaded - 1} fetches for a burst of 5`);
 
     // An element added later binds too (MutationObserver), sharing the subscription.
     await page.evaluate(() => {
@@ -128,15 +142,28 @@ describe('the demo page in Chromium', () => {
     const page = await (await browser.newContext()).newPage();
     page.setDefaultTimeout(10_000);
     const { token } = await server.token('Dora');
+    const fragment = `${server.http}/slow/fragment`;
     let served = 0;
-    // The first fetch is answered late, after the second one.
-    await page.route(`${server.http}/slow/fragment`, async (route) => {
+    let firstArrived;
+    const firstRequested = new Promise((resolve) => (firstArrived = resolve));
+    let secondAnswered;
+    const secondServed = new Promise((resolve) => (secondAnswered = resolve));
+    let staleSent;
+    const staleDelivered = new Promise((resolve) => (staleSent = resolve));
+    let overlapped = null;
+    // The first fetch is held until the second has been answered. A client that fetches
+    // one after another never sends the second while the first is out: then the hold
+    // gives up and the test fails on `overlapped`.
+    await page.route(fragment, async (route) => {
       served += 1;
       if (served === 1) {
-        await sleep(800);
+        firstArrived();
+        overlapped = await Promise.race([secondServed.then(() => true), sleep(5_000).then(() => false)]);
         await route.fulfill({ contentType: 'text/html', body: '<li>stale</li>' });
+        staleSent();
       } else {
-        await route.fulfill({ contentType: 'text/html', body: '<li>fresh</li>' });
+        await route.fulfill({ contentType: 'text/html', body: served === 2 ? '<li>fresh</li>' : '<li>third</li>' });
+        secondAnswered();
       }
     });
     await page.goto(`${server.http}/rooms/ooo/messages`);
@@ -145,13 +172,54 @@ describe('the demo page in Chromium', () => {
           data-sb-debounce="0"></ul>
       <script type="module" src="/switchboard.js"></script></body>`);
     await page.waitForSelector('#ooo[data-sb-state="live"]', { state: 'attached' });
+    // Everything the element ever shows.
+    await page.evaluate(() => {
+      const element = document.getElementById('ooo');
+      window.shown = [];
+      new MutationObserver(() => window.shown.push(element.textContent)).observe(element, { childList: true, subtree: true });
+    });
     await server.post('/rooms/ooo/messages', { from: 'Alice', message: 'one' });
-    await sleep(200);
+    await firstRequested;
     await server.post('/rooms/ooo/messages', { from: 'Alice', message: 'two' });
     await page.locator('#ooo li', { hasText: 'fresh' }).waitFor();
-    await sleep(1_000); // the stale answer has arrived by now, and was dropped
-    assert.equal(served, 2);
-    assert.equal(await page.textContent('#ooo'), 'fresh');
+    await staleDelivered;
+    assert.equal(overlapped, true, 'the second fetch went out while the first was pending');
+    // A third refresh, issued after the stale answer was delivered, shows up only once
+    // the page has handled everything before it.
+    await server.post('/rooms/ooo/messages', { from: 'Alice', message: 'three' });
+    await page.locator('#ooo li', { hasText: 'third' }).waitFor();
+    assert.equal(served, 3);
+    assert.deepEqual(await page.evaluate(() => window.shown), ['fresh', 'third'], 'stale was never shown');
+    await page.context().close();
+  });
+
+  it('declarative mode reports a refused channel and a failed refresh with sb:error', T, async () => {
+    const page = await (await browser.newContext()).newPage();
+    page.setDefaultTimeout(10_000);
+    const { token } = await server.token('Dora');
+    await page.route(`${server.http}/broken/fragment`, (route) => route.fulfill({ status: 500, body: 'no' }));
+    await page.goto(`${server.http}/rooms/err/messages`);
+    await page.setContent(`<!doctype html><body>
+      <ul id="theirs" data-sb-channel="user:chat.somebody-else" data-sb-refresh="/rooms/err/messages"></ul>
+      <ul id="broken" data-sb-channel="room.err" data-sb-refresh="/broken/fragment" data-sb-debounce="0"></ul>
+      <script type="module">
+        import { SocketClient } from '/switchboard.js';
+        window.errors = [];
+        for (const id of ['theirs', 'broken']) {
+          document.getElementById(id).addEventListener('sb:error', (e) => window.errors.push([id, e.detail?.reason ?? String(e.detail?.message)]));
+        }
+        const client = new SocketClient('/ws', { token: ${JSON.stringify(token)} });
+        client.connect();
+        client.bindDeclarative(document);
+      </script></body>`);
+    await page.waitForSelector('#theirs[data-sb-state="error"]', { state: 'attached' });
+    await page.waitForSelector('#broken[data-sb-state="live"]', { state: 'attached' });
+    await server.post('/rooms/err/messages', { from: 'Alice', message: 'signal' });
+    await page.waitForFunction(() => window.errors.length === 2);
+    const errors = await page.evaluate(() => window.errors);
+    assert.deepEqual(errors[0], ['theirs', 'unauthorised']);
+    assert.equal(errors[1][0], 'broken');
+    assert.match(errors[1][1], /HTTP 500/);
     await page.context().close();
   });
 
@@ -160,7 +228,6 @@ describe('the demo page in Chromium', () => {
     await bob.waitForSelector('#state[data-state="reconnecting"]');
     assert.equal(await bob.textContent('#state'), 'reconnecting');
     await alice.waitForSelector('#state[data-state="reconnecting"]');
-    await sleep(500);
 
     await server.start(); // same port, same secret
     await Promise.all([alice, bob].map((page) => page.waitForSelector('#state[data-state="connected"]', { timeout: 20_000 })));

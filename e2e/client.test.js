@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 
 import { SocketClient, SocketError, backoffDelay } from '../framework/static/switchboard.js';
 import { DemoServer, ROOT, freePort, next, sleep, until } from './support/server.js';
+import { recording, seenRaw } from './support/raw.js';
 
 /** Every test is bounded. */
 const T = { timeout: 30_000 };
@@ -39,13 +40,18 @@ function states(client) {
   return seen;
 }
 
-/** Asserts `subscribe(callback)` delivers nothing within `ms`. */
-async function silent(subscribe, ms = 400) {
-  const got = [];
-  const stop = subscribe((value) => got.push(value));
-  await sleep(ms);
-  stop();
-  assert.deepEqual(got, [], 'expected nothing');
+/**
+ * Asserts the server sent `record` (see support/raw.js) nothing matching `unwanted`
+ * from index `from` on: sends `user` a notification through the server after
+ * everything else and waits for it, so what has not arrived by then never will.
+ */
+async function nothingBefore(server, user, record, from, unwanted) {
+  const marker = `marker-${Math.random()}`;
+  const { status } = await server.post(`/api/notify/${user}`, { message: marker });
+  assert.equal(status, 200);
+  const at = await seenRaw(record, (p) => p.event === 'notification' && p.data?.message === marker, from);
+  const stray = record.packets.slice(from, at).filter(unwanted);
+  assert.deepEqual(stray, [], 'nothing of this kind before the marker');
 }
 
 after(() => {
@@ -162,8 +168,10 @@ describe('against one server', () => {
   });
 
   it('private-message reaches the recipient and the sender’s own devices, nobody else', T, async () => {
+    const carolRaw = recording();
     const [alice, alicePhone, bob, carol] = await Promise.all(
-      ['Alice', 'Alice', 'Bob', 'Carol'].map((name) => connected(server, name)));
+      ['Alice', 'Alice', 'Bob', 'Carol'].map((name) =>
+        connected(server, name, name === 'Carol' ? { WebSocket: carolRaw.WebSocket } : {})));
     const inbox = async (client) => client.subscribe(`user:chat.${client.userId}`);
     const [aliceBox, phoneBox, bobBox, carolBox] = await Promise.all([alice, alicePhone, bob, carol].map(inbox));
 
@@ -176,7 +184,10 @@ describe('against one server', () => {
     assert.deepEqual(await toBob, expected);
     assert.deepEqual(await onPhone, expected);
     assert.deepEqual(await onSender, expected);
-    await silent((cb) => carolBox.listen('message', cb));
+    const carolHeard = [];
+    carolBox.listen('message', (data) => carolHeard.push(data));
+    await nothingBefore(server, 'carol', carolRaw.record, 0, (p) => p.event === 'message');
+    assert.deepEqual(carolHeard, []);
 
     const bad = await alice.emit('private-message', { to: 'not a user', message: 'x' }, { ack: true }).catch((e) => e);
     assert.equal(bad.code, 'bad_payload');
@@ -197,15 +208,19 @@ describe('against one server', () => {
   });
 
   it('unsubscribe() leaves the channel: no more events, emits refused locally', T, async () => {
-    const bob = await connected(server, 'Bob');
+    // The client drops packets for channels it has left, so its listeners alone cannot
+    // tell whether the server stopped sending: the raw socket can.
+    const raw = recording();
+    const bob = await connected(server, 'Bob', { WebSocket: raw.WebSocket });
     const room = await bob.subscribe('room.node-2');
     const heard = [];
     room.listen('message', (data) => heard.push(data));
     await room.unsubscribe();
     assert.equal(room.state, 'unsubscribed');
     assert.equal(bob.channel('room.node-2'), undefined);
+    const left = raw.record.packets.length;
     await server.post('/rooms/node-2/messages', { from: 'Alice', message: 'anyone?' });
-    await sleep(400);
+    await nothingBefore(server, 'bob', raw.record, left, (p) => p.channel === 'room.node-2');
     assert.deepEqual(heard, []);
     const refused = await room.emit('message', { message: 'x' }).catch((e) => e);
     assert.equal(refused.code, 'not_subscribed');
@@ -266,14 +281,37 @@ describe('against one server', () => {
     assert.equal(client.state, 'closed');
   });
 
+  it('a refused supplier is asked at most three times: four refusals in a row end it', T, async () => {
+    const raw = recording();
+    const asked = [];
+    let n = 0;
+    const client = new SocketClient(server.ws, {
+      WebSocket: raw.WebSocket,
+      ...FAST,
+      token: ({ reason }) => {
+        asked.push(reason);
+        n += 1;
+        return `bad-token-${n}`; // a new token each time, refused each time
+      },
+    });
+    clients.add(client);
+    const refused = await client.connect().catch((e) => e);
+    assert.equal(refused.code, 'malformed_token');
+    assert.deepEqual(asked, ['connect', 'refused', 'refused', 'refused']);
+    assert.equal(raw.record.opened, 4);
+    assert.equal(client.state, 'closed');
+  });
+
   it('maxReconnectAttempts bounds retries against a dead port', T, async () => {
     const dead = new DemoServer(); // never started
     dead.port = await freePort();
-    const client = new SocketClient(dead.ws, { WebSocket, token: 'x', ...FAST, maxReconnectAttempts: 2 });
+    const raw = recording();
+    const client = new SocketClient(dead.ws, { WebSocket: raw.WebSocket, token: 'x', ...FAST, maxReconnectAttempts: 2 });
     clients.add(client);
     const seen = states(client);
     const error = await client.connect().catch((e) => e);
     assert.equal(error.code, 'unreachable');
+    assert.equal(raw.record.opened, 3, 'the first attempt and two more');
     assert.deepEqual(seen, ['connecting', 'closed']);
   });
 });
@@ -312,7 +350,6 @@ describe('heartbeat and reconnection (servers of their own)', () => {
       // Freeze the server so the ack cannot come, then kill it: the socket closes.
       server.child.kill('SIGSTOP');
       const pending = chat.emit('message', { message: 'into the void' }, { ack: true }).catch((e) => e);
-      await sleep(100);
       await server.stop();
       const lost = await pending;
       assert.equal(lost.code, 'disconnected');
@@ -327,8 +364,11 @@ describe('heartbeat and reconnection (servers of their own)', () => {
       await sleep(800); // longer than subscribeTimeout
 
       const back = next((cb) => alice.on('ready', cb), 15_000, 'ready after restart');
+      // Connected again but not re-joined yet: the channel refuses at once.
+      const whileRejoining = next((cb) => alice.on('ready', () => cb(chat.emit('message', { message: 'early' }).catch((e) => e))), 15_000);
       await server.start(); // same port, same secret: the old token still works
       assert.equal((await back).reconnected, true);
+      assert.equal((await whileRejoining).code, 'not_subscribed');
       await until(() => chat.subscribed, 5_000, 're-subscribed');
       assert.equal(alice.channel('global-chat'), chat, 'the same channel object, listeners kept');
       assert.equal((await later).subscribed, true);
@@ -339,6 +379,63 @@ describe('heartbeat and reconnection (servers of their own)', () => {
       await until(() => heard.includes('after restart'), 5_000, 'message after restart');
       assert.deepEqual(seen.slice(-2), ['reconnecting', 'connected']);
     } finally {
+      await server.stop();
+    }
+  });
+
+  it('a 403 is final: the supplier is not asked again', T, async () => {
+    const server = await new DemoServer({ env: { SWITCHBOARD__AUTH__ALLOWED_ORIGINS: '["https://chat.example"]' } }).start();
+    try {
+      const origin = 'https://evil.example';
+      const raw = recording({ origin });
+      const asked = [];
+      const { token } = await server.token('Alice');
+      const client = new SocketClient(server.ws, {
+        WebSocket: raw.WebSocket,
+        // The client asks over plain HTTP why the handshake failed: from the same origin.
+        fetch: (url, init = {}) => fetch(url, { ...init, headers: { ...init.headers, Origin: origin } }),
+        ...FAST,
+        token: ({ reason }) => {
+          asked.push(reason);
+          return token;
+        },
+      });
+      clients.add(client);
+      const refused = await client.connect().catch((e) => e);
+      assert.equal(refused.code, 'forbidden_origin');
+      assert.equal(refused.status, 403);
+      assert.deepEqual(asked, ['connect']);
+      assert.equal(raw.record.opened, 1);
+      assert.equal(client.state, 'closed');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('acks time out, and at most 256 wait at once', T, async () => {
+    const server = await new DemoServer().start();
+    try {
+      const alice = await connected(server, 'Alice', { ackTimeout: 60_000 });
+      server.child.kill('SIGSTOP'); // nothing is answered while it is stopped
+      const started = Date.now();
+      const timedOut = alice.emit('echo', {}, { ack: true, timeout: 300 }).catch((e) => e);
+      const waiting = [];
+      for (let i = 1; i < 256; i++) waiting.push(alice.emit('echo', { i }, { ack: true }).catch((e) => e));
+      const refused = await alice.emit('echo', {}, { ack: true }).catch((e) => e);
+      assert.equal(refused.code, 'too_many_pending', 'the 257th');
+      const timeout = await timedOut;
+      assert.equal(timeout.code, 'timeout');
+      assert.ok(Date.now() - started >= 290, 'not before its timeout');
+      // The timed-out ack's slot is free again.
+      const again = alice.emit('echo', {}, { ack: true }).catch((e) => e);
+      const full = await alice.emit('echo', {}, { ack: true }).catch((e) => e);
+      assert.equal(full.code, 'too_many_pending');
+      // Every pending ack is settled when the client leaves (the server never answers).
+      alice.disconnect();
+      const settled = await Promise.all([again, ...waiting]);
+      assert.ok(settled.every((e) => e instanceof SocketError), 'all rejected');
+    } finally {
+      server.child?.kill('SIGCONT');
       await server.stop();
     }
   });

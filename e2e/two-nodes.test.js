@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 
 import { SocketClient } from '../framework/static/switchboard.js';
 import { DemoServer, freePort, next } from './support/server.js';
+import { recording, seenRaw } from './support/raw.js';
 
 const T = { timeout: 30_000 };
 
@@ -21,17 +22,25 @@ async function startRedis() {
   });
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const up = await new Promise((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (up) return { child, url: `redis://127.0.0.1:${port}` };
+    if (await answersPing(port)) return { child, url: `redis://127.0.0.1:${port}` };
     if (Date.now() > deadline) throw new Error('redis-server did not start');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Ready is a PING answered with PONG: Redis accepts connections before it can serve. */
+function answersPing(port) {
+  return new Promise((resolve) => {
+    let answer = '';
+    const socket = net.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+    socket.setTimeout(500, () => socket.destroy());
+    socket.on('data', (chunk) => {
+      answer += chunk;
+      if (answer.includes('\r\n')) socket.end();
+    });
+    socket.on('close', () => resolve(answer.startsWith('+PONG')));
+    socket.on('error', () => {});
+  });
 }
 
 describe('two demo nodes sharing Redis', () => {
@@ -53,13 +62,29 @@ describe('two demo nodes sharing Redis', () => {
     redis?.child.kill('SIGKILL');
   });
 
-  /** Signs in on `node` (each node issues tokens; they share the secret) and connects. */
+  /** Signs in on `node` (each node issues tokens; they share the secret) and connects,
+   * recording every packet the server sends (`client.raw`). */
   async function on(node, name) {
     const { token } = await node.token(name);
-    const client = new SocketClient(node.ws, { WebSocket, token });
+    const raw = recording();
+    const client = new SocketClient(node.ws, { WebSocket: raw.WebSocket, token });
+    client.raw = raw.record;
     clients.push(client);
     await client.connect();
     return client;
+  }
+
+  /**
+   * Every packet `client` received, up to a notification `marker` sent from `node`
+   * after everything else. The marker crosses Redis from the other node, the path a
+   * duplicate would take, so a duplicate cannot arrive after it.
+   */
+  async function upToMarker(client, node) {
+    const marker = `marker-${Math.random()}`;
+    const { status } = await node.post(`/api/notify/${client.userId}`, { message: marker });
+    assert.equal(status, 200);
+    const at = await seenRaw(client.raw, (p) => p.event === 'notification' && p.data?.message === marker);
+    return client.raw.packets.slice(0, at);
   }
 
   it('the global chat and private messages cross nodes', T, async () => {
@@ -83,5 +108,14 @@ describe('two demo nodes sharing Redis', () => {
     const privately = next((cb) => bobInbox.listen('message', cb), 5_000, 'private message on node B');
     await alice.emit('private-message', { to: 'bob', message: 'psst' }, { ack: true });
     assert.equal((await privately).message, 'psst');
+
+    // Each message arrived exactly once at each of them: no duplicates.
+    const messages = (packets) => packets.filter((p) => p.event === 'message').map((p) => `${p.channel} ${p.data.message}`);
+    assert.deepEqual(messages(await upToMarker(alice, nodeB)), ['global-chat hello from A', 'global-chat hello from B']);
+    assert.deepEqual(messages(await upToMarker(bob, nodeA)), [
+      'global-chat hello from A',
+      'global-chat hello from B',
+      'user:chat.bob psst',
+    ]);
   });
 });

@@ -12,6 +12,11 @@ if ! command -v redis-server >/dev/null 2>&1; then
   echo "== installing redis-server"
   apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
 fi
+# tests/tests/auth.rs makes RSA and EC key pairs with the openssl command.
+if ! command -v openssl >/dev/null 2>&1; then
+  echo "== installing openssl"
+  apt-get update -qq && apt-get install -y -qq openssl >/dev/null
+fi
 
 echo "== format"
 cargo fmt --all -- --check

@@ -34,6 +34,15 @@ export function freePort() {
   });
 }
 
+/**
+ * The environment a demo inherits: ours without any `SWITCHBOARD*` variable. A shell
+ * that exported, say, `SWITCHBOARD__BACKPLANE__KIND=redis` (as the README's scale-out
+ * section suggests) would otherwise make every test depend on a Redis at 6379.
+ */
+export function inheritedEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SWITCHBOARD')));
+}
+
 /** Every child still running: killed however the test process ends. */
 const children = new Set();
 process.on('exit', () => {
@@ -70,7 +79,7 @@ export class DemoServer {
     const child = spawn(appBinary(), [], {
       cwd: ROOT,
       env: {
-        ...process.env,
+        ...inheritedEnv(),
         RUST_LOG: process.env.RUST_LOG ?? 'warn',
         SWITCHBOARD__SERVER__BIND: `127.0.0.1:${this.port}`,
         SWITCHBOARD__SERVER__WORKERS: '2',

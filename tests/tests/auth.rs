@@ -135,6 +135,7 @@ async fn a_valid_token_names_the_user_in_ready_whichever_way_it_is_sent() {
     let mut by_query = try_connect(&server, request(&server, Some(&token)))
         .await
         .expect("query token");
+    assert_eq!(by_query.ready["data"]["user_id"], "alice", "query token");
     by_query.send(json!({"event": "pong", "id": 1})).await;
     by_query.recv_event("ack").await;
 
@@ -143,7 +144,8 @@ async fn a_valid_token_names_the_user_in_ready_whichever_way_it_is_sent() {
         "authorization",
         HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
     );
-    try_connect(&server, bearer).await.expect("bearer token");
+    let bearer = try_connect(&server, bearer).await.expect("bearer token");
+    assert_eq!(bearer.ready["data"]["user_id"], "alice", "bearer token");
 
     // Envuso's 1.0 client sends the token as the only subprotocol; the server must echo it.
     let mut subprotocol = request(&server, None);
@@ -151,7 +153,7 @@ async fn a_valid_token_names_the_user_in_ready_whichever_way_it_is_sent() {
         "sec-websocket-protocol",
         HeaderValue::from_str(&token).expect("header"),
     );
-    let (mut ws, response) = tokio_tungstenite::connect_async(subprotocol)
+    let (ws, response) = tokio_tungstenite::connect_async(subprotocol)
         .await
         .expect("subprotocol token");
     assert_eq!(
@@ -161,17 +163,11 @@ async fn a_valid_token_names_the_user_in_ready_whichever_way_it_is_sent() {
             .and_then(|v| v.to_str().ok()),
         Some(token.as_str())
     );
-    use futures_util::StreamExt;
-    let ready: Value = serde_json::from_str(
-        ws.next()
-            .await
-            .expect("frame")
-            .expect("ok")
-            .to_text()
-            .expect("text"),
-    )
-    .expect("json");
-    assert_eq!(ready["data"]["user_id"], "alice");
+    let by_subprotocol = Client::after_handshake(ws).await;
+    assert_eq!(
+        by_subprotocol.ready["data"]["user_id"], "alice",
+        "subprotocol token"
+    );
     assert_eq!(server.server().stats().users, 1);
     server.stop().await;
 }

@@ -291,10 +291,16 @@ async fn the_index_is_empty_after_a_thousand_connections_come_and_go() {
             }
             clients.push(c);
         }
-        let stats = handle.stats();
-        assert_eq!(stats.connections, 200);
-        assert_eq!(stats.channels, 17 + 1 + 1);
-        assert_eq!(stats.channel_actors, 19);
+        // The previous wave's vanished clients may still be on their way out: the
+        // counts settle at this wave's, they need not be exact at once.
+        eventually(
+            "this wave's connections, channels and actors, exactly",
+            || {
+                let stats = handle.stats();
+                (stats.connections, stats.channels, stats.channel_actors) == (200, 17 + 1 + 1, 19)
+            },
+        )
+        .await;
         // Half leave politely, half just vanish.
         for (i, mut c) in clients.into_iter().enumerate() {
             if i % 2 == 0 {

@@ -34,16 +34,9 @@ async fn ready_is_the_first_packet_and_names_the_connection() {
 #[actix_web::test]
 async fn ready_carries_a_null_user_for_anonymous_connections() {
     let server = start(settings()).await;
-    let (mut ws, _) = tokio_tungstenite::connect_async(server.ws_url())
-        .await
-        .expect("handshake");
-    use futures_util::StreamExt;
-    let first = ws.next().await.expect("a frame").expect("decodes");
-    let packet: serde_json::Value =
-        serde_json::from_str(first.to_text().expect("text")).expect("json");
-    assert_eq!(packet["event"], "ready");
-    assert_eq!(packet["data"]["user_id"], serde_json::Value::Null);
-    assert!(packet.get("channel").is_none());
+    let client = Client::connect(&server).await;
+    assert_eq!(client.ready["data"]["user_id"], serde_json::Value::Null);
+    assert!(client.ready.get("channel").is_none(), "{}", client.ready);
     server.stop().await;
 }
 

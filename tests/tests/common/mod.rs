@@ -45,6 +45,8 @@ pub async fn start(settings: Settings) -> Running {
 pub struct Client {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub connection_id: String,
+    /// The whole `ready` packet, as received.
+    pub ready: Value,
 }
 
 impl Client {
@@ -53,11 +55,19 @@ impl Client {
         let (ws, _) = tokio_tungstenite::connect_async(server.ws_url())
             .await
             .expect("websocket handshake");
+        Client::after_handshake(ws).await
+    }
+
+    /// Reads `ready`, which must be the very first frame (not even a ping before it).
+    pub async fn after_handshake(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
         let mut client = Client {
             ws,
             connection_id: String::new(),
+            ready: Value::Null,
         };
-        let ready = client.recv().await;
+        let first = client.frame().await;
+        let ready: Value = serde_json::from_str(first.to_text().expect("a text frame first"))
+            .expect("server sends JSON");
         assert_eq!(
             ready["event"], "ready",
             "first packet must be ready: {ready}"
@@ -66,6 +76,7 @@ impl Client {
             .as_str()
             .expect("ready carries connection_id")
             .to_owned();
+        client.ready = ready;
         client
     }
 
@@ -224,18 +235,8 @@ pub async fn try_connect(
 ) -> Result<Client, (u16, Value)> {
     match tokio_tungstenite::connect_async(request).await {
         Ok((ws, _)) => {
-            let mut client = Client {
-                ws,
-                connection_id: String::new(),
-            };
-            let ready = client.recv().await;
-            assert_eq!(ready["event"], "ready", "{ready}");
-            client.connection_id = ready["data"]["connection_id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
             let _ = server;
-            Ok(client)
+            Ok(Client::after_handshake(ws).await)
         }
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             let status = response.status().as_u16();

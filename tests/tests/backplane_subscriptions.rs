@@ -1,0 +1,62 @@
+//! A node's Redis subscriptions follow local interest: a topic is subscribed when the
+//! first local session needs it and unsubscribed when the last one leaves. Checked
+//! with Redis's own `PUBSUB CHANNELS`, not with the node's counters.
+
+mod common;
+
+use common::redis::{RedisServer, node};
+use common::{connect_as, eventually};
+use serde_json::json;
+
+const ROOM: &str = "switchboard:ch:room.1";
+
+fn subscribed(redis: &RedisServer, name: &str) -> bool {
+    redis.channels(name).iter().any(|c| c == name)
+}
+
+#[actix_web::test]
+async fn a_channel_is_subscribed_on_first_interest_and_unsubscribed_on_the_last() {
+    let redis = RedisServer::start();
+    let a = node(&redis).await;
+    let node_topic = format!("switchboard:node:{}", a.server().node_id());
+    assert_eq!(redis.channels("switchboard:*"), vec![node_topic.clone()]);
+
+    let mut ann = connect_as(&a, "ann").await;
+    // `ready` goes out once the user's topic is confirmed, so no waiting here.
+    assert!(subscribed(&redis, "switchboard:user:ann"));
+    assert!(!subscribed(&redis, ROOM));
+    ann.join("room.1").await;
+    // "subscribed" means "hears every node": Redis has it before the answer.
+    assert!(subscribed(&redis, ROOM));
+
+    let mut ben = connect_as(&a, "ben").await;
+    ben.join("room.1").await;
+    assert_eq!(redis.channels(ROOM), vec![ROOM.to_owned()], "once per node");
+
+    ann.send(json!({"event": "unsubscribe-channel-request", "data": {"channel": "room.1"}}))
+        .await;
+    assert_eq!(
+        ann.recv_event("unsubscribe-channel-response").await["data"]["successful"],
+        true
+    );
+    // Ben still listens. The node handles subscription changes in order, so once a
+    // later subscribe is confirmed, an unsubscribe of room.1 would have happened.
+    ann.join("room.2").await;
+    assert!(subscribed(&redis, ROOM), "unsubscribed while ben listens");
+
+    // The last one leaves by disconnecting: the channel and ben's user topic go.
+    drop(ben);
+    eventually("room.1 is unsubscribed", || !subscribed(&redis, ROOM)).await;
+    eventually("ben's user topic is unsubscribed", || {
+        !subscribed(&redis, "switchboard:user:ben")
+    })
+    .await;
+    ann.send(json!({"event": "unsubscribe-channel-request", "data": {"channel": "room.2"}}))
+        .await;
+    ann.recv_event("unsubscribe-channel-response").await;
+    drop(ann);
+    eventually("only the node's own topic is left", || {
+        redis.channels("switchboard:*") == vec![node_topic.clone()]
+    })
+    .await;
+}
