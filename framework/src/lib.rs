@@ -42,7 +42,6 @@ mod transport; //     other nodes: the backplane and its transports
 pub mod __private;
 
 pub use auth::SocketUser;
-pub use delivery::on_connect;
 pub use ids::{ConnectionId, NodeId};
 pub use listener::{Connection, EventContext, Packet, Params, SocketError};
 pub use registry::{ChannelRegistration, RegistryError, SocketRegistration};

@@ -8,29 +8,24 @@ use std::time::Duration;
 
 use common::{Client, connect_as, eventually, jwt_settings, settings, start, token_for};
 use serde_json::json;
-use switchboard::Running;
+use std::net::SocketAddr;
+
+use actix_web::{App, HttpServer};
+use switchboard::{SocketServer, Switchboard};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 /// A client that completes the handshake as `sub`, joins `global-chat`, then never
 /// reads again, with a receive buffer as small as the kernel allows.
-async fn reader_that_stops(server: &Running, sub: &str) -> TcpStream {
+async fn reader_that_stops(addr: SocketAddr, sub: &str) -> TcpStream {
     let socket = TcpSocket::new_v4().expect("socket");
     socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
-    let mut tcp = socket.connect(server.addr()).await.expect("connects");
+    let mut tcp = socket.connect(addr).await.expect("connects");
     let token = token_for(sub, json!({"name": sub}));
-    let path = server
-        .ws_url()
-        .split_once("127.0.0.1")
-        .map_or(String::new(), |(_, rest)| {
-            rest.split_once('/')
-                .map_or(String::new(), |(_, p)| format!("/{p}"))
-        });
     let request = format!(
-        "GET {path}?token={token} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n\
+        "GET /ws?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
          Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-         Sec-WebSocket-Version: 13\r\n\r\n",
-        server.addr()
+         Sec-WebSocket-Version: 13\r\n\r\n"
     );
     tcp.write_all(request.as_bytes()).await.expect("request");
     read_until(&mut tcp, b"\"ready\"").await;
@@ -79,29 +74,38 @@ fn masked_text(payload: &[u8]) -> Vec<u8> {
 
 /// Broadcasts 1 KiB messages on `global-chat` until the server has more queued for a
 /// client than the kernel's buffers hold.
-fn flood(server: &Running, messages: usize) {
+fn flood(server: &SocketServer, messages: usize) {
     let blob = "x".repeat(1024);
     for i in 0..messages {
-        let _ = server
-            .server()
-            .broadcast("global-chat", "message", &json!({"i": i, "blob": blob}));
+        let _ = server.broadcast("global-chat", "message", &json!({"i": i, "blob": blob}));
     }
 }
 
-/// After the server aborted the connection, the client's socket reports a reset (or
-/// an end) once what was buffered is read.
+/// The server's side of the TCP connection is gone (the kernel dropped it after the
+/// write timeout, which tells the peer nothing): the next bytes the client sends are
+/// answered with a reset. Checked without reading, which would let a stalled writer go on.
 async fn assert_reset(tcp: &mut TcpStream) {
-    let ended = tokio::time::timeout(common::PATIENCE * 2, async {
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            match tcp.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
+    let deadline = tokio::time::Instant::now() + common::PATIENCE * 2;
+    let ping = masked_text(br#"{"event":"pong","data":{}}"#);
+    loop {
+        let sent = tcp.write_all(&ping).await;
+        match (sent, tcp.take_error()) {
+            (Err(e), _) | (Ok(()), Ok(Some(e))) => {
+                let gone = [
+                    std::io::ErrorKind::ConnectionReset,
+                    std::io::ErrorKind::BrokenPipe,
+                ];
+                assert!(gone.contains(&e.kind()), "{e}");
+                return;
             }
+            (Ok(()), _) => {}
         }
-    })
-    .await;
-    assert!(ended.is_ok(), "the server never closed the TCP connection");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server never dropped the TCP connection"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Queues deep enough that a client which stops reading is never closed for it (4008):
@@ -118,11 +122,11 @@ fn stalled_settings() -> switchboard::config::Settings {
 #[actix_web::test]
 async fn a_subscriber_that_never_reads_is_aborted_and_everything_it_held_is_freed() {
     let server = start(stalled_settings()).await;
-    let mut zombie = reader_that_stops(&server, "zed").await;
+    let mut zombie = reader_that_stops(server.addr(), "zed").await;
     let stats = server.server().stats();
     assert_eq!((stats.connections, stats.subscriptions), (1, 1));
 
-    flood(&server, 8_000); // more than the socket buffers take: the writer is blocked
+    flood(server.server(), 8_000); // more than the socket buffers take: the writer is blocked
     // Freed within the write timeout and a sweep or two, while the client never reads.
     let started = std::time::Instant::now();
     eventually("the stalled connection is freed", || {
@@ -134,11 +138,6 @@ async fn a_subscriber_that_never_reads_is_aborted_and_everything_it_held_is_free
         started.elapsed() < Duration::from_secs(2 + 4),
         "freed after {:?}",
         started.elapsed()
-    );
-    let metrics = server.server().metrics();
-    assert!(
-        metrics.contains("switchboard_write_timeouts_total 1\n"),
-        "aborted by the write timeout:\n{metrics}"
     );
     // Its slot under the per-user cap of 1 is free again.
     let mut again = connect_as(&server, "zed").await;
@@ -154,18 +153,13 @@ async fn a_heartbeat_close_while_the_writer_is_blocked_still_frees_the_session()
     s.heartbeat.interval_secs = 1;
     s.heartbeat.timeout_secs = 2;
     let server = start(s).await;
-    let mut silent = reader_that_stops(&server, "hal").await;
-    flood(&server, 8_000); // more than the socket buffers take: the writer is blocked
+    let mut silent = reader_that_stops(server.addr(), "hal").await;
+    flood(server.server(), 8_000); // more than the socket buffers take: the writer is blocked
 
     eventually("the silent connection is freed", || {
         server.server().stats().connections == 0
     })
     .await;
-    let metrics = server.server().metrics();
-    assert!(
-        metrics.contains("switchboard_write_timeouts_total 1\n"),
-        "aborted by the write timeout:\n{metrics}"
-    );
     assert_reset(&mut silent).await;
     server.stop().await;
 }
@@ -176,8 +170,8 @@ async fn a_slow_consumer_closed_with_4008_is_freed_while_it_still_never_reads() 
     s.limits.outbound_queue = 8;
     s.limits.write_timeout_secs = 30;
     let server = start(s).await;
-    let _zombie = reader_that_stops(&server, "sloth").await;
-    flood(&server, 5_000);
+    let _zombie = reader_that_stops(server.addr(), "sloth").await;
+    flood(server.server(), 5_000);
     // The queue overflowed (4008) and its frames were dropped at once; the close frame
     // goes out behind what the socket already holds, or the write timeout frees it.
     let handle = server.server().clone();
@@ -191,6 +185,41 @@ async fn a_slow_consumer_closed_with_4008_is_freed_while_it_still_never_reads() 
     .await;
     assert!(freed.is_ok(), "a 4008 close that is never read is freed");
     server.stop().await;
+}
+
+#[actix_web::test]
+async fn without_the_socket_hook_the_sweep_still_frees_a_reader_that_stopped() {
+    // An app that builds its own HttpServer and forgets `on_connect`: the kernel does
+    // not reset the connection, so only the worker's sweep can free the session.
+    let switchboard = Switchboard::builder(stalled_settings())
+        .resolve_users(switchboard_app::user::Users)
+        .build()
+        .expect("valid settings");
+    let server = switchboard.server();
+    let http = HttpServer::new(move || App::new().configure(switchboard.configure()))
+        .workers(1)
+        .shutdown_timeout(1)
+        .bind("127.0.0.1:0")
+        .expect("binds");
+    let addr = http.addrs()[0];
+    let http = http.run();
+    let handle = http.handle();
+    actix_web::rt::spawn(http);
+
+    let _zombie = reader_that_stops(addr, "una").await;
+    flood(&server, 8_000);
+    let started = std::time::Instant::now();
+    eventually("the stalled connection is freed", || {
+        server.stats().connections == 0
+    })
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(2 + 4));
+    let metrics = server.metrics();
+    assert!(
+        metrics.contains("switchboard_write_timeouts_total 1\n"),
+        "freed by the write timeout's sweep:\n{metrics}"
+    );
+    handle.stop(false).await;
 }
 
 /// What one subscriber received, per publisher: the sequence numbers in arrival order.

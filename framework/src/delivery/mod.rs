@@ -12,8 +12,8 @@
 //!
 //! Layout: [`Target`] (who), `frame` (the encoded bytes), `index` (the shared routing
 //! table), `worker` (one thread's queues and its fan-out), `queue` and `writer` (one
-//! connection's bounded outbound path), `socket` (aborting a peer that stopped
-//! reading). Nothing here knows about sessions, channels or other nodes.
+//! connection's bounded outbound path), `socket` (the kernel's part in aborting a peer
+//! that stopped reading). Nothing here knows about sessions, channels or other nodes.
 
 mod frame;
 mod index;
@@ -33,8 +33,7 @@ use actix_http::ws::CloseReason;
 pub(crate) use frame::WireFrame;
 pub(crate) use index::{CapReached, Caps, Index};
 pub(crate) use queue::Undeliverable;
-pub(crate) use socket::SocketHandle;
-pub use socket::on_connect;
+pub(crate) use socket::configure_accepted;
 pub(crate) use target::Target;
 pub(crate) use writer::Writer;
 
@@ -88,13 +87,17 @@ impl Delivery {
         &self.shared.metrics
     }
 
+    /// How long a socket may accept nothing while frames wait for it.
+    pub(crate) fn write_timeout(&self) -> Duration {
+        self.shared.write_timeout
+    }
+
     /// Registers a connection served by the calling thread, if it fits under `caps`.
     /// Must run on an actix worker thread (the one that will serve the connection).
     pub(crate) fn connect(
         &self,
         id: ConnectionId,
         user: Option<Arc<str>>,
-        socket: Option<SocketHandle>,
         caps: Caps,
     ) -> Result<(Connected, Writer), CapReached> {
         let shared = &self.shared;
@@ -105,7 +108,7 @@ impl Delivery {
             shared.write_timeout,
             &shared.metrics,
         );
-        let queue = local.add(id.clone(), user.clone(), socket);
+        let queue = local.add(id.clone(), user.clone());
         if let Err(reached) =
             shared
                 .index
@@ -197,7 +200,7 @@ impl Connected {
         self.queue.is_closing()
     }
 
-    /// Resets the connection now (see [`SocketHandle`]); the session stops.
+    /// Gives the connection up now: what waits is freed and the session stops.
     pub(crate) fn abort(&self) {
         self.queue.abort();
     }

@@ -22,7 +22,6 @@ use actix_http::ws::CloseReason;
 use actix_web::web::BytesMut;
 
 use super::frame::LocalFrame;
-use super::socket::SocketHandle;
 use crate::ids::ConnectionId;
 use crate::protocol::CloseCode;
 
@@ -97,7 +96,6 @@ struct State {
     closed: bool,
     /// The writer is gone (the connection is over).
     writer_gone: bool,
-    socket: Option<SocketHandle>,
     /// Called once, when the connection is aborted (the session stops).
     on_abort: Option<Box<dyn FnOnce()>>,
 }
@@ -119,23 +117,14 @@ impl std::fmt::Debug for Queue {
 }
 
 impl Queue {
-    pub(crate) fn new(
-        key: u64,
-        id: ConnectionId,
-        user: Option<Arc<str>>,
-        bounds: Bounds,
-        socket: Option<SocketHandle>,
-    ) -> Self {
+    pub(crate) fn new(key: u64, id: ConnectionId, user: Option<Arc<str>>, bounds: Bounds) -> Self {
         Self {
             key,
             id,
             user,
             condition: Arc::default(),
             bounds,
-            state: RefCell::new(State {
-                socket,
-                ..State::default()
-            }),
+            state: RefCell::default(),
             channels: RefCell::default(),
             taken: Cell::new(0),
             stall: Cell::default(),
@@ -189,8 +178,9 @@ impl Queue {
         self.state.borrow_mut().on_abort = Some(Box::new(f));
     }
 
-    /// Drops the connection: queued frames are freed, the TCP connection is reset (when
-    /// the server kept a handle on it) and the session is told to stop.
+    /// Gives the connection up: queued frames are freed, nothing more is written, and
+    /// the session is told to stop (the kernel resets the TCP connection itself, see
+    /// [`super::socket`]).
     pub(crate) fn abort(&self) {
         let on_abort = {
             let mut state = self.state.borrow_mut();
@@ -202,9 +192,6 @@ impl Queue {
                 state.close = Some(CloseCode::Normal.into());
             }
             self.condition.set(Condition::CLOSING);
-            if let Some(socket) = &state.socket {
-                socket.abort();
-            }
             wake(&state);
             state.on_abort.take()
         };
@@ -302,13 +289,7 @@ mod tests {
     use crate::protocol::Frame;
 
     fn queue(frames: usize, bytes: usize) -> Queue {
-        Queue::new(
-            1,
-            ConnectionId::from("n-1"),
-            None,
-            Bounds { frames, bytes },
-            None,
-        )
+        Queue::new(1, ConnectionId::from("n-1"), None, Bounds { frames, bytes })
     }
 
     fn frame() -> LocalFrame {

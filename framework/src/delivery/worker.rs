@@ -97,15 +97,10 @@ impl Local {
     }
 
     /// A new queue for connection `id` of `user`.
-    pub(super) fn add(
-        &self,
-        id: ConnectionId,
-        user: Option<Arc<str>>,
-        socket: Option<super::SocketHandle>,
-    ) -> Rc<Queue> {
+    pub(super) fn add(&self, id: ConnectionId, user: Option<Arc<str>>) -> Rc<Queue> {
         let key = self.next_key.get();
         self.next_key.set(key + 1);
-        let queue = Rc::new(Queue::new(key, id.clone(), user, self.bounds, socket));
+        let queue = Rc::new(Queue::new(key, id.clone(), user, self.bounds));
         if let Some(user) = &queue.user {
             let mut users = self.users.borrow_mut();
             users

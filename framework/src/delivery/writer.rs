@@ -99,7 +99,6 @@ mod tests {
                 frames: 4,
                 bytes: 1 << 20,
             },
-            None,
         ));
         let mut writer = Writer::new(queue.clone());
         let waker = futures_util::task::noop_waker();

@@ -9,7 +9,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::Rejection;
-use crate::delivery::{CapReached, SocketHandle};
+use crate::delivery::CapReached;
 use crate::node::Node;
 use crate::session;
 
@@ -67,10 +67,9 @@ async fn upgrade_checked(
     }
     // The session's writer is the response body: frames go from its queue straight to
     // the socket. The caps are checked as the connection is counted, under one lock.
-    let socket = req.conn_data::<SocketHandle>().cloned();
     let node = node.clone().into_inner();
-    let writer = session::start(node.clone(), body.into_inner(), authenticated, socket)
-        .map_err(cap_reached)?;
+    let writer =
+        session::start(node.clone(), body.into_inner(), authenticated).map_err(cap_reached)?;
     node.metrics().connection_opened();
     response
         .message_body(writer.boxed())

@@ -163,6 +163,34 @@ impl Switchboard {
         &self.node.settings
     }
 
+    /// Prepares each accepted TCP socket: the kernel then resets a connection whose peer
+    /// stops reading for `limits.write_timeout_secs` (`TCP_USER_TIMEOUT`). Switchboard's
+    /// own [`start`](Self::start) installs it; an app that builds its own `HttpServer`
+    /// adds it there:
+    ///
+    /// ```no_run
+    /// # use actix_web::{App, HttpServer};
+    /// # async fn run(switchboard: switchboard::Switchboard) -> std::io::Result<()> {
+    /// let on_connect = switchboard.on_connect();
+    /// HttpServer::new(move || App::new().configure(switchboard.configure()))
+    ///     .on_connect(on_connect)
+    ///     .bind("127.0.0.1:8080")?
+    ///     .run()
+    ///     .await
+    /// # }
+    /// ```
+    ///
+    /// Without it a client that stops reading is still released on the server's side
+    /// after the write timeout (its subscriptions, queue and cap slot), but its TCP
+    /// connection stays open until the kernel's own retransmission limits give up.
+    pub fn on_connect(
+        &self,
+    ) -> impl Fn(&dyn std::any::Any, &mut actix_web::dev::Extensions) + Clone + Send + Sync + 'static
+    {
+        let timeout = self.node.delivery().write_timeout();
+        move |connection, _| crate::delivery::configure_accepted(connection, timeout)
+    }
+
     /// Mounts the WebSocket endpoint at `settings.path` (nothing when `enabled = false`):
     /// `App::new().configure(switchboard.configure())`.
     pub fn configure(&self) -> impl Fn(&mut web::ServiceConfig) + Clone + 'static {

@@ -63,8 +63,8 @@ impl Switchboard {
         // Small frames must leave at once: with Nagle's algorithm a frame written while
         // the previous one is unacknowledged waits for the client's (delayed) ACK.
         .tcp_nodelay(true)
-        // A handle on each socket, to abort clients that stop reading (write timeout).
-        .on_connect(crate::delivery::on_connect)
+        // The kernel resets clients that stop reading (write timeout).
+        .on_connect(self.on_connect())
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .disable_signals();
         if settings.workers > 0 {

@@ -26,7 +26,7 @@ use tracing::debug;
 
 use crate::auth::Authenticated;
 use crate::channel::ChannelActor;
-use crate::delivery::{CapReached, Caps, Connected, SocketHandle, WireFrame, Writer};
+use crate::delivery::{CapReached, Caps, Connected, WireFrame, Writer};
 use crate::ids::ConnectionId;
 use crate::listener::{ChannelRef, Reply, SessionUser};
 use crate::node::Node;
@@ -57,7 +57,6 @@ pub(crate) fn start(
     node: Arc<Node>,
     payload: Payload,
     authenticated: Authenticated,
-    socket: Option<SocketHandle>,
 ) -> Result<Writer, CapReached> {
     let limits = &node.settings.limits;
     let caps = Caps {
@@ -66,7 +65,7 @@ pub(crate) fn start(
     };
     let id = node.ids.next();
     let user_id = authenticated.user.as_ref().map(|u| u.id.clone());
-    let (connection, writer) = node.delivery().connect(id.clone(), user_id, socket, caps)?;
+    let (connection, writer) = node.delivery().connect(id.clone(), user_id, caps)?;
     let stream = Inbound::new(payload, limits.max_message_bytes);
     let fragments = Reassembly::new(limits.max_message_bytes);
     let rate = RateLimiter::new(limits);
