@@ -220,19 +220,24 @@ impl Queue {
 
     // The writer's side.
 
-    /// Appends everything queued to `buf` (one write for the whole batch), or says
-    /// the close frame is due once everything queued has gone.
+    /// Appends what is queued to `buf`, up to about [`BATCH_BYTES`] (the dispatcher asks
+    /// again at once while its own buffer has room), or says the close frame is due
+    /// once everything queued has gone.
     pub(super) fn take(&self, buf: &mut BytesMut, waker: &Waker) -> Taken {
         let mut state = self.state.borrow_mut();
         if !state.frames.is_empty() {
-            buf.reserve(state.bytes);
-            let taken = state.frames.len() as u64;
-            for frame in state.frames.drain(..) {
+            buf.reserve(state.bytes.min(BATCH_BYTES));
+            let mut taken = 0;
+            while let Some(frame) = state.frames.pop_front() {
                 buf.extend_from_slice(&frame);
+                state.bytes -= frame.len();
+                taken += 1;
+                if buf.len() >= BATCH_BYTES {
+                    break;
+                }
             }
-            state.bytes = 0;
             self.taken.set(self.taken.get() + taken);
-            if state.frames.capacity() > RETAINED_CAPACITY {
+            if state.frames.is_empty() && state.frames.capacity() > RETAINED_CAPACITY {
                 state.frames = VecDeque::new(); // a burst does not pin memory once idle
             }
             return Taken::Frames;
@@ -264,6 +269,11 @@ impl Queue {
 
 /// A queue whose deque grew past this many slots is given back its memory once drained.
 const RETAINED_CAPACITY: usize = 64;
+
+/// Bytes handed to the dispatcher per poll: small enough that the writer's buffer is
+/// reused while still in the core's cache (the dispatcher copies it out and drops it
+/// before asking again), large enough to cost one poll per several frames.
+const BATCH_BYTES: usize = 8 * 1024;
 
 fn wake(state: &State) {
     if let Some(waker) = &state.waker {
