@@ -81,6 +81,15 @@ fn metrics(scenario: &str) -> Vec<Metric> {
         },
         micros,
     );
+    let own = m(
+        "load generator CPU per delivery",
+        |r| {
+            r.loadgen_cpu_secs
+                .filter(|_| r.delivered > 0)
+                .map(|s| s * 1e6 / r.delivered as f64)
+        },
+        micros,
+    );
     let per_conn = m("RSS per connection", |r| r.rss_per_conn_bytes, kib);
     let peak = m("peak RSS", |r| r.rss_peak_kib.map(|k| k as f64), mib);
     let load = m(
@@ -90,10 +99,10 @@ fn metrics(scenario: &str) -> Vec<Metric> {
     );
     match scenario {
         "S1" => vec![p50, p95, p99, max, deliveries, cpu, connect, load],
-        "S2" => vec![deliveries, cpu, p50, p99, connect, peak, load],
+        "S2" => vec![deliveries, cpu, own, p50, p99, connect, peak, load],
         "S3" => vec![per_conn, peak, connect, load],
         "S4" => vec![messages, cpu_msg, p50, p99, per_conn, connect, load],
-        "S5" => vec![deliveries, cpu, redis, p50, p99, connect, peak, load],
+        "S5" => vec![deliveries, cpu, redis, own, p50, p99, connect, peak, load],
         _ => vec![deliveries, cpu, p50, p99, per_conn, connect, load],
     }
 }
@@ -355,6 +364,7 @@ mod tests {
             server_cpu_secs: None,
             server_cpu_us_per_unit: Some(cpu),
             redis_cpu_secs: None,
+            loadgen_cpu_secs: None,
             load_avg: None,
         }
     }

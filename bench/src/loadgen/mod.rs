@@ -133,6 +133,7 @@ pub async fn run(config: &Config) -> Result<Report, String> {
     let cpu_before = cpu(&pids);
     let redis_before = cpu(&redis);
     let load_avg = proc::load_average();
+    let own_before = proc::cpu_secs(std::process::id());
 
     // Publish.
     let publish_start_ns = payload::now_ns();
@@ -179,6 +180,7 @@ pub async fn run(config: &Config) -> Result<Report, String> {
     }
     let cpu_after = cpu(&pids);
     let redis_after = cpu(&redis);
+    let own_after = proc::cpu_secs(std::process::id());
     let memory_end = memory(&pids);
 
     // Stop and collect.
@@ -242,6 +244,7 @@ pub async fn run(config: &Config) -> Result<Report, String> {
             .filter(|_| work > 0)
             .map(|secs| secs * 1e6 / work as f64),
         redis_cpu_secs: redis_before.zip(redis_after).map(|(a, b)| b - a),
+        loadgen_cpu_secs: own_before.zip(own_after).map(|(a, b)| b - a),
         load_avg,
     })
 }
