@@ -81,6 +81,10 @@ pub struct Report {
     pub misrouted: u64,
     /// Subscriber connections the server ended during the run.
     pub closed_early: u64,
+    /// Deliveries per subscriber socket read that brought any: how many frames the
+    /// server wrote together (the load generator's cost per delivery falls as it rises).
+    #[serde(default)]
+    pub deliveries_per_read: Option<f64>,
     /// Messages sent per second.
     pub messages_per_sec: f64,
     /// Deliveries per second, from the first publish to the last delivery.

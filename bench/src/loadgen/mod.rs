@@ -230,6 +230,7 @@ pub async fn run(config: &Config) -> Result<Report, String> {
         reordered,
         misrouted,
         closed_early: shared.closed_early.load(Ordering::Relaxed),
+        deliveries_per_read: per_read(delivered, shared.reads.load(Ordering::Relaxed)),
         messages_per_sec: per_sec(total_sent, publish_secs),
         deliveries_per_sec: per_sec(delivered, delivery_secs),
         latency,
@@ -332,6 +333,10 @@ async fn open_subscribers(
         }
     }
     (subscribers, failures, first_error)
+}
+
+fn per_read(delivered: u64, reads: u64) -> Option<f64> {
+    (reads > 0).then(|| delivered as f64 / reads as f64)
 }
 
 fn per_sec(count: u64, secs: f64) -> f64 {
