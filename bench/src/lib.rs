@@ -2,17 +2,19 @@
 //!
 //! Three programs share this library:
 //!
-//! - `bench-server`: Switchboard with JWT and the bench listeners ([`server`]);
-//! - `raw-server`: the baseline, a tokio-tungstenite broadcast server with no framework
-//!   ([`raw`]), "the machine's limit";
+//! - `bench-server`: Switchboard with JWT and the bench listeners ([`server`]), one node
+//!   or several on a Redis backplane (`--redis URL`);
+//! - `raw-server`: the baseline, a broadcast server on tokio and a minimal hand-written
+//!   WebSocket ([`wire`]) with no framework ([`raw`]), "the machine's limit";
 //! - `loadgen`: the load generator ([`loadgen`]) that drives either one over loopback
-//!   and reports connect time, deliveries per second, publish-to-receive latency, lost
-//!   and duplicated deliveries and the server's memory ([`report`]).
+//!   and reports connect time, deliveries per second, publish-to-receive latency, lost,
+//!   duplicated and reordered deliveries, and the server's memory and CPU ([`report`]);
+//!   `loadgen summarize` prints a session's medians, ratios and targets ([`summary`]).
 //!
-//! The scenarios (S1..S4) are presets of [`loadgen::Config`]; `BENCHMARKS.md` says how
+//! The scenarios (S1..S5) are presets of [`loadgen::Config`]; `BENCHMARKS.md` says how
 //! to run them and holds the results. The same code runs a tiny smoke version of each
-//! scenario in `cargo test` (`tests/smoke.rs`), which checks that nothing is lost or
-//! duplicated.
+//! scenario in `cargo test` (`tests/smoke.rs`), which checks that nothing is lost,
+//! duplicated or reordered.
 
 pub mod args;
 pub mod loadgen;

@@ -81,6 +81,10 @@ pub struct Report {
     pub misrouted: u64,
     /// Subscriber connections the server ended during the run.
     pub closed_early: u64,
+    /// Deliveries per subscriber socket read that brought any: how many frames the
+    /// server wrote together (the load generator's cost per delivery falls as it rises).
+    #[serde(default)]
+    pub deliveries_per_read: Option<f64>,
     /// Messages sent per second.
     pub messages_per_sec: f64,
     /// Deliveries per second, from the first publish to the last delivery.
@@ -102,6 +106,10 @@ pub struct Report {
     /// Redis's CPU time over the same interval (S5), not included in the server's.
     #[serde(default)]
     pub redis_cpu_secs: Option<f64>,
+    /// The load generator's own CPU time over the same interval: near two cores means the
+    /// load generator, not the server, set the pace.
+    #[serde(default)]
+    pub loadgen_cpu_secs: Option<f64>,
     /// The machine's 1-minute load average when publishing started (other work on the
     /// machine shows here).
     #[serde(default)]
@@ -172,6 +180,17 @@ impl Report {
             opt(self.server_cpu_secs.map(|s| format!("{s:.2} s"))),
             opt(self.server_cpu_us_per_unit.map(|us| format!("{us:.3} us"))),
         );
+        if let Some(own) = self.loadgen_cpu_secs {
+            let _ = writeln!(
+                out,
+                "  load generator cpu {own:.2} s ({:.3} us per delivery)",
+                if self.delivered > 0 {
+                    own * 1e6 / self.delivered as f64
+                } else {
+                    0.0
+                }
+            );
+        }
         if let Some(load) = self.load_avg {
             let _ = writeln!(out, "  load average {load:.2} when publishing started");
         }

@@ -81,6 +81,20 @@ fn metrics(scenario: &str) -> Vec<Metric> {
         },
         micros,
     );
+    let own = m(
+        "load generator CPU per delivery",
+        |r| {
+            r.loadgen_cpu_secs
+                .filter(|_| r.delivered > 0)
+                .map(|s| s * 1e6 / r.delivered as f64)
+        },
+        micros,
+    );
+    let batch = m(
+        "deliveries per subscriber read (server batching)",
+        |r| r.deliveries_per_read,
+        |v| format!("{v:.1}"),
+    );
     let per_conn = m("RSS per connection", |r| r.rss_per_conn_bytes, kib);
     let peak = m("peak RSS", |r| r.rss_peak_kib.map(|k| k as f64), mib);
     let load = m(
@@ -90,10 +104,12 @@ fn metrics(scenario: &str) -> Vec<Metric> {
     );
     match scenario {
         "S1" => vec![p50, p95, p99, max, deliveries, cpu, connect, load],
-        "S2" => vec![deliveries, cpu, p50, p99, connect, peak, load],
+        "S2" => vec![deliveries, cpu, own, batch, p50, p99, connect, peak, load],
         "S3" => vec![per_conn, peak, connect, load],
         "S4" => vec![messages, cpu_msg, p50, p99, per_conn, connect, load],
-        "S5" => vec![deliveries, cpu, redis, p50, p99, connect, peak, load],
+        "S5" => vec![
+            deliveries, cpu, redis, own, batch, p50, p99, connect, peak, load,
+        ],
         _ => vec![deliveries, cpu, p50, p99, per_conn, connect, load],
     }
 }
@@ -345,6 +361,7 @@ mod tests {
             reordered: 0,
             misrouted: 0,
             closed_early: 0,
+            deliveries_per_read: None,
             messages_per_sec: 1.0,
             deliveries_per_sec: dps,
             latency: Latency::default(),
@@ -355,6 +372,7 @@ mod tests {
             server_cpu_secs: None,
             server_cpu_us_per_unit: Some(cpu),
             redis_cpu_secs: None,
+            loadgen_cpu_secs: None,
             load_avg: None,
         }
     }

@@ -133,6 +133,7 @@ pub async fn run(config: &Config) -> Result<Report, String> {
     let cpu_before = cpu(&pids);
     let redis_before = cpu(&redis);
     let load_avg = proc::load_average();
+    let own_before = proc::cpu_secs(std::process::id());
 
     // Publish.
     let publish_start_ns = payload::now_ns();
@@ -179,6 +180,7 @@ pub async fn run(config: &Config) -> Result<Report, String> {
     }
     let cpu_after = cpu(&pids);
     let redis_after = cpu(&redis);
+    let own_after = proc::cpu_secs(std::process::id());
     let memory_end = memory(&pids);
 
     // Stop and collect.
@@ -228,6 +230,7 @@ pub async fn run(config: &Config) -> Result<Report, String> {
         reordered,
         misrouted,
         closed_early: shared.closed_early.load(Ordering::Relaxed),
+        deliveries_per_read: per_read(delivered, shared.reads.load(Ordering::Relaxed)),
         messages_per_sec: per_sec(total_sent, publish_secs),
         deliveries_per_sec: per_sec(delivered, delivery_secs),
         latency,
@@ -242,6 +245,7 @@ pub async fn run(config: &Config) -> Result<Report, String> {
             .filter(|_| work > 0)
             .map(|secs| secs * 1e6 / work as f64),
         redis_cpu_secs: redis_before.zip(redis_after).map(|(a, b)| b - a),
+        loadgen_cpu_secs: own_before.zip(own_after).map(|(a, b)| b - a),
         load_avg,
     })
 }
@@ -329,6 +333,10 @@ async fn open_subscribers(
         }
     }
     (subscribers, failures, first_error)
+}
+
+fn per_read(delivered: u64, reads: u64) -> Option<f64> {
+    (reads > 0).then(|| delivered as f64 / reads as f64)
 }
 
 fn per_sec(count: u64, secs: f64) -> f64 {

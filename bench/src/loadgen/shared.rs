@@ -14,6 +14,9 @@ use super::window::Window;
 pub struct Shared {
     /// Messages received by subscribers, duplicates included.
     pub delivered: AtomicU64,
+    /// Socket reads that brought subscribers at least one delivery: deliveries over
+    /// reads is how many frames the server wrote per batch, as the client sees it.
+    pub reads: AtomicU64,
     /// Messages sent by publishers.
     pub sent: AtomicU64,
     /// Subscribers whose connection ended before the run did.
@@ -32,6 +35,7 @@ impl Shared {
     pub fn new(window: usize, publishers: usize) -> Self {
         Self {
             delivered: AtomicU64::new(0),
+            reads: AtomicU64::new(0),
             sent: AtomicU64::new(0),
             closed_early: AtomicU64::new(0),
             stopped: AtomicBool::new(false),

@@ -65,7 +65,10 @@ pub async fn receive(client: Client, tracker: SharedTracker, shared: Arc<Shared>
         }
         shared.latencies.record(&latencies_us);
         latencies_us.clear();
-        shared.delivered.fetch_add(delivered, Ordering::Relaxed);
+        if delivered > 0 {
+            shared.delivered.fetch_add(delivered, Ordering::Relaxed);
+            shared.reads.fetch_add(1, Ordering::Relaxed);
+        }
         if pong {
             ended |= writer.send(Opcode::Text, PONG.as_bytes()).await.is_err();
         }

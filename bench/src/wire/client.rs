@@ -20,6 +20,8 @@ use super::handshake;
 /// Bytes a connection's reader holds: 20 or so of the benchmark's frames per `read`,
 /// and 40 MiB over 10,000 connections (tungstenite's default would be 1.25 GiB).
 pub const READ_BUFFER: usize = 8 * 1024;
+/// The least room a `read` is given, unless a frame larger than the buffer is pending.
+const MIN_READ: usize = 2048;
 
 /// An open client WebSocket.
 #[derive(Debug)]
@@ -125,7 +127,10 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 
     /// One `read` from the socket into the buffer; an error at end of stream.
     pub async fn fill(&mut self) -> io::Result<()> {
-        self.make_room(1);
+        // Room for a worthwhile read: move a partial frame to the front rather than read
+        // a few bytes into the end of the buffer; grow only when a frame fills it.
+        let held = self.end - self.start;
+        self.make_room((self.buf.len() - held).clamp(1, MIN_READ));
         let read = self.io.read(&mut self.buf[self.end..]).await?;
         if read == 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
