@@ -68,10 +68,7 @@ impl Delivery {
             shared: Arc::new(Shared {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 index: Index::default(),
-                bounds: Bounds {
-                    frames: limits.outbound_queue,
-                    bytes: limits.outbound_queue_bytes,
-                },
+                bounds: Bounds::new(limits.outbound_queue, limits.outbound_queue_bytes),
                 write_timeout: Duration::from_secs(limits.write_timeout_secs),
                 metrics,
             }),
@@ -183,7 +180,7 @@ impl Connected {
 
     /// Queues an encoded frame (a pong, a shared heartbeat).
     pub(crate) fn push_wire(&self, frame: &WireFrame) -> Result<(), Undeliverable> {
-        let pushed = self.queue.push(&frame.to_local());
+        let pushed = self.queue.push(&frame.to_local(), self.local.bounds);
         if pushed.is_ok() {
             self.delivery.shared.metrics.packets_out(1);
         }

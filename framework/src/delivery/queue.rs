@@ -38,7 +38,17 @@ pub(crate) enum Undeliverable {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Bounds {
     pub(crate) frames: usize,
-    pub(crate) bytes: usize,
+    /// At most `u32::MAX` (see [`Bounds::new`]).
+    pub(crate) bytes: u64,
+}
+
+impl Bounds {
+    pub(crate) fn new(frames: usize, bytes: usize) -> Self {
+        Self {
+            frames,
+            bytes: (bytes as u64).min(u64::from(u32::MAX)),
+        }
+    }
 }
 
 /// What other threads may read of a connection without asking its worker: whether it
@@ -76,7 +86,8 @@ pub(crate) struct Queue {
     pub(crate) user: Option<Arc<str>>,
     /// Shared with the routing index, for senders on other threads.
     pub(crate) condition: Arc<Condition>,
-    bounds: Bounds,
+    /// What a push touches, in one cache line of its own.
+    pending: Pending,
     state: RefCell<State>,
     /// The channels this connection is subscribed to (for sends to a user via a channel).
     pub(crate) channels: RefCell<HashSet<Arc<str>>>,
@@ -85,11 +96,24 @@ pub(crate) struct Queue {
     stall: Cell<Stall>,
 }
 
+/// The frames waiting and the writer's waker. A broadcast pushes to thousands of
+/// queues; each push should cost one cache line, so this is kept small and aligned.
+#[derive(Default)]
+#[repr(align(64))]
+struct Pending(RefCell<Frames>);
+
+#[derive(Default)]
+struct Frames {
+    queued: VecDeque<LocalFrame>,
+    waker: Option<Waker>,
+    /// Bytes queued (the bound in bytes is at most `u32::MAX`).
+    bytes: u32,
+    /// A close was asked for: nothing more is queued.
+    closing: bool,
+}
+
 #[derive(Default)]
 struct State {
-    frames: VecDeque<LocalFrame>,
-    bytes: usize,
-    waker: Option<Waker>,
     /// The first close asked for wins.
     close: Option<CloseReason>,
     /// The writer has taken the close frame: nothing more goes out.
@@ -111,19 +135,19 @@ impl std::fmt::Debug for Queue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Queue")
             .field("id", &self.id)
-            .field("queued", &self.state.borrow().frames.len())
+            .field("queued", &self.pending.0.borrow().queued.len())
             .finish_non_exhaustive()
     }
 }
 
 impl Queue {
-    pub(crate) fn new(key: u64, id: ConnectionId, user: Option<Arc<str>>, bounds: Bounds) -> Self {
+    pub(crate) fn new(key: u64, id: ConnectionId, user: Option<Arc<str>>) -> Self {
         Self {
             key,
             id,
             user,
             condition: Arc::default(),
-            bounds,
+            pending: Pending::default(),
             state: RefCell::default(),
             channels: RefCell::default(),
             taken: Cell::new(0),
@@ -131,28 +155,34 @@ impl Queue {
         }
     }
 
-    /// Queues a frame; a queue past its bounds closes the connection with 4008.
-    pub(crate) fn push(&self, frame: &LocalFrame) -> Result<(), Undeliverable> {
-        let mut state = self.state.borrow_mut();
-        if state.close.is_some() {
+    /// Queues a frame; a queue past `bounds` closes the connection with 4008.
+    pub(crate) fn push(&self, frame: &LocalFrame, bounds: Bounds) -> Result<(), Undeliverable> {
+        let mut pending = self.pending.0.borrow_mut();
+        if pending.closing {
             return Err(Undeliverable::Closed);
         }
-        let bytes = state.bytes + frame.len();
-        if state.frames.len() >= self.bounds.frames || bytes > self.bounds.bytes {
+        let bytes = u64::from(pending.bytes) + frame.len() as u64;
+        if pending.queued.len() >= bounds.frames || bytes > bounds.bytes {
             // The client is not reading: free what waits for it and say goodbye.
-            state.frames = VecDeque::new();
-            state.bytes = 0;
-            state.close = Some(CloseCode::SlowConsumer.into());
+            drop(pending);
             self.condition.set(Condition::SLOW);
-            wake(&state);
+            self.close(CloseCode::SlowConsumer.into());
+            self.clear();
             return Err(Undeliverable::SlowConsumer);
         }
-        state.bytes = bytes;
-        state.frames.push_back(frame.clone());
-        if state.frames.len() == 1 {
-            wake(&state);
+        pending.bytes = bytes as u32; // at most bounds.bytes, itself at most u32::MAX
+        pending.queued.push_back(frame.clone());
+        if pending.queued.len() == 1 {
+            wake(&pending);
         }
         Ok(())
+    }
+
+    /// Frees every frame waiting.
+    fn clear(&self) {
+        let mut pending = self.pending.0.borrow_mut();
+        pending.queued = VecDeque::new();
+        pending.bytes = 0;
     }
 
     /// Asks the writer to send what is queued, then a close frame, and finish. Returns
@@ -164,7 +194,9 @@ impl Queue {
         }
         state.close = Some(reason);
         self.condition.set(Condition::CLOSING);
-        wake(&state);
+        let mut pending = self.pending.0.borrow_mut();
+        pending.closing = true;
+        wake(&pending);
         true
     }
 
@@ -182,17 +214,12 @@ impl Queue {
     /// the session is told to stop (the kernel resets the TCP connection itself, see
     /// [`super::socket`]).
     pub(crate) fn abort(&self) {
+        // Never sent (nothing more is written); it marks the queue closed.
+        self.close(CloseCode::Normal.into());
+        self.clear();
         let on_abort = {
             let mut state = self.state.borrow_mut();
-            state.frames = VecDeque::new();
-            state.bytes = 0;
             state.closed = true;
-            if state.close.is_none() {
-                // Never sent (nothing more is written); it marks the queue closed.
-                state.close = Some(CloseCode::Normal.into());
-            }
-            self.condition.set(Condition::CLOSING);
-            wake(&state);
             state.on_abort.take()
         };
         if let Some(f) = on_abort {
@@ -205,7 +232,8 @@ impl Queue {
     pub(crate) fn stalled(&self, now: Instant, timeout: std::time::Duration) -> bool {
         let waiting = {
             let state = self.state.borrow();
-            !state.writer_gone && (!state.frames.is_empty() || state.close.is_some())
+            let queued = !self.pending.0.borrow().queued.is_empty();
+            !state.writer_gone && (queued || state.close.is_some())
         };
         let taken = self.taken.get();
         let mut stall = self.stall.get();
@@ -224,46 +252,51 @@ impl Queue {
     /// again at once while its own buffer has room), or says the close frame is due
     /// once everything queued has gone.
     pub(super) fn take(&self, buf: &mut BytesMut, waker: &Waker) -> Taken {
-        let mut state = self.state.borrow_mut();
-        if !state.frames.is_empty() {
-            buf.reserve(state.bytes.min(BATCH_BYTES));
-            let mut taken = 0;
-            while let Some(frame) = state.frames.pop_front() {
-                buf.extend_from_slice(&frame);
-                state.bytes -= frame.len();
-                taken += 1;
-                if buf.len() >= BATCH_BYTES {
-                    break;
+        {
+            let mut pending = self.pending.0.borrow_mut();
+            if !pending.queued.is_empty() {
+                buf.reserve((pending.bytes as usize).min(BATCH_BYTES));
+                let mut taken = 0;
+                while let Some(frame) = pending.queued.pop_front() {
+                    buf.extend_from_slice(&frame);
+                    pending.bytes -= frame.len() as u32;
+                    taken += 1;
+                    if buf.len() >= BATCH_BYTES {
+                        break;
+                    }
                 }
+                self.taken.set(self.taken.get() + taken);
+                if pending.queued.is_empty() && pending.queued.capacity() > RETAINED_CAPACITY {
+                    pending.queued = VecDeque::new(); // a burst does not pin memory once idle
+                }
+                return Taken::Frames;
             }
-            self.taken.set(self.taken.get() + taken);
-            if state.frames.is_empty() && state.frames.capacity() > RETAINED_CAPACITY {
-                state.frames = VecDeque::new(); // a burst does not pin memory once idle
+            if !pending.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                pending.waker = Some(waker.clone());
             }
-            return Taken::Frames;
         }
+        let mut state = self.state.borrow_mut();
         if state.closed {
             return Taken::Finished;
         }
-        if let Some(reason) = state.close.clone() {
-            state.closed = true;
-            self.taken.set(self.taken.get() + 1);
-            return Taken::Close(reason);
+        match state.close.clone() {
+            Some(reason) => {
+                state.closed = true;
+                self.taken.set(self.taken.get() + 1);
+                Taken::Close(reason)
+            }
+            None => Taken::Nothing,
         }
-        if !state.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            state.waker = Some(waker.clone());
-        }
-        Taken::Nothing
     }
 
     pub(super) fn writer_gone(&self) {
         let mut state = self.state.borrow_mut();
         state.writer_gone = true;
         state.closed = true;
-        state.frames = VecDeque::new();
-        state.bytes = 0;
-        state.waker = None;
-        self.condition.set(Condition::CLOSING);
+        drop(state);
+        self.close(CloseCode::Normal.into());
+        self.clear();
+        self.pending.0.borrow_mut().waker = None;
     }
 }
 
@@ -275,8 +308,8 @@ const RETAINED_CAPACITY: usize = 64;
 /// before asking again), large enough to cost one poll per several frames.
 const BATCH_BYTES: usize = 8 * 1024;
 
-fn wake(state: &State) {
-    if let Some(waker) = &state.waker {
+fn wake(pending: &Frames) {
+    if let Some(waker) = &pending.waker {
         waker.wake_by_ref();
     }
 }
@@ -298,8 +331,8 @@ mod tests {
     use crate::delivery::frame::WireFrame;
     use crate::protocol::Frame;
 
-    fn queue(frames: usize, bytes: usize) -> Queue {
-        Queue::new(1, ConnectionId::from("n-1"), None, Bounds { frames, bytes })
+    fn queue() -> Queue {
+        Queue::new(1, ConnectionId::from("n-1"), None)
     }
 
     fn frame() -> LocalFrame {
@@ -308,30 +341,30 @@ mod tests {
 
     #[test]
     fn the_queue_holds_exactly_its_frame_bound_then_closes_with_4008() {
-        let q = queue(3, 1 << 20);
+        let (q, bounds) = (queue(), Bounds::new(3, 1 << 20));
         for _ in 0..3 {
-            assert_eq!(q.push(&frame()), Ok(()));
+            assert_eq!(q.push(&frame(), bounds), Ok(()));
         }
-        assert_eq!(q.push(&frame()), Err(Undeliverable::SlowConsumer));
+        assert_eq!(q.push(&frame(), bounds), Err(Undeliverable::SlowConsumer));
         assert!(q.is_closing());
         assert_eq!(q.condition.check(), Err(Undeliverable::SlowConsumer));
         // Closed for good, and what waited is freed.
-        assert_eq!(q.push(&frame()), Err(Undeliverable::Closed));
-        assert!(q.state.borrow().frames.is_empty());
+        assert_eq!(q.push(&frame(), bounds), Err(Undeliverable::Closed));
+        assert!(q.pending.0.borrow().queued.is_empty());
     }
 
     #[test]
     fn the_byte_bound_closes_too() {
         let one = frame().len();
-        let q = queue(100, one * 2);
-        assert_eq!(q.push(&frame()), Ok(()));
-        assert_eq!(q.push(&frame()), Ok(()));
-        assert_eq!(q.push(&frame()), Err(Undeliverable::SlowConsumer));
+        let (q, bounds) = (queue(), Bounds::new(100, one * 2));
+        assert_eq!(q.push(&frame(), bounds), Ok(()));
+        assert_eq!(q.push(&frame(), bounds), Ok(()));
+        assert_eq!(q.push(&frame(), bounds), Err(Undeliverable::SlowConsumer));
     }
 
     #[test]
     fn the_first_close_reason_wins() {
-        let q = queue(1, 1 << 20);
+        let q = queue();
         assert!(q.close(CloseCode::HeartbeatTimeout.into()));
         assert!(!q.close(CloseCode::Normal.into()));
         let reason = q.state.borrow().close.clone().expect("set");
@@ -340,11 +373,11 @@ mod tests {
 
     #[test]
     fn a_queue_is_stalled_only_after_the_timeout_without_progress() {
-        let q = queue(8, 1 << 20);
+        let q = queue();
         let timeout = std::time::Duration::from_secs(10);
         let t0 = Instant::now();
         assert!(!q.stalled(t0, timeout), "nothing waits");
-        q.push(&frame()).expect("queued");
+        q.push(&frame(), Bounds::new(8, 1 << 20)).expect("queued");
         assert!(!q.stalled(t0, timeout), "first look starts the clock");
         assert!(!q.stalled(t0 + timeout / 2, timeout));
         assert!(q.stalled(t0 + timeout, timeout));

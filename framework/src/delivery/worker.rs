@@ -50,7 +50,7 @@ type Members = HashMap<u64, Rc<Queue>>;
 #[derive(Debug)]
 pub(crate) struct Local {
     pub(crate) worker: usize,
-    bounds: Bounds,
+    pub(super) bounds: Bounds,
     metrics: Arc<Metrics>,
     next_key: Cell<u64>,
     connections: RefCell<HashMap<ConnectionId, Rc<Queue>>>,
@@ -100,7 +100,7 @@ impl Local {
     pub(super) fn add(&self, id: ConnectionId, user: Option<Arc<str>>) -> Rc<Queue> {
         let key = self.next_key.get();
         self.next_key.set(key + 1);
-        let queue = Rc::new(Queue::new(key, id.clone(), user, self.bounds));
+        let queue = Rc::new(Queue::new(key, id.clone(), user));
         if let Some(user) = &queue.user {
             let mut users = self.users.borrow_mut();
             users
@@ -143,12 +143,15 @@ impl Local {
     /// accepted it.
     pub(super) fn deliver(&self, target: &Target, frame: &WireFrame) -> usize {
         let frame = &frame.to_local();
+        let bounds = self.bounds;
         let accepted = match target {
             Target::Channel { name, except } => self.channels.borrow().get(name).map_or(0, |m| {
-                push_all(m.values(), frame, |q| except.as_ref() != Some(&q.id))
+                push_all(m.values(), frame, bounds, |q| {
+                    except.as_ref() != Some(&q.id)
+                })
             }),
             Target::User { id, via } => self.users.borrow().get(id).map_or(0, |m| {
-                push_all(m.values(), frame, |q| {
+                push_all(m.values(), frame, bounds, |q| {
                     via.as_ref().is_none_or(|c| q.channels.borrow().contains(c))
                 })
             }),
@@ -156,8 +159,10 @@ impl Local {
                 .connections
                 .borrow()
                 .get(id)
-                .map_or(0, |q| usize::from(q.push(frame).is_ok())),
-            Target::Everyone => push_all(self.connections.borrow().values(), frame, |_| true),
+                .map_or(0, |q| usize::from(q.push(frame, bounds).is_ok())),
+            Target::Everyone => {
+                push_all(self.connections.borrow().values(), frame, bounds, |_| true)
+            }
         };
         if accepted > 0 {
             self.metrics.packets_out(accepted);
@@ -199,11 +204,12 @@ impl Local {
 fn push_all<'a>(
     queues: impl Iterator<Item = &'a Rc<Queue>>,
     frame: &LocalFrame,
+    bounds: Bounds,
     wanted: impl Fn(&Queue) -> bool,
 ) -> usize {
     queues
         .filter(|queue| wanted(queue))
-        .filter(|queue| queue.push(frame).is_ok())
+        .filter(|queue| queue.push(frame, bounds).is_ok())
         .count()
 }
 

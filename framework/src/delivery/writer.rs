@@ -91,22 +91,15 @@ mod tests {
 
     #[test]
     fn the_writer_yields_queued_frames_then_the_close_frame_then_ends() {
-        let queue = Rc::new(Queue::new(
-            1,
-            ConnectionId::from("n-1"),
-            None,
-            Bounds {
-                frames: 4,
-                bytes: 1 << 20,
-            },
-        ));
+        let queue = Rc::new(Queue::new(1, ConnectionId::from("n-1"), None));
+        let bounds = Bounds::new(4, 1 << 20);
         let mut writer = Writer::new(queue.clone());
         let waker = futures_util::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
         assert!(Pin::new(&mut writer).poll_next(&mut cx).is_pending());
         let frame = WireFrame::text(&Frame::from_static(r#"{"event":"x"}"#));
-        queue.push(&frame.to_local()).expect("queued");
-        queue.push(&frame.to_local()).expect("queued");
+        queue.push(&frame.to_local(), bounds).expect("queued");
+        queue.push(&frame.to_local(), bounds).expect("queued");
         queue.close(CloseCode::Normal.into());
         let Poll::Ready(Some(Ok(first))) = Pin::new(&mut writer).poll_next(&mut cx) else {
             panic!("the frame");
