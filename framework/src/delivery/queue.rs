@@ -110,6 +110,8 @@ struct Frames {
     bytes: u32,
     /// A close was asked for: nothing more is queued.
     closing: bool,
+    /// Woken by a push and not yet passed over once (see [`Queue::take`]).
+    fresh: bool,
 }
 
 #[derive(Default)]
@@ -173,6 +175,7 @@ impl Queue {
         pending.bytes = bytes as u32; // at most bounds.bytes, itself at most u32::MAX
         pending.queued.push_back(frame.clone());
         if pending.queued.len() == 1 {
+            pending.fresh = true;
             wake(&pending);
         }
         Ok(())
@@ -254,6 +257,12 @@ impl Queue {
     pub(super) fn take(&self, buf: &mut BytesMut, waker: &Waker) -> Taken {
         {
             let mut pending = self.pending.0.borrow_mut();
+            if pending.fresh && !pending.closing {
+                // Let the rest of this round of sends arrive first: one write for all.
+                pending.fresh = false;
+                waker.wake_by_ref();
+                return Taken::Nothing;
+            }
             if !pending.queued.is_empty() {
                 buf.reserve((pending.bytes as usize).min(BATCH_BYTES));
                 let mut taken = 0;
