@@ -348,7 +348,7 @@ describe('heartbeat and reconnection (servers of their own)', () => {
       chat.listen('message', (data) => heard.push(data.message));
 
       // Freeze the server so the ack cannot come, then kill it: the socket closes.
-      server.child.kill('SIGSTOP');
+      await server.freeze();
       const pending = chat.emit('message', { message: 'into the void' }, { ack: true }).catch((e) => e);
       await server.stop();
       const lost = await pending;
@@ -416,7 +416,7 @@ describe('heartbeat and reconnection (servers of their own)', () => {
     const server = await new DemoServer().start();
     try {
       const alice = await connected(server, 'Alice', { ackTimeout: 60_000 });
-      server.child.kill('SIGSTOP'); // nothing is answered while it is stopped
+      await server.freeze(); // nothing is answered while it is stopped
       const started = Date.now();
       const timedOut = alice.emit('echo', {}, { ack: true, timeout: 300 }).catch((e) => e);
       const waiting = [];
@@ -444,7 +444,7 @@ describe('heartbeat and reconnection (servers of their own)', () => {
     const server = await new DemoServer().start();
     try {
       const alice = await connected(server, 'Alice', { ...FAST, idleTimeout: 1_000, openTimeout: 1_000 });
-      server.child.kill('SIGSTOP'); // no ping, no FIN: a half-open connection
+      await server.freeze(); // no ping, no FIN: a half-open connection
       await until(() => alice.state === 'reconnecting', 5_000, 'watchdog fired');
       const back = next((cb) => alice.on('ready', cb), 15_000, 'ready after resume');
       server.child.kill('SIGCONT');

@@ -2,6 +2,7 @@
 // free loopback port with a fixed JWT secret, so tokens survive a restart.
 
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +129,18 @@ export class DemoServer {
     await exited;
     clearTimeout(timer);
     children.delete(child);
+  }
+
+  /**
+   * Freezes the process (SIGSTOP) and resolves once the kernel reports it stopped:
+   * `kill` only queues the signal, and a server thread on the other core may still
+   * answer a packet sent in between.
+   */
+  async freeze() {
+    const pid = this.child?.pid;
+    this.child?.kill('SIGSTOP');
+    const state = async () => (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /s, '')[0];
+    await until(async () => (await state()) === 'T', 5_000, `demo ${pid} stopped`);
   }
 
   /** `POST /api/token`: `{token, user, expires_in}`. */
