@@ -223,6 +223,14 @@ impl Connected {
         self.delivery.index().unsubscribe(&self.queue.id, channel)
     }
 
+    /// What the session's reader waits on while the queue is more than half full.
+    pub(crate) fn room(&self) -> Room {
+        Room {
+            queue: self.queue.clone(),
+            bounds: self.local.bounds,
+        }
+    }
+
     /// A handle other threads can send through.
     pub(crate) fn outbox(&self) -> Outbox {
         self.delivery.outbox(self.queue.id.clone())
@@ -234,6 +242,21 @@ impl Connected {
         self.queue.close(crate::protocol::CloseCode::Normal.into());
         self.local.remove(&self.queue);
         self.delivery.index().disconnect(&self.queue.id)
+    }
+}
+
+/// Room in a connection's queue, as its reader sees it (see [`Queue::poll_room`]).
+#[derive(Debug)]
+pub(crate) struct Room {
+    queue: Rc<Queue>,
+    bounds: Bounds,
+}
+
+impl Room {
+    /// Ready while the queue is at most half full; otherwise wakes `cx` once the writer
+    /// has made progress.
+    pub(crate) fn poll(&self, cx: &std::task::Context<'_>) -> std::task::Poll<()> {
+        self.queue.poll_room(self.bounds, cx)
     }
 }
 

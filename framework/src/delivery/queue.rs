@@ -15,7 +15,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::task::Waker;
+use std::task::{Poll, Waker};
 use std::time::Instant;
 
 use actix_http::ws::CloseReason;
@@ -124,6 +124,8 @@ struct State {
     writer_gone: bool,
     /// Called once, when the connection is aborted (the session stops).
     on_abort: Option<Box<dyn FnOnce()>>,
+    /// The session's reader, paused while the queue is more than half full.
+    reader: Option<Waker>,
 }
 
 /// What the sweep saw at its last look.
@@ -179,6 +181,24 @@ impl Queue {
             wake(&pending);
         }
         Ok(())
+    }
+
+    /// Whether the session may read its client's next packet: not while what waits
+    /// for the client fills more than half the queue, so a client that sends a burst
+    /// faster than it reads the answers is slowed down (its packets wait in TCP)
+    /// instead of being closed as a slow consumer. The reader is woken as the writer
+    /// makes progress.
+    pub(crate) fn poll_room(&self, bounds: Bounds, cx: &std::task::Context<'_>) -> Poll<()> {
+        {
+            let pending = self.pending.0.borrow();
+            let roomy = pending.queued.len() * 2 < bounds.frames
+                && u64::from(pending.bytes) * 2 < bounds.bytes;
+            if roomy || pending.closing {
+                return Poll::Ready(());
+            }
+        }
+        self.state.borrow_mut().reader = Some(cx.waker().clone());
+        Poll::Pending
     }
 
     /// Frees every frame waiting.
@@ -277,6 +297,10 @@ impl Queue {
                 self.taken.set(self.taken.get() + taken);
                 if pending.queued.is_empty() && pending.queued.capacity() > RETAINED_CAPACITY {
                     pending.queued = VecDeque::new(); // a burst does not pin memory once idle
+                }
+                drop(pending);
+                if let Some(reader) = self.state.borrow_mut().reader.take() {
+                    reader.wake(); // it checks for room again
                 }
                 return Taken::Frames;
             }

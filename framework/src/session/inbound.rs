@@ -17,10 +17,14 @@ use actix_ws::{Message, ProtocolError};
 use bytestring::ByteString;
 use futures_util::Stream;
 
+use crate::delivery::Room;
+
 /// The frames a client sends, as messages. Text that is not UTF-8 is an
 /// `Io(InvalidData)` error, as with actix-ws.
 pub(crate) struct Inbound {
     payload: Payload,
+    /// Nothing is read while the answers to earlier packets fill the outbound queue.
+    room: Room,
     buf: BytesMut,
     codec: Codec,
     /// The client's side of the connection has ended.
@@ -41,9 +45,10 @@ impl std::fmt::Debug for Inbound {
 
 impl Inbound {
     /// Reads `payload`, refusing frames larger than `max_frame_bytes`.
-    pub(crate) fn new(payload: Payload, max_frame_bytes: usize) -> Self {
+    pub(crate) fn new(payload: Payload, max_frame_bytes: usize, room: Room) -> Self {
         Self {
             payload,
+            room,
             buf: BytesMut::new(),
             codec: Codec::new().max_size(max_frame_bytes),
             ended: false,
@@ -73,6 +78,9 @@ impl Stream for Inbound {
         if this.failed {
             // The session is closing the connection; its writer ends the actor.
             return Poll::Pending;
+        }
+        if this.room.poll(cx).is_pending() {
+            return Poll::Pending; // backpressure: the client's packets wait in TCP
         }
         loop {
             match this.codec.decode(&mut this.buf) {

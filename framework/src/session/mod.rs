@@ -66,7 +66,7 @@ pub(crate) fn start(
     let id = node.ids.next();
     let user_id = authenticated.user.as_ref().map(|u| u.id.clone());
     let (connection, writer) = node.delivery().connect(id.clone(), user_id, caps)?;
-    let stream = Inbound::new(payload, limits.max_message_bytes);
+    let stream = Inbound::new(payload, limits.max_message_bytes, connection.room());
     let fragments = Reassembly::new(limits.max_message_bytes);
     let rate = RateLimiter::new(limits);
     let span = tracing::info_span!(

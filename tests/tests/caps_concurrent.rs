@@ -1,8 +1,3 @@
-//! PENDING: fails against today's framework (11, 36 and 14 connections accepted with
-//! max_connections = 5 in three runs): the cap is checked against the index before the
-//! session registers, so concurrent handshakes all pass the check. To run it, copy it
-//! to tests/tests/caps_concurrent.rs.
-//!
 //! Connection caps hold when many handshakes arrive at once, not only one by one.
 
 mod common;
