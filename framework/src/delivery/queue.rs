@@ -416,6 +416,10 @@ mod tests {
         assert!(q.stalled(t0 + timeout, timeout));
         let waker = futures_util::task::noop_waker();
         let mut buf = BytesMut::new();
+        assert!(
+            matches!(q.take(&mut buf, &waker), Taken::Nothing),
+            "a woken writer waits one round"
+        );
         assert!(matches!(q.take(&mut buf, &waker), Taken::Frames));
         assert_eq!(buf.len(), frame().len());
         assert!(!q.stalled(t0 + timeout * 2, timeout), "progress resets it");
