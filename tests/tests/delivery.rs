@@ -6,80 +6,13 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{Client, connect_as, eventually, jwt_settings, settings, start, token_for};
-use serde_json::json;
-use std::net::SocketAddr;
-
 use actix_web::{App, HttpServer};
-use switchboard::{SocketServer, Switchboard};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
-
-/// A client that completes the handshake as `sub`, joins `global-chat`, then never
-/// reads again, with a receive buffer as small as the kernel allows.
-async fn reader_that_stops(addr: SocketAddr, sub: &str) -> TcpStream {
-    let socket = TcpSocket::new_v4().expect("socket");
-    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
-    let mut tcp = socket.connect(addr).await.expect("connects");
-    let token = token_for(sub, json!({"name": sub}));
-    let request = format!(
-        "GET /ws?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
-         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-         Sec-WebSocket-Version: 13\r\n\r\n"
-    );
-    tcp.write_all(request.as_bytes()).await.expect("request");
-    read_until(&mut tcp, b"\"ready\"").await;
-    let subscribe =
-        json!({"event": "subscribe-channel-request", "data": {"channel": "global-chat"}});
-    tcp.write_all(&masked_text(subscribe.to_string().as_bytes()))
-        .await
-        .expect("subscribe");
-    read_until(&mut tcp, b"subscribe-channel-response").await;
-    tcp
-}
-
-/// Reads until `needle` has arrived (the handshake and the first packets).
-async fn read_until(tcp: &mut TcpStream, needle: &[u8]) {
-    let mut seen = Vec::new();
-    let found = tokio::time::timeout(common::PATIENCE, async {
-        let mut buf = [0u8; 1024];
-        while !seen.windows(needle.len()).any(|w| w == needle) {
-            let n = tcp.read(&mut buf).await.expect("reads");
-            assert!(n > 0, "closed before {:?}", String::from_utf8_lossy(needle));
-            seen.extend_from_slice(&buf[..n]);
-        }
-    })
-    .await;
-    assert!(
-        found.is_ok(),
-        "{:?} never came",
-        String::from_utf8_lossy(needle)
-    );
-}
-
-/// One client text frame (clients must mask; a zero mask keeps the bytes as they are).
-fn masked_text(payload: &[u8]) -> Vec<u8> {
-    let mut frame = vec![0x81];
-    match payload.len() {
-        n if n < 126 => frame.push(0x80 | n as u8),
-        n => {
-            frame.push(0x80 | 126);
-            frame.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-    }
-    frame.extend_from_slice(&[0, 0, 0, 0]);
-    frame.extend_from_slice(payload);
-    frame
-}
-
-/// Broadcasts 1 KiB messages on `global-chat` until the server has more queued for a
-/// client than the kernel's buffers hold.
-fn flood(server: &SocketServer, messages: usize) {
-    let blob = "x".repeat(1024);
-    for i in 0..messages {
-        let _ = server.broadcast("global-chat", "message", &json!({"i": i, "blob": blob}));
-    }
-}
+use common::raw::{flood, masked_text, reader_that_stops};
+use common::{Client, connect_as, eventually, jwt_settings, settings, start};
+use serde_json::json;
+use switchboard::Switchboard;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 
 /// The server's side of the TCP connection is gone (the kernel dropped it after the
 /// write timeout, which tells the peer nothing): the next bytes the client sends are
