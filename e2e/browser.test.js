@@ -20,6 +20,14 @@ async function marker(server, page, user) {
   await page.locator('#toasts .toast', { hasText: text }).waitFor();
 }
 
+/** Puts `page` in room `id` and waits until its list is bound to the room's channel. */
+async function enterRoom(page, id) {
+  await submit(page, '#room-picker', { '#room-id': id });
+  await page.waitForSelector(`#room-messages[data-sb-channel="room.${id}"][data-sb-state="live"]`);
+}
+
+// Each test sets up the room state it needs, so any one of them can run alone
+// (node --test --test-name-pattern ...) or in any order.
 describe('the demo page in Chromium', () => {
   /** @type {DemoServer} */
   let server;
@@ -71,6 +79,7 @@ describe('the demo page in Chromium', () => {
   });
 
   it('the declarative room element refreshes in Bob’s page when Alice posts', T, async () => {
+    await Promise.all([enterRoom(alice, 'lobby'), enterRoom(bob, 'lobby')]);
     assert.equal(await bob.getAttribute('#room-messages', 'data-sb-state'), 'live');
     await submit(alice, '#room-form', { '#room-input': 'Room post from Alice' });
     await seen(bob, '#room-messages', 'Room post from Alice');
@@ -78,6 +87,9 @@ describe('the demo page in Chromium', () => {
   });
 
   it('switching rooms re-binds the element to the new channel', T, async () => {
+    await Promise.all([enterRoom(alice, 'lobby'), enterRoom(bob, 'lobby')]);
+    await submit(alice, '#room-form', { '#room-input': 'Room post from Alice' });
+    await seen(bob, '#room-messages', 'Room post from Alice');
     await submit(bob, '#room-picker', { '#room-id': 'side' });
     await bob.waitForSelector('#room-messages[data-sb-channel="room.side"][data-sb-state="live"]');
     await submit(alice, '#room-picker', { '#room-id': 'side' });
