@@ -19,7 +19,16 @@
 //! The split: `bridge` is what every transport needs (topic names, keeping the
 //! transport's subscriptions equal to the index's interest, delivering what arrives,
 //! reconnecting with backoff, counters); a [`Transport`] only connects, subscribes,
-//! unsubscribes, publishes and yields what arrives. `redis` is one such transport.
+//! unsubscribes, publishes and yields what arrives. `redis` is one such transport;
+//! another (NATS, Redis Cluster's sharded pub/sub) is a file of the same size.
+//!
+//! Where the next capabilities go: stream positions and history (an offset per
+//! publication, a bounded log per channel, reads since an offset) and presence (members
+//! per channel with expiry) are storage the broker must keep atomically with the
+//! publish, so they are further methods of [`Link`] that a transport implements with
+//! its own primitives (a Lua script or `MULTI` on Redis), while the bridge keeps what is
+//! common: which topics carry them, recovery after a reconnect, counters. The
+//! in-memory backplane gets the same capabilities from a local store.
 //!
 //! Delivery across nodes is at most once: while the transport is unreachable, local
 //! delivery goes on, cross-node publishes are dropped and counted, and the node
