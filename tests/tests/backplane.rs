@@ -167,3 +167,32 @@ async fn the_http_api_of_one_node_reaches_every_node() {
     ann_b.assert_nothing_before(&a, "marker").await;
     ben_b.assert_nothing_before(&a, "marker").await;
 }
+
+#[actix_web::test]
+async fn send_to_everyone_reaches_every_connection_of_every_node_once() {
+    let redis = RedisServer::start();
+    let (a, b) = two_nodes(&redis).await;
+    let mut clients = vec![
+        connect_as(&a, "ann").await,
+        connect_as(&a, "al").await,
+        connect_as(&b, "bea").await,
+    ];
+    let here = a
+        .server()
+        .send_to_everyone("announcement", &json!({"text": "maintenance at noon"}))
+        .expect("sent");
+    assert_eq!(here, 2, "the answer counts this node's connections");
+    for c in &mut clients {
+        assert_eq!(
+            c.recv().await,
+            json!({"event": "announcement", "data": {"text": "maintenance at noon"}})
+        );
+    }
+    // Once each: the markers come from the other node through Redis, as a duplicate would.
+    let [ann, al, bea] = &mut clients[..] else {
+        unreachable!()
+    };
+    ann.assert_nothing_before(&b, "marker").await;
+    al.assert_nothing_before(&b, "marker").await;
+    bea.assert_nothing_before(&a, "marker").await;
+}

@@ -128,15 +128,17 @@ impl Delivery {
     /// workers get it through their inbox, in the order this thread sent.
     pub(crate) fn deliver(&self, target: &Target, frame: &Frame) -> usize {
         let here = Local::find(self.shared.id);
-        let wire = WireFrame::text(frame);
+        // Framed only when some worker has a recipient (a channel may have none here).
+        let mut wire = None;
         let (recipients, local) =
             self.shared
                 .index
                 .route(target, here.as_ref().map(|l| l.worker), || {
+                    let wire = wire.get_or_insert_with(|| WireFrame::text(frame));
                     Job::Deliver(target.clone(), wire.copy_for_another_worker())
                 });
         if let (true, Some(here)) = (local, here) {
-            here.deliver(target, &wire);
+            here.deliver(target, wire.get_or_insert_with(|| WireFrame::text(frame)));
         }
         recipients
     }

@@ -149,7 +149,7 @@ impl Metrics {
         metric(
             "packets_out_total",
             "counter",
-            "Frames written to clients.",
+            "Frames queued for clients (written unless the connection closes first).",
             &one(get(&self.packets_out)),
         );
         metric(
