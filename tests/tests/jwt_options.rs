@@ -105,3 +105,47 @@ fn settings_print_secrets_as_redacted() {
     }
     assert!(printed.contains("<redacted>"), "{printed}");
 }
+
+/// Connects with `token` and waits for the server to close the connection; returns the
+/// close code and how long after `ready` it came.
+async fn closed_after(server: &switchboard::Running, token: &str) -> (u16, std::time::Duration) {
+    let mut client = match try_connect(server, request(server, Some(token))).await {
+        Ok(client) => client,
+        Err(refusal) => panic!("refused: {refusal:?}"),
+    };
+    let ready_at = std::time::Instant::now();
+    let code = client.closed_with().await;
+    (code, ready_at.elapsed())
+}
+
+#[actix_web::test]
+async fn a_fractional_exp_still_expires_mid_connection() {
+    let server = start(jwt_settings()).await; // leeway 0
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs_f64();
+    let token = hs(Algorithm::HS256, json!({"sub": "x", "exp": now + 2.5}));
+    let (code, after) = closed_after(&server, &token).await;
+    assert_eq!(code, 4001);
+    assert!(
+        after <= std::time::Duration::from_millis(2_600),
+        "closed {after:?} after ready"
+    );
+}
+
+#[actix_web::test]
+async fn a_token_inside_the_leeway_window_is_closed_only_when_the_leeway_runs_out() {
+    let mut s = jwt_settings();
+    s.jwt.leeway_secs = 4;
+    let server = start(s).await;
+    // Expired a second or two ago: accepted within the leeway, and served for its
+    // last two seconds or more.
+    let token = hs(Algorithm::HS256, json!({"sub": "x", "exp": now_plus(-1)}));
+    let (code, after) = closed_after(&server, &token).await;
+    assert_eq!(code, 4001);
+    assert!(
+        after >= std::time::Duration::from_millis(1_000),
+        "closed {after:?} after ready, inside the leeway"
+    );
+}

@@ -280,6 +280,10 @@ impl Middleware for JwtMiddleware {
             };
             let claims = self.verify(&token)?;
             handshake.set_claims(claims);
+            // The leeway that let an `exp` just past through the handshake also holds for
+            // the connection, or it would be closed with 4001 right after `ready`.
+            let leeway = std::time::Duration::from_secs(self.validation.leeway);
+            handshake.expires_at = handshake.expires_at.and_then(|at| at.checked_add(leeway));
             if matches!(carrier, Carrier::Subprotocol) {
                 handshake.select_subprotocol(token);
             }

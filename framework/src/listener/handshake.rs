@@ -32,10 +32,11 @@ impl Claims {
         self.0.get(name)
     }
 
-    /// When the token expires (`exp`), if it says.
+    /// When the token expires (`exp`, whole or fractional seconds), if it says.
     pub fn expires_at(&self) -> Option<SystemTime> {
-        let exp = self.0.get("exp")?.as_u64()?;
-        UNIX_EPOCH.checked_add(Duration::from_secs(exp))
+        let exp = self.0.get("exp")?.as_f64()?;
+        let exp = Duration::try_from_secs_f64(exp).ok()?; // negative, NaN, huge: no expiry
+        UNIX_EPOCH.checked_add(exp)
     }
 
     /// All claims.
