@@ -22,6 +22,8 @@ pub(crate) struct ChannelActor {
     own: Arc<[Arc<dyn Middleware>]>,
     /// Counts live channel actors.
     metrics: Arc<Metrics>,
+    /// How long one event may run (`limits.handler_timeout_secs`).
+    handler_timeout: std::time::Duration,
 }
 
 impl ChannelActor {
@@ -30,6 +32,7 @@ impl ChannelActor {
         registration: &'static ChannelRegistration,
         global: Arc<[Arc<dyn Middleware>]>,
         metrics: Arc<Metrics>,
+        handler_timeout: std::time::Duration,
     ) -> Self {
         let listener = (registration.create)();
         let own = (registration.middlewares)(&listener).into();
@@ -40,6 +43,7 @@ impl ChannelActor {
             global,
             own,
             metrics,
+            handler_timeout,
         }
     }
 }
@@ -130,22 +134,22 @@ impl Handler<Dispatch> for ChannelActor {
             event = %event,
             connection = %connection.id,
         );
-        AtomicResponse::new(Box::pin(
-            async move {
-                let started = std::time::Instant::now();
-                let outcome = match (pass(own.iter(), &connection).await, handler) {
-                    (Err(refusal), _) => Err(refusal),
-                    (Ok(()), Some(handler)) => handler.await,
-                    (Ok(()), None) => Err(SocketError::with_code(
-                        ErrorCode::UnknownEvent,
-                        format!("`{listener}` has no event `{event}`"),
-                    )),
-                };
-                reply.record_dispatch(started.elapsed());
-                reply.send(outcome);
+        let work = async move {
+            match (pass(own.iter(), &connection).await, handler) {
+                (Err(refusal), _) => Err(refusal),
+                (Ok(()), Some(handler)) => handler.await,
+                (Ok(()), None) => Err(SocketError::with_code(
+                    ErrorCode::UnknownEvent,
+                    format!("`{listener}` has no event `{event}`"),
+                )),
             }
-            .instrument(span)
-            .into_actor(self),
+        };
+        // The channel's next events wait for this one: a stuck handler is cut off.
+        AtomicResponse::new(Box::pin(
+            reply
+                .after(self.handler_timeout, work)
+                .instrument(span)
+                .into_actor(self),
         ))
     }
 }

@@ -15,6 +15,7 @@ pub(crate) struct Channels {
     /// The global middleware every channel actor runs on subscribe.
     global: Arc<[Arc<dyn Middleware>]>,
     metrics: Arc<Metrics>,
+    handler_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for Channels {
@@ -26,11 +27,16 @@ impl std::fmt::Debug for Channels {
 }
 
 impl Channels {
-    pub(crate) fn new(global: Arc<[Arc<dyn Middleware>]>, metrics: Arc<Metrics>) -> Self {
+    pub(crate) fn new(
+        global: Arc<[Arc<dyn Middleware>]>,
+        metrics: Arc<Metrics>,
+        handler_timeout: std::time::Duration,
+    ) -> Self {
         Self {
             live: Mutex::default(),
             global,
             metrics,
+            handler_timeout,
         }
     }
 
@@ -54,6 +60,7 @@ impl Channels {
             registration,
             self.global.clone(),
             self.metrics.clone(),
+            self.handler_timeout,
         )
         .start();
         live.insert(name, addr.clone());

@@ -172,6 +172,16 @@ pub struct LimitSettings {
     /// Seconds a client has to complete the HTTP upgrade (request head plus
     /// middleware) before the server drops it.
     pub handshake_timeout_secs: u64,
+    /// Seconds an event handler (socket or channel listener) may run; past it the
+    /// client gets `handler_error` with reason `timeout` and the connection goes on.
+    pub handler_timeout_secs: u64,
+}
+
+impl LimitSettings {
+    /// `handler_timeout_secs` as a duration.
+    pub fn handler_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.handler_timeout_secs)
+    }
 }
 
 impl Default for LimitSettings {
@@ -188,6 +198,7 @@ impl Default for LimitSettings {
             max_connections: 100_000,
             max_connections_per_user: 32,
             handshake_timeout_secs: 10,
+            handler_timeout_secs: 30,
         }
     }
 }

@@ -83,6 +83,12 @@ impl Settings {
                 "must be at least 1".into(),
             ));
         }
+        if limits.handler_timeout_secs == 0 {
+            return Err(invalid(
+                "limits.handler_timeout_secs",
+                "must be at least 1".into(),
+            ));
+        }
         if limits.handshake_timeout_secs == 0 {
             return Err(invalid(
                 "limits.handshake_timeout_secs",

@@ -20,6 +20,7 @@ use crate::protocol::ErrorCode;
 pub struct SocketError {
     code: ErrorCode,
     message: String,
+    reason: Option<&'static str>,
 }
 
 impl SocketError {
@@ -33,7 +34,15 @@ impl SocketError {
         Self {
             code,
             message: message.into(),
+            reason: None,
         }
+    }
+
+    /// Adds a machine-readable reason within the code (`timeout`), sent as the error
+    /// packet's `reason`.
+    pub fn with_reason(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
+        self
     }
 
     /// `unauthorised`, for hooks and middleware that refuse.
@@ -49,6 +58,11 @@ impl SocketError {
     /// The message the client receives.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The reason within the code, if any (`timeout`).
+    pub fn reason(&self) -> Option<&'static str> {
+        self.reason
     }
 }
 

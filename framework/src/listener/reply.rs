@@ -51,6 +51,27 @@ impl Reply {
         self.outbox.metrics().dispatched(took);
     }
 
+    /// Answers with `outcome`, or with `handler_error` (reason `timeout`) when the
+    /// handler has not finished within `limit`.
+    pub(crate) async fn after(
+        self,
+        limit: std::time::Duration,
+        handler: impl std::future::Future<Output = Result<Value, SocketError>>,
+    ) {
+        let started = std::time::Instant::now();
+        let outcome = tokio::time::timeout(limit, handler)
+            .await
+            .unwrap_or_else(|_| {
+                Err(SocketError::new(format!(
+                    "the handler did not finish within {} s",
+                    limit.as_secs()
+                ))
+                .with_reason("timeout"))
+            });
+        self.record_dispatch(started.elapsed());
+        self.send(outcome);
+    }
+
     pub(crate) fn send(self, outcome: Result<Value, SocketError>) {
         // A full outbox already closes the connection (4008): nothing more to do on failure.
         match outcome {
@@ -66,9 +87,12 @@ impl Reply {
                     e.message(),
                     self.event.as_deref(),
                     self.channel.as_deref(),
+                    e.reason(),
                 ));
                 if let Some(id) = self.id {
-                    let _ = self.outbox.push(&ack_err(id, e.code(), e.message()));
+                    let _ = self
+                        .outbox
+                        .push(&ack_err(id, e.code(), e.message(), e.reason()));
                 }
             }
         }

@@ -71,14 +71,18 @@ struct ErrorBody<'a> {
     event: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     channel: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
 }
 
-/// The `error` packet: `{code, message, event?, channel?}`.
+/// The `error` packet: `{code, message, event?, channel?, reason?}`; `reason` refines
+/// the code (`handler_error` with reason `timeout`).
 pub fn error_packet(
     code: ErrorCode,
     message: &str,
     event: Option<&str>,
     channel: Option<&str>,
+    reason: Option<&str>,
 ) -> Frame {
     encode_infallible(
         events::ERROR,
@@ -88,6 +92,7 @@ pub fn error_packet(
             message,
             event,
             channel,
+            reason,
         },
     )
 }
@@ -103,8 +108,8 @@ pub fn ack_ok(id: u64, data: &Value) -> Frame {
     encode_infallible(events::ACK, None, &Ok { id, ok: true, data })
 }
 
-/// A failed `ack`: `{id, ok: false, error: {code, message}}`.
-pub fn ack_err(id: u64, code: ErrorCode, message: &str) -> Frame {
+/// A failed `ack`: `{id, ok: false, error: {code, message, reason?}}`.
+pub fn ack_err(id: u64, code: ErrorCode, message: &str, reason: Option<&str>) -> Frame {
     #[derive(Serialize)]
     struct Err<'a> {
         id: u64,
@@ -116,6 +121,7 @@ pub fn ack_err(id: u64, code: ErrorCode, message: &str) -> Frame {
         message,
         event: None,
         channel: None,
+        reason,
     };
     encode_infallible(
         events::ACK,
@@ -141,18 +147,39 @@ mod tests {
 
     #[test]
     fn error_and_acks() {
-        let e = error_packet(ErrorCode::NotSubscribed, "join first", Some("m"), Some("c"));
+        let e = error_packet(
+            ErrorCode::NotSubscribed,
+            "join first",
+            Some("m"),
+            Some("c"),
+            None,
+        );
         assert_eq!(
             e.as_str(),
             r#"{"event":"error","data":{"code":"not_subscribed","message":"join first","event":"m","channel":"c"}}"#
+        );
+        let e = error_packet(
+            ErrorCode::HandlerError,
+            "slow",
+            Some("m"),
+            None,
+            Some("timeout"),
+        );
+        assert_eq!(
+            e.as_str(),
+            r#"{"event":"error","data":{"code":"handler_error","message":"slow","event":"m","reason":"timeout"}}"#
         );
         assert_eq!(
             ack_ok(3, &json!(null)).as_str(),
             r#"{"event":"ack","data":{"id":3,"ok":true,"data":null}}"#
         );
         assert_eq!(
-            ack_err(3, ErrorCode::BadPayload, "x").as_str(),
+            ack_err(3, ErrorCode::BadPayload, "x", None).as_str(),
             r#"{"event":"ack","data":{"id":3,"ok":false,"error":{"code":"bad_payload","message":"x"}}}"#
+        );
+        assert_eq!(
+            ack_err(3, ErrorCode::HandlerError, "x", Some("timeout")).as_str(),
+            r#"{"event":"ack","data":{"id":3,"ok":false,"error":{"code":"handler_error","message":"x","reason":"timeout"}}}"#
         );
     }
 }

@@ -87,7 +87,11 @@ impl SwitchboardBuilder {
         let registry = Registry::from_inventory()?;
         registry.check_user_type(produced)?;
         let metrics = Arc::new(Metrics::default());
-        let channels = Channels::new(auth.middleware().into(), metrics.clone());
+        let channels = Channels::new(
+            auth.middleware().into(),
+            metrics.clone(),
+            settings.limits.handler_timeout(),
+        );
         let id = NodeId::random();
         let delivery = Delivery::new(&settings.limits, metrics);
         let backplane =

@@ -119,11 +119,10 @@ impl Session {
         let reply = self.reply(&packet);
         let handler =
             (route.registration.handle)(route.listener.clone(), self.invocation(packet, None));
-        ctx.wait(actix::fut::wrap_future(async move {
-            let started = std::time::Instant::now();
-            let outcome = handler.await;
-            reply.record_dispatch(started.elapsed());
-            reply.send(outcome);
-        }));
+        // The session waits for it (one connection's direct events stay in order), so a
+        // handler that never finishes is cut off rather than holding the heartbeat,
+        // the token's expiry and the clean-up with it.
+        let limit = self.node.settings.limits.handler_timeout();
+        ctx.wait(actix::fut::wrap_future(reply.after(limit, handler)));
     }
 }

@@ -144,7 +144,7 @@ impl Session {
         if let Some(id) = id {
             let ack = match verdict {
                 Ok(()) => protocol::ack_ok(id, &response),
-                Err(e) => protocol::ack_err(id, e.code(), e.message()),
+                Err(e) => protocol::ack_err(id, e.code(), e.message(), e.reason()),
             };
             self.push(ack);
         }
