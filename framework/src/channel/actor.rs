@@ -48,6 +48,15 @@ impl ChannelActor {
     }
 }
 
+/// The refusal of an authorisation that took longer than `limit`.
+pub(crate) fn authorisation_timeout(limit: std::time::Duration) -> SocketError {
+    SocketError::unauthorised(format!(
+        "authorisation did not finish within {} s",
+        limit.as_secs()
+    ))
+    .with_reason("timeout")
+}
+
 /// Runs each middleware's channel hook in order; the first refusal wins.
 async fn pass(
     middleware: impl IntoIterator<Item = &Arc<dyn Middleware>>,
@@ -57,6 +66,17 @@ async fn pass(
         m.channel(connection).await?;
     }
     Ok(())
+}
+
+impl ChannelActor {
+    /// Starts the actor with a mailbox of `capacity` messages: senders use `try_send`,
+    /// and a full mailbox refuses (`overloaded`) instead of growing.
+    pub(crate) fn start_with_mailbox(self, capacity: usize) -> actix::Addr<Self> {
+        Self::create(move |ctx| {
+            ctx.set_mailbox_capacity(capacity);
+            self
+        })
+    }
 }
 
 impl Actor for ChannelActor {
@@ -100,15 +120,24 @@ impl Handler<Authorise> for ChannelActor {
     type Result = AtomicResponse<Self, ()>;
 
     fn handle(&mut self, message: Authorise, _: &mut Self::Context) -> Self::Result {
+        if message.reply.is_closed() {
+            // The session stopped waiting (timeout) or is gone: nobody wants the verdict.
+            return AtomicResponse::new(Box::pin(async {}.into_actor(self)));
+        }
+        let limit = self.handler_timeout;
         let connection = message.invocation.connection.clone();
         let hook = (self.registration.authorise)(self.listener.clone(), message.invocation);
         let (global, own) = (self.global.clone(), self.own.clone());
         AtomicResponse::new(Box::pin(
             async move {
-                let verdict = match pass(global.iter().chain(own.iter()), &connection).await {
-                    Ok(()) => hook.await,
-                    Err(refusal) => Err(refusal),
+                let verdict = async {
+                    pass(global.iter().chain(own.iter()), &connection).await?;
+                    hook.await
                 };
+                // A stuck hook holds this channel's other events: it is cut off too.
+                let verdict = tokio::time::timeout(limit, verdict)
+                    .await
+                    .unwrap_or_else(|_| Err(authorisation_timeout(limit)));
                 // The session may have gone meanwhile; nobody is left to tell.
                 let _ = message.reply.send(verdict);
             }

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use actix::{Actor, Addr};
+use actix::Addr;
 
 use super::actor::{ChannelActor, Retire};
 use crate::auth::Middleware;
@@ -16,6 +16,8 @@ pub(crate) struct Channels {
     global: Arc<[Arc<dyn Middleware>]>,
     metrics: Arc<Metrics>,
     handler_timeout: std::time::Duration,
+    /// Messages one actor's mailbox holds (`limits.channel_queue`).
+    queue: usize,
 }
 
 impl std::fmt::Debug for Channels {
@@ -31,12 +33,14 @@ impl Channels {
         global: Arc<[Arc<dyn Middleware>]>,
         metrics: Arc<Metrics>,
         handler_timeout: std::time::Duration,
+        queue: usize,
     ) -> Self {
         Self {
             live: Mutex::default(),
             global,
             metrics,
             handler_timeout,
+            queue,
         }
     }
 
@@ -62,7 +66,7 @@ impl Channels {
             self.metrics.clone(),
             self.handler_timeout,
         )
-        .start();
+        .start_with_mailbox(self.queue);
         live.insert(name, addr.clone());
         addr
     }

@@ -174,7 +174,11 @@ pub struct LimitSettings {
     pub handshake_timeout_secs: u64,
     /// Seconds an event handler (socket or channel listener) may run; past it the
     /// client gets `handler_error` with reason `timeout` and the connection goes on.
+    /// A subscribe's authorisation gets the same time (`unauthorised`, reason `timeout`).
     pub handler_timeout_secs: u64,
+    /// Events and subscribe requests that may wait for one channel's listener; past it
+    /// they are refused with `overloaded` instead of queueing without bound.
+    pub channel_queue: usize,
 }
 
 impl LimitSettings {
@@ -199,6 +203,7 @@ impl Default for LimitSettings {
             max_connections_per_user: 32,
             handshake_timeout_secs: 10,
             handler_timeout_secs: 30,
+            channel_queue: 1024,
         }
     }
 }

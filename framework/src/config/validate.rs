@@ -83,6 +83,9 @@ impl Settings {
                 "must be at least 1".into(),
             ));
         }
+        if limits.channel_queue == 0 {
+            return Err(invalid("limits.channel_queue", "must be at least 1".into()));
+        }
         if limits.handler_timeout_secs == 0 {
             return Err(invalid(
                 "limits.handler_timeout_secs",

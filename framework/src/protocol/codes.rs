@@ -27,15 +27,18 @@ pub enum ErrorCode {
     TooManySubscriptions,
     /// `limits.messages_per_second` exceeded.
     RateLimited,
-    /// The event handler returned an error.
+    /// The event handler returned an error (or ran past its time: reason `timeout`).
     HandlerError,
+    /// The channel has more events waiting than `limits.channel_queue`: this one is
+    /// refused rather than queued.
+    Overloaded,
     /// A fault on the server's side.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, in a stable order.
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 12] = [
         Self::BadJson,
         Self::BadPacket,
         Self::BadPayload,
@@ -46,6 +49,7 @@ impl ErrorCode {
         Self::TooManySubscriptions,
         Self::RateLimited,
         Self::HandlerError,
+        Self::Overloaded,
         Self::Internal,
     ];
 
@@ -67,6 +71,7 @@ impl ErrorCode {
             Self::TooManySubscriptions => "too_many_subscriptions",
             Self::RateLimited => "rate_limited",
             Self::HandlerError => "handler_error",
+            Self::Overloaded => "overloaded",
             Self::Internal => "internal",
         }
     }

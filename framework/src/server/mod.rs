@@ -91,6 +91,7 @@ impl SwitchboardBuilder {
             auth.middleware().into(),
             metrics.clone(),
             settings.limits.handler_timeout(),
+            settings.limits.channel_queue,
         );
         let id = NodeId::random();
         let delivery = Delivery::new(&settings.limits, metrics);

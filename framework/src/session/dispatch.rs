@@ -100,10 +100,15 @@ impl Session {
             return self.reply(&packet).send(Err(refusal));
         }
         let channel = subscription.channel.clone();
-        // Through the channel's actor: one channel's events run one at a time, in order.
-        subscription.actor.do_send(Dispatch {
+        let reply = self.reply(&packet);
+        // Through the channel's actor: one channel's events run one at a time, in order;
+        // a channel with `limits.channel_queue` events waiting refuses more.
+        let sent = subscription.actor.try_send(Dispatch {
             invocation: self.invocation(packet, Some(channel)),
         });
+        if let Err(refused) = sent {
+            reply.send(Err(super::subscribe::not_delivered(&refused)));
+        }
     }
 
     /// A socket listener runs inside this session and holds its next packets until it

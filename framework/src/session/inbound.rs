@@ -5,9 +5,11 @@
 //! replaces; decoding here with actix-http's codec (what actix-ws uses) keeps one of
 //! each per connection.
 
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 use actix_codec::Decoder;
 use actix_http::ws::{Codec, Frame};
@@ -25,6 +27,8 @@ pub(crate) struct Inbound {
     payload: Payload,
     /// Nothing is read while the answers to earlier packets fill the outbound queue.
     room: Room,
+    /// Nothing is read while the session finishes a packet it handles asynchronously.
+    gate: Gate,
     buf: BytesMut,
     codec: Codec,
     /// The client's side of the connection has ended.
@@ -45,14 +49,49 @@ impl std::fmt::Debug for Inbound {
 
 impl Inbound {
     /// Reads `payload`, refusing frames larger than `max_frame_bytes`.
-    pub(crate) fn new(payload: Payload, max_frame_bytes: usize, room: Room) -> Self {
+    pub(crate) fn new(payload: Payload, max_frame_bytes: usize, room: Room, gate: Gate) -> Self {
         Self {
             payload,
             room,
+            gate,
             buf: BytesMut::new(),
             codec: Codec::new().max_size(max_frame_bytes),
             ended: false,
             failed: false,
+        }
+    }
+}
+
+/// Holds the client's next packets back while the session finishes one (a subscribe
+/// waiting for the channel's authorisation), so they see its outcome, while the
+/// session itself goes on serving heartbeats, expiry and sends.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Gate(Rc<GateState>);
+
+#[derive(Debug, Default)]
+struct GateState {
+    held: Cell<bool>,
+    reader: RefCell<Option<Waker>>,
+}
+
+impl Gate {
+    pub(crate) fn hold(&self) {
+        self.0.held.set(true);
+    }
+
+    pub(crate) fn release(&self) {
+        self.0.held.set(false);
+        if let Some(reader) = self.0.reader.borrow_mut().take() {
+            reader.wake();
+        }
+    }
+
+    fn poll(&self, cx: &Context<'_>) -> Poll<()> {
+        if self.0.held.get() {
+            *self.0.reader.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        } else {
+            Poll::Ready(())
         }
     }
 }
@@ -79,8 +118,8 @@ impl Stream for Inbound {
             // The session is closing the connection; its writer ends the actor.
             return Poll::Pending;
         }
-        if this.room.poll(cx).is_pending() {
-            return Poll::Pending; // backpressure: the client's packets wait in TCP
+        if this.room.poll(cx).is_pending() || this.gate.poll(cx).is_pending() {
+            return Poll::Pending; // the client's next packets wait in TCP
         }
         loop {
             match this.codec.decode(&mut this.buf) {

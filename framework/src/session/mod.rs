@@ -35,7 +35,7 @@ use crate::registry::ChannelRegistration;
 use crate::transport::Topic;
 
 use frames::{Assembled, Reassembly};
-use inbound::Inbound;
+use inbound::{Gate, Inbound};
 use rate::{Admission, RateLimiter};
 
 /// Longest wait for the backplane to confirm a subscription before answering anyway
@@ -66,7 +66,13 @@ pub(crate) fn start(
     let id = node.ids.next();
     let user_id = authenticated.user.as_ref().map(|u| u.id.clone());
     let (connection, writer) = node.delivery().connect(id.clone(), user_id, caps)?;
-    let stream = Inbound::new(payload, limits.max_message_bytes, connection.room());
+    let gate = Gate::default();
+    let stream = Inbound::new(
+        payload,
+        limits.max_message_bytes,
+        connection.room(),
+        gate.clone(),
+    );
     let fragments = Reassembly::new(limits.max_message_bytes);
     let rate = RateLimiter::new(limits);
     let span = tracing::info_span!(
@@ -81,6 +87,7 @@ pub(crate) fn start(
         user: authenticated.user,
         expires_at: authenticated.expires_at,
         connection,
+        gate,
         last_heard: Instant::now(),
         fragments,
         rate,
@@ -114,6 +121,8 @@ pub(crate) struct Session {
     expires_at: Option<SystemTime>,
     /// This connection's queue, on this thread.
     connection: Connected,
+    /// Holds the client's next packets while a subscribe waits for its verdict.
+    gate: Gate,
     /// When the client last sent anything at all; silence past the timeout closes it.
     last_heard: Instant,
     fragments: Reassembly,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::{Session, Subscription};
-use crate::channel::Authorise;
+use crate::channel::{Authorise, authorisation_timeout};
 use crate::listener::{ChannelRef, SocketError};
 use crate::protocol::{self, ErrorCode, InboundPacket, events};
 use crate::transport::Topic;
@@ -68,17 +68,30 @@ impl Session {
         let id = packet.id;
         let (verdict_tx, verdict) = oneshot::channel();
         let actor = self.node.channels.actor(&name, registration);
-        actor.do_send(Authorise {
+        let asked = actor.try_send(Authorise {
             invocation: self.invocation(packet, Some(channel.clone())),
             reply: verdict_tx,
         });
-        let joined = verdict.into_actor(self).then(move |verdict, session, _| {
-            let verdict = verdict.unwrap_or_else(|_| {
-                Err(SocketError::with_code(
+        if let Err(refused) = asked {
+            let node = &self.node;
+            node.channels.retire_if_idle(&name, node.delivery().index());
+            return self.answer_subscribe(&name, id, Err(not_delivered(&refused)));
+        }
+        let limit = self.node.settings.limits.handler_timeout();
+        let verdict = async move {
+            match tokio::time::timeout(limit, verdict).await {
+                Ok(Ok(verdict)) => verdict,
+                Ok(Err(_)) => Err(SocketError::with_code(
                     ErrorCode::Internal,
                     "the channel stopped",
-                ))
-            });
+                )),
+                Err(_) => Err(authorisation_timeout(limit)),
+            }
+        };
+        // The session goes on (heartbeats, expiry, sends) while the client's next
+        // packets wait, so they see the subscription.
+        self.gate.hold();
+        let joined = verdict.into_actor(self).then(move |verdict, session, _| {
             let joined = verdict.is_ok() && session.connection.subscribe(&name);
             let node = session.node.clone();
             let synced = if joined {
@@ -96,9 +109,12 @@ impl Session {
             // Answered once the other nodes will deliver to it too.
             tokio::time::timeout(super::SYNC_TIMEOUT, synced)
                 .into_actor(session)
-                .map(move |_, session, _| session.answer_subscribe(&name, id, verdict))
+                .map(move |_, session, _| {
+                    session.answer_subscribe(&name, id, verdict);
+                    session.gate.release();
+                })
         });
-        ctx.wait(joined);
+        ctx.spawn(joined);
     }
 
     pub(super) fn unsubscribe(&mut self, packet: InboundPacket) {
@@ -131,7 +147,7 @@ impl Session {
             Err(e) => json!({
                 "channel": name,
                 "successful": false,
-                "reason": e.code(),
+                "reason": e.reason().unwrap_or(e.code().as_str()),
                 "message": e.message(),
             }),
         };
@@ -147,6 +163,20 @@ impl Session {
                 Err(e) => protocol::ack_err(id, e.code(), e.message(), e.reason()),
             };
             self.push(ack);
+        }
+    }
+}
+
+/// Why a message to a channel's actor was not queued: its mailbox is full
+/// (`overloaded`), or it has stopped.
+pub(super) fn not_delivered<M>(refused: &actix::prelude::SendError<M>) -> SocketError {
+    match refused {
+        actix::prelude::SendError::Full(_) => SocketError::with_code(
+            ErrorCode::Overloaded,
+            "the channel has too many events waiting; try again shortly",
+        ),
+        actix::prelude::SendError::Closed(_) => {
+            SocketError::with_code(ErrorCode::Internal, "the channel stopped")
         }
     }
 }
