@@ -229,6 +229,17 @@ mod tests {
     }
 
     #[test]
+    fn a_prefix_with_a_colon_and_an_endless_heartbeat_are_refused() {
+        let e = refused("[backplane]\nprefix = \"app:ch\"\n", &[]);
+        assert_eq!(e.key(), Some("backplane.prefix"));
+        let e = refused(
+            "[heartbeat]\ninterval_secs = 86400\ntimeout_secs = 90000\n",
+            &[],
+        );
+        assert_eq!(e.key(), Some("heartbeat.interval_secs"));
+    }
+
+    #[test]
     fn out_of_range_is_refused_by_validation() {
         let e = refused("[heartbeat]\ninterval_secs = 30\ntimeout_secs = 10\n", &[]);
         assert_eq!(e.key(), Some("heartbeat.timeout_secs"));
@@ -257,6 +268,12 @@ mod tests {
                 }
             }
         }
+        // Values too: the file says it shows the defaults.
+        let defaults = Value::try_from(&Settings::default()).expect("serializes");
+        assert_eq!(
+            shipped, defaults,
+            "config/Websockets.toml must show the default values"
+        );
         let mut all = Vec::new();
         keys("", &shipped, &mut all);
         for key in all {

@@ -1,5 +1,9 @@
 use super::{ConfigError, Settings};
 
+/// Longest heartbeat interval accepted: past it, dead peers and half-open connections
+/// would go unnoticed for longer than any proxy keeps an idle connection.
+const MAX_HEARTBEAT_INTERVAL_SECS: u64 = 300;
+
 /// Largest `limits.max_message_bytes` accepted: one message may not pin more memory.
 const MAX_MESSAGE_BYTES_CEILING: usize = 16 * 1024 * 1024;
 
@@ -28,10 +32,10 @@ impl Settings {
             return Err(invalid("server.backlog", "must be at least 1".into()));
         }
         let hb = &self.heartbeat;
-        if hb.interval_secs == 0 {
+        if hb.interval_secs == 0 || hb.interval_secs > MAX_HEARTBEAT_INTERVAL_SECS {
             return Err(invalid(
                 "heartbeat.interval_secs",
-                "must be at least 1".into(),
+                format!("must be between 1 and {MAX_HEARTBEAT_INTERVAL_SECS}"),
             ));
         }
         if hb.timeout_secs <= hb.interval_secs {
@@ -127,10 +131,18 @@ impl Settings {
             ));
         }
         let backplane = &self.backplane;
-        if backplane.prefix.is_empty() || backplane.prefix.contains(char::is_whitespace) {
+        // `:` separates the prefix from the topic kind: a prefix with one could name
+        // another deployment's topics (`app:ch` would overlap `app`'s channel `ch:…`).
+        if backplane.prefix.is_empty()
+            || backplane.prefix.contains(char::is_whitespace)
+            || backplane.prefix.contains(':')
+        {
             return Err(invalid(
                 "backplane.prefix",
-                format!("must be a non-empty word, got {:?}", backplane.prefix),
+                format!(
+                    "must be a non-empty word without spaces or ':', got {:?}",
+                    backplane.prefix
+                ),
             ));
         }
         if backplane.publish_queue == 0 {
