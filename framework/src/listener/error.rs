@@ -5,7 +5,9 @@ use crate::protocol::ErrorCode;
 /// Why an event, a subscription or an extraction failed. The client receives its code
 /// and message in an `error` packet (and a failed `ack` when it sent an `id`).
 ///
-/// Any `std::error::Error` converts into it with `?` (code `handler_error`):
+/// Any `std::error::Error` converts into it with `?` (code `handler_error`). Its text
+/// is logged, not sent: a database error's text is no business of the client's, so the
+/// client reads a generic message. Choose what the client reads with [`SocketError::new`].
 ///
 /// ```
 /// use switchboard::{SocketError, protocol::ErrorCode};
@@ -14,6 +16,7 @@ use crate::protocol::ErrorCode;
 /// }
 /// let e = parse("x").unwrap_err();
 /// assert_eq!(e.code(), ErrorCode::HandlerError);
+/// assert_eq!(e.message(), "the handler failed");
 /// assert_eq!(SocketError::unauthorised("members only").code(), ErrorCode::Unauthorised);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +77,10 @@ impl fmt::Display for SocketError {
 
 impl<E: std::error::Error> From<E> for SocketError {
     fn from(e: E) -> Self {
-        Self::new(e.to_string())
+        tracing::warn!(error = %e, "a handler failed");
+        Self::new(GENERIC_FAILURE)
     }
 }
+
+/// What the client reads when a handler failed with an error it did not word itself.
+const GENERIC_FAILURE: &str = "the handler failed";
