@@ -148,3 +148,22 @@ async fn a_calm_client_is_served_while_another_floods() {
     reader.abort();
     server.stop().await;
 }
+
+#[actix_web::test]
+async fn a_flood_of_websocket_pings_counts_like_packets_and_closes_with_4029() {
+    let mut s = settings();
+    s.limits.messages_per_second = 1;
+    s.limits.burst = 5;
+    s.limits.flood_close_after = 10;
+    let server = start(s).await;
+    let mut flooder = Client::connect(&server).await;
+    // 5 answered from the burst, 10 refused, the 11th refusal closes: 16 pings (a few
+    // more in case the bucket refills meanwhile; what follows the close is ignored).
+    for _ in 0..20 {
+        flooder
+            .send_raw(Message::Ping(b"ping".to_vec().into()))
+            .await;
+    }
+    assert_eq!(flooder.closed_with().await, 4029);
+    server.stop().await;
+}

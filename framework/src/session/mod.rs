@@ -255,15 +255,22 @@ impl Session {
                         self.on_text(&text, ctx);
                     }
                 }
-                Ok(Some(Assembled::Binary)) => self.on_binary(),
+                Ok(Some(Assembled::Binary)) => {
+                    if self.admit(ctx) {
+                        self.on_binary();
+                    }
+                }
                 Ok(None) => {}
                 Err(e) => {
                     debug!(connection = %self.id, error = %e, "fragmented message refused");
                     self.close(e.close_code().into(), ctx);
                 }
             },
+            // WebSocket pings cost a pong each: they count like packets.
             Message::Ping(payload) => {
-                let _ = self.connection.push_wire(&WireFrame::pong(&payload));
+                if self.admit(ctx) {
+                    let _ = self.connection.push_wire(&WireFrame::pong(&payload));
+                }
             }
             Message::Pong(_) | Message::Nop => {}
             Message::Close(reason) => {
