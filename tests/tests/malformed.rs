@@ -128,3 +128,35 @@ async fn fragmented_messages_are_reassembled() {
     assert_eq!(ack["data"]["id"], 11);
     server.stop().await;
 }
+
+#[actix_web::test]
+async fn a_close_code_no_endpoint_may_send_is_answered_with_1002_not_echoed() {
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    for reserved in [1005u16, 1006, 1015, 999, 2000] {
+        let server = start(settings()).await;
+        let mut client = Client::connect(&server).await;
+        client
+            .send_raw(Message::Close(Some(CloseFrame {
+                code: reserved.into(),
+                reason: "".into(),
+            })))
+            .await;
+        assert_eq!(client.closed_with().await, 1002, "client sent {reserved}");
+        server.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn a_valid_close_code_is_echoed() {
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    let server = start(settings()).await;
+    let mut client = Client::connect(&server).await;
+    client
+        .send_raw(Message::Close(Some(CloseFrame {
+            code: 4321u16.into(),
+            reason: "bye".into(),
+        })))
+        .await;
+    assert_eq!(client.closed_with().await, 4321);
+    server.stop().await;
+}

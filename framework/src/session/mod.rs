@@ -275,8 +275,15 @@ impl Session {
             Message::Pong(_) | Message::Nop => {}
             Message::Close(reason) => {
                 // Echo the client's code, as RFC 6455 asks; the writer then ends the stream.
+                // A code no endpoint may send (1005, 1006, 1015, unassigned ones) is a
+                // protocol error, answered with 1002 rather than echoed.
                 let code = reason.map_or(actix_ws::CloseCode::Normal, |r| r.code);
-                self.close(code.into(), ctx);
+                let code = if protocol::may_be_sent(u16::from(code)) {
+                    code.into()
+                } else {
+                    CloseCode::ProtocolError.into()
+                };
+                self.close(code, ctx);
             }
         }
     }
