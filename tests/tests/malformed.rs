@@ -131,32 +131,24 @@ async fn fragmented_messages_are_reassembled() {
 
 #[actix_web::test]
 async fn a_close_code_no_endpoint_may_send_is_answered_with_1002_not_echoed() {
-    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-    for reserved in [1005u16, 1006, 1015, 999, 2000] {
-        let server = start(settings()).await;
-        let mut client = Client::connect(&server).await;
-        client
-            .send_raw(Message::Close(Some(CloseFrame {
-                code: reserved.into(),
-                reason: "".into(),
-            })))
-            .await;
-        assert_eq!(client.closed_with().await, 1002, "client sent {reserved}");
-        server.stop().await;
+    use common::raw::{masked_close, raw_client, server_close_code};
+    use tokio::io::AsyncWriteExt;
+    let server = start(common::jwt_settings()).await;
+    for reserved in [1005u16, 1006, 1015, 999, 1004, 1016, 2000, 5000] {
+        let mut tcp = raw_client(server.addr(), "closer").await;
+        tcp.write_all(&masked_close(reserved)).await.expect("sent");
+        assert_eq!(
+            server_close_code(&mut tcp).await,
+            1002,
+            "client sent {reserved}"
+        );
     }
-}
-
-#[actix_web::test]
-async fn a_valid_close_code_is_echoed() {
-    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-    let server = start(settings()).await;
-    let mut client = Client::connect(&server).await;
-    client
-        .send_raw(Message::Close(Some(CloseFrame {
-            code: 4321u16.into(),
-            reason: "bye".into(),
-        })))
-        .await;
-    assert_eq!(client.closed_with().await, 4321);
+    let mut tcp = raw_client(server.addr(), "closer").await;
+    tcp.write_all(&masked_close(4321)).await.expect("sent");
+    assert_eq!(
+        server_close_code(&mut tcp).await,
+        4321,
+        "a valid code is echoed"
+    );
     server.stop().await;
 }

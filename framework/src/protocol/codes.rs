@@ -163,16 +163,3 @@ impl From<CloseCode> for actix_ws::CloseReason {
         }
     }
 }
-
-/// Whether an endpoint may put `code` in a close frame (RFC 6455 section 7.4): the
-/// defined codes but 1004 (reserved), 1005, 1006 and 1015 (never on the wire), and the
-/// ranges for libraries and applications (3000 to 4999).
-///
-/// ```
-/// use switchboard::protocol::may_be_sent;
-/// assert!(may_be_sent(1000) && may_be_sent(4001));
-/// assert!(!may_be_sent(1005) && !may_be_sent(1006) && !may_be_sent(1015) && !may_be_sent(999));
-/// ```
-pub fn may_be_sent(code: u16) -> bool {
-    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
-}

@@ -10,6 +10,6 @@ mod decode;
 mod encode;
 pub mod events;
 
-pub use codes::{CloseCode, ErrorCode, may_be_sent};
+pub use codes::{CloseCode, ErrorCode};
 pub use decode::{DecodeError, InboundPacket};
 pub use encode::{Frame, ack_err, ack_ok, encode, error_packet};

@@ -275,15 +275,10 @@ impl Session {
             Message::Pong(_) | Message::Nop => {}
             Message::Close(reason) => {
                 // Echo the client's code, as RFC 6455 asks; the writer then ends the stream.
-                // A code no endpoint may send (1005, 1006, 1015, unassigned ones) is a
-                // protocol error, answered with 1002 rather than echoed.
+                // (A code no endpoint may send never gets here: the codec refuses it and
+                // the connection closes with 1002, see `on_protocol_error`.)
                 let code = reason.map_or(actix_ws::CloseCode::Normal, |r| r.code);
-                let code = if protocol::may_be_sent(u16::from(code)) {
-                    code.into()
-                } else {
-                    CloseCode::ProtocolError.into()
-                };
-                self.close(code, ctx);
+                self.close(code.into(), ctx);
             }
         }
     }

@@ -33,6 +33,49 @@ pub async fn reader_that_stops(addr: SocketAddr, sub: &str) -> TcpStream {
     tcp
 }
 
+/// A raw client that completed the handshake as `sub` and read `ready`.
+pub async fn raw_client(addr: SocketAddr, sub: &str) -> TcpStream {
+    let mut tcp = TcpStream::connect(addr).await.expect("connects");
+    let token = token_for(sub, json!({"name": sub}));
+    let request = format!(
+        "GET /ws?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.expect("request");
+    read_until(&mut tcp, b"\"ready\"").await;
+    tcp
+}
+
+/// A masked client close frame with `code` (sent as it is, valid or not).
+pub fn masked_close(code: u16) -> Vec<u8> {
+    let mut frame = vec![0x88, 0x80 | 2, 0, 0, 0, 0];
+    frame.extend_from_slice(&code.to_be_bytes());
+    frame
+}
+
+/// Reads until the server's close frame and returns its code, byte for byte (a
+/// WebSocket library would judge and rewrite an invalid one).
+pub async fn server_close_code(tcp: &mut TcpStream) -> u16 {
+    let mut seen = Vec::new();
+    let code = tokio::time::timeout(PATIENCE, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            // Server frames are unmasked; a close frame with a code is 0x88, len, code.
+            if let Some(at) = seen.windows(2).position(|w| w[0] == 0x88 && w[1] >= 2) {
+                if seen.len() >= at + 4 {
+                    return u16::from_be_bytes([seen[at + 2], seen[at + 3]]);
+                }
+            }
+            let n = tcp.read(&mut buf).await.expect("reads");
+            assert!(n > 0, "closed without a close frame");
+            seen.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    code.expect("a close frame")
+}
+
 /// Reads until `needle` has arrived (the handshake and the first packets).
 async fn read_until(tcp: &mut TcpStream, needle: &[u8]) {
     let mut seen = Vec::new();
