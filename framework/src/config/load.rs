@@ -269,7 +269,7 @@ mod tests {
             }
         }
         // Values too: the file says it shows the defaults.
-        let defaults = Value::try_from(&Settings::default()).expect("serializes");
+        let defaults = Value::try_from(Settings::default()).expect("serializes");
         assert_eq!(
             shipped, defaults,
             "config/Websockets.toml must show the default values"

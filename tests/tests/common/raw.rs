@@ -62,10 +62,9 @@ pub async fn server_close_code(tcp: &mut TcpStream) -> u16 {
         let mut buf = [0u8; 4096];
         loop {
             // Server frames are unmasked; a close frame with a code is 0x88, len, code.
-            if let Some(at) = seen.windows(2).position(|w| w[0] == 0x88 && w[1] >= 2) {
-                if seen.len() >= at + 4 {
-                    return u16::from_be_bytes([seen[at + 2], seen[at + 3]]);
-                }
+            let at = seen.windows(2).position(|w| w[0] == 0x88 && w[1] >= 2);
+            if let Some(at) = at.filter(|at| seen.len() >= at + 4) {
+                return u16::from_be_bytes([seen[at + 2], seen[at + 3]]);
             }
             let n = tcp.read(&mut buf).await.expect("reads");
             assert!(n > 0, "closed without a close frame");
