@@ -76,6 +76,10 @@ impl SocketServer {
         event: &str,
         data: &T,
     ) -> Result<(), SendError> {
+        if connection_id.contains(char::is_control) {
+            // No connection has such an id, and a newline would corrupt a cross-node header.
+            return Err(SendError::UnknownConnection(connection_id.to_owned()));
+        }
         let frame = encode(event, None, data)?;
         let id = ConnectionId::from(connection_id);
         let node = id.node();

@@ -363,10 +363,18 @@ impl<T: Transport> Bridge<T> {
         link: &mut T::Link,
         batch: &mut Vec<Outgoing>,
     ) -> Result<(), TransportError> {
+        let mut refused = 0;
         let messages: Vec<_> = batch
             .drain(..)
-            .map(|o| (self.names.of(&o.topic), o.envelope.encode()))
+            .filter_map(|o| match o.envelope.encode() {
+                Some(bytes) => Some((self.names.of(&o.topic), bytes)),
+                None => {
+                    refused += 1; // a header with a newline: see `Envelope::encode`
+                    None
+                }
+            })
             .collect();
+        add(&self.counters.publish_failed, refused);
         match timed(link.publish(&messages)).await {
             Ok(()) => {
                 add(&self.counters.published, messages.len());

@@ -5,8 +5,9 @@
 //! sb1\n ORIGIN_NODE \n TARGET_CONNECTION \n EXCEPT_CONNECTION \n ONLY_ON_CHANNEL \n {packet json}
 //! ```
 //! Empty header lines mean "none". The topic it arrives on and these headers together
-//! give back the sender's [`Target`]. Header values never contain a newline (node and
-//! connection ids are hex and digits, channel names a restricted alphabet).
+//! give back the sender's [`Target`]. A header value with a newline would shift the
+//! fields after it (an id from an HTTP API call could carry one), so such an envelope is
+//! never written: [`Envelope::encode`] refuses it.
 
 use actix_web::web::Bytes;
 use bytestring::ByteString;
@@ -27,7 +28,8 @@ pub(crate) struct Envelope {
 }
 
 impl Envelope {
-    pub(crate) fn encode(&self) -> Vec<u8> {
+    /// The bytes to publish; `None` when a header value holds a newline.
+    pub(crate) fn encode(&self) -> Option<Vec<u8>> {
         let frame = self.frame.as_str();
         let (connection, except, via) = match &self.target {
             Target::Connection(id) => (Some(id.as_str()), None, None),
@@ -42,6 +44,9 @@ impl Envelope {
             except.unwrap_or(""),
             via.unwrap_or(""),
         ];
+        if fields.iter().any(|field| field.contains('\n')) {
+            return None;
+        }
         let mut out =
             Vec::with_capacity(frame.len() + fields.iter().map(|f| f.len() + 1).sum::<usize>());
         for field in fields {
@@ -49,7 +54,7 @@ impl Envelope {
             out.push(b'\n');
         }
         out.extend_from_slice(frame.as_bytes());
-        out
+        Some(out)
     }
 
     /// Parses a message that arrived on `topic`; `None` for anything this version did
@@ -115,9 +120,21 @@ mod tests {
             Target::Everyone,
         ] {
             let sent = envelope(target.clone());
-            let decoded = Envelope::decode(Topic::of(&target), &sent.encode()).expect("decodes");
+            let bytes = sent.encode().expect("encodes");
+            let decoded = Envelope::decode(Topic::of(&target), &bytes).expect("decodes");
             assert_eq!(decoded, sent);
         }
+    }
+
+    #[test]
+    fn a_header_with_a_newline_is_never_written() {
+        let shifted = envelope(Target::Channel {
+            name: "room.1".into(),
+            except: Some(ConnectionId::from("abc-7\n\nroom.2")),
+        });
+        assert_eq!(shifted.encode(), None);
+        let shifted = envelope(Target::Connection(ConnectionId::from("abc-7\nx")));
+        assert_eq!(shifted.encode(), None);
     }
 
     #[test]
