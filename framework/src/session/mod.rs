@@ -66,6 +66,11 @@ pub(crate) fn start(
     let id = node.ids.next();
     let user_id = authenticated.user.as_ref().map(|u| u.id.clone());
     let (connection, writer) = node.delivery().connect(id.clone(), user_id, caps)?;
+    if node.is_draining() {
+        // The handshake passed the drain check just before the drain began, and the
+        // drain's close of every connection may have run before this one was counted.
+        connection.close(CloseCode::GoingAway.into());
+    }
     let gate = Gate::default();
     let stream = Inbound::new(
         payload,
