@@ -78,15 +78,21 @@ async fn when_redis_dies_local_delivery_goes_on_and_cross_node_delivery_resumes_
         ha.backplane_stats().publish_failed >= 1
     })
     .await;
-    // Nodes keep serving: a new connection and subscription work while Redis is down.
+    // Nodes keep serving: a new connection works while Redis is down, but a subscribe
+    // that cannot hear the other nodes is refused, not reported as joined.
     let mut late = connect_as(&b, "late").await;
-    late.join("global-chat").await;
+    late.send(json!({"event": "subscribe-channel-request", "data": {"channel": "global-chat"}}))
+        .await;
+    let refused = late.recv_event("subscribe-channel-response").await;
+    assert_eq!(refused["data"]["successful"], false, "{refused}");
+    assert_eq!(refused["data"]["reason"], "backplane_unavailable");
 
     redis.restart();
     eventually("both nodes reconnect by themselves", || {
         ha.backplane_stats().connected && hb.backplane_stats().connected
     })
     .await;
+    late.join("global-chat").await; // confirmed now
     // Subscriptions were restored from the index: B hears A again, for old and new
     // sessions. The first attempts may be published before B has re-subscribed.
     let heard = until_heard(&mut a1, &mut b1, 20).await;

@@ -67,3 +67,56 @@ async fn a_channel_is_subscribed_on_first_interest_and_unsubscribed_on_the_last(
     drop(ann);
     eventually("only the node's own topics are left", || listening() == own).await;
 }
+
+#[actix_web::test]
+async fn a_subscribe_the_backplane_cannot_confirm_is_refused_not_reported_as_joined() {
+    let mut redis = RedisServer::start();
+    let a = node(&redis).await;
+    let mut ann = connect_as(&a, "ann").await;
+    redis.kill();
+    eventually("the node sees Redis gone", || {
+        !a.server().backplane_stats().connected
+    })
+    .await;
+    ann.send(json!({"event": "subscribe-channel-request", "data": {"channel": "room.9"}}))
+        .await;
+    let response = ann.recv_event("subscribe-channel-response").await;
+    assert_eq!(response["data"]["successful"], false, "{response}");
+    assert_eq!(response["data"]["reason"], "backplane_unavailable");
+    assert_eq!(
+        a.server().stats().subscriptions,
+        0,
+        "undone, not half-joined"
+    );
+    // Once Redis is back, the same subscribe is confirmed.
+    redis.restart();
+    eventually("the node reconnects", || {
+        a.server().backplane_stats().connected
+    })
+    .await;
+    ann.join("room.9").await;
+    assert!(subscribed(&redis, "switchboard:ch:room.9"));
+}
+
+#[actix_web::test]
+async fn the_publish_queue_is_bounded_in_bytes_while_redis_does_not_answer() {
+    let redis = RedisServer::start();
+    let mut s = common::jwt_settings();
+    s.backplane.publish_queue_bytes = 64 * 1024;
+    let a = common::redis::node_with(&redis, s).await;
+    redis.freeze();
+    let blob = "x".repeat(1024);
+    // Each packet is about 1,080 bytes of JSON: 60 fit in 64 KiB, counting the batch
+    // in flight to the frozen Redis; the other 140 are refused at once.
+    for n in 0..200 {
+        a.server()
+            .broadcast("room.1", "m", &json!({"n": n, "blob": blob}))
+            .expect("sent");
+    }
+    let failed = a.server().backplane_stats().publish_failed;
+    redis.thaw();
+    assert!(
+        (139..=141).contains(&failed),
+        "{failed} of 200 refused with a 64 KiB queue"
+    );
+}

@@ -266,6 +266,8 @@ pub struct BackplaneSettings {
     pub prefix: String,
     /// Messages waiting to be published; beyond it they are dropped and counted.
     pub publish_queue: usize,
+    /// Bytes waiting to be published (the packets' JSON); beyond it, the same.
+    pub publish_queue_bytes: usize,
 }
 
 impl Default for BackplaneSettings {
@@ -275,6 +277,7 @@ impl Default for BackplaneSettings {
             url: Secret::new("redis://127.0.0.1:6379"),
             prefix: "switchboard".to_owned(),
             publish_queue: 65536,
+            publish_queue_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -145,6 +145,12 @@ impl Settings {
                 ),
             ));
         }
+        if backplane.publish_queue_bytes < 64 * 1024 {
+            return Err(invalid(
+                "backplane.publish_queue_bytes",
+                "must be at least 65536".into(),
+            ));
+        }
         if backplane.publish_queue == 0 {
             return Err(invalid(
                 "backplane.publish_queue",

@@ -146,8 +146,10 @@ impl Actor for Session {
         let user_id = self.user.as_ref().map(|u| u.id.clone());
         let synced = match &user_id {
             Some(user) => self.node.backplane().sync(Topic::User(user.clone())),
-            None => Box::pin(async {}),
+            None => Box::pin(async { true }),
         };
+        // `ready` goes out either way: sends from other nodes reach this user once the
+        // backplane is back (it restores every subscription from the index).
         ctx.wait(
             tokio::time::timeout(SYNC_TIMEOUT, synced)
                 .into_actor(self)

@@ -104,12 +104,26 @@ impl Session {
                 node.backplane().sync(Topic::Channel(name.clone()))
             } else {
                 node.channels.retire_if_idle(&name, node.delivery().index());
-                Box::pin(async {})
+                Box::pin(async { true })
             };
-            // Answered once the other nodes will deliver to it too.
+            // Answered once the other nodes will deliver to it too; a subscription the
+            // backplane cannot confirm is undone and refused, never reported as joined.
             tokio::time::timeout(super::SYNC_TIMEOUT, synced)
                 .into_actor(session)
-                .map(move |_, session, _| {
+                .map(move |confirmed, session, _| {
+                    let verdict = match (verdict, confirmed) {
+                        (Ok(()), Ok(true)) => Ok(()),
+                        (Err(refusal), _) => Err(refusal),
+                        (Ok(()), _) => {
+                            session.leave(&name);
+                            Err(SocketError::with_code(
+                                ErrorCode::Internal,
+                                "the other nodes cannot be reached to deliver this channel's \
+                                 messages; try again shortly",
+                            )
+                            .with_reason("backplane_unavailable"))
+                        }
+                    };
                     session.answer_subscribe(&name, id, verdict);
                     session.gate.release();
                 })
@@ -125,12 +139,7 @@ impl Session {
             );
             return self.reply(&packet).send(Err(refusal));
         };
-        let existed = self.subscriptions.remove(&name).is_some();
-        if existed && self.connection.unsubscribe(&name) {
-            let node = &self.node;
-            node.channels.retire_if_idle(&name, node.delivery().index());
-            drop(node.backplane().sync(Topic::Channel(name.clone())));
-        }
+        let existed = self.leave(&name);
         let response = json!({ "channel": &*name, "successful": existed });
         self.send(protocol::encode(
             events::UNSUBSCRIBE_RESPONSE,
@@ -138,6 +147,18 @@ impl Session {
             &response,
         ));
         self.reply(&packet).send(Ok(response));
+    }
+
+    /// Forgets the subscription to `name` (here and, when it was the channel's last one
+    /// on this node, on the backplane); returns whether there was one.
+    fn leave(&mut self, name: &str) -> bool {
+        let existed = self.subscriptions.remove(name).is_some();
+        if existed && self.connection.unsubscribe(name) {
+            let node = &self.node;
+            node.channels.retire_if_idle(name, node.delivery().index());
+            drop(node.backplane().sync(Topic::Channel(name.into())));
+        }
+        existed
     }
 
     /// `subscribe-channel-response`, plus the ack when the request had an `id`.

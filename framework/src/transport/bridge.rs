@@ -33,13 +33,19 @@ const PUBLISH_BATCH: usize = 256;
 /// Topics per subscribe command when restoring subscriptions after a reconnect.
 const RESUBSCRIBE_CHUNK: usize = 1000;
 
-/// Resolves once the backplane has made a topic subscription match the index (or
-/// cannot now); the session answers a subscribe after it, so a client told
-/// "subscribed" already receives from every node.
-pub(crate) type Synced = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// Resolves once the backplane has made a topic subscription match the index: `true`
+/// when the broker confirmed it (or no broker is needed), `false` when it cannot now.
+/// The session answers a subscribe after it, so a client told "subscribed" already
+/// receives from every node, and one that could not be told so is refused.
+pub(crate) type Synced = Pin<Box<dyn Future<Output = bool> + Send>>;
+
+/// What `close` resolves to: the backplane has left.
+pub(crate) type Closed = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 #[derive(Debug, Default)]
 struct Counters {
+    /// Bytes in the publish queue (the packets' JSON), bounded by `publish_queue_bytes`.
+    queued_bytes: std::sync::atomic::AtomicUsize,
     connected: AtomicBool,
     published: AtomicU64,
     publish_failed: AtomicU64,
@@ -59,8 +65,12 @@ struct Outgoing {
 
 struct SyncRequest {
     topic: Topic,
-    done: oneshot::Sender<()>,
+    /// `true` once the broker matches the index for `topic`.
+    done: oneshot::Sender<bool>,
 }
+
+/// Subscription changes taken together: one command per direction, however many.
+const SYNC_BATCH: usize = 1000;
 
 /// How this node reaches the others; with the in-memory default, it reaches none.
 #[derive(Debug)]
@@ -72,6 +82,7 @@ pub(crate) struct Backplane {
 #[derive(Debug)]
 struct Remote {
     node: NodeId,
+    queue_bytes: usize,
     publishes: mpsc::Sender<Outgoing>,
     syncs: mpsc::UnboundedSender<SyncRequest>,
     counters: Arc<Counters>,
@@ -131,6 +142,7 @@ impl Backplane {
             kind: T::KIND,
             remote: Some(Remote {
                 node,
+                queue_bytes: settings.publish_queue_bytes,
                 publishes,
                 syncs,
                 counters,
@@ -142,6 +154,19 @@ impl Backplane {
     /// Hands a send (already delivered here) to the other nodes; never waits.
     pub(crate) fn publish(&self, target: &Target, frame: Frame) {
         let Some(remote) = &self.remote else { return };
+        let size = frame.as_str().len();
+        let queued = remote
+            .counters
+            .queued_bytes
+            .fetch_add(size, Ordering::Relaxed);
+        if queued + size > remote.queue_bytes {
+            remote
+                .counters
+                .queued_bytes
+                .fetch_sub(size, Ordering::Relaxed);
+            add(&remote.counters.publish_failed, 1);
+            return;
+        }
         let envelope = Envelope {
             origin: remote.node.as_str().to_owned(),
             target: target.clone(),
@@ -153,6 +178,10 @@ impl Backplane {
         };
         if remote.publishes.try_send(outgoing).is_err() {
             // Full (the broker is slower than the senders) or stopped: drop, count, never wait.
+            remote
+                .counters
+                .queued_bytes
+                .fetch_sub(size, Ordering::Relaxed);
             add(&remote.counters.publish_failed, 1);
         }
     }
@@ -160,14 +189,12 @@ impl Backplane {
     /// Makes the subscription to `topic` match whether this node still needs it.
     pub(crate) fn sync(&self, topic: Topic) -> Synced {
         let Some(remote) = &self.remote else {
-            return Box::pin(async {});
+            return Box::pin(async { true });
         };
         let (done, synced) = oneshot::channel();
         // Sent now, not when the future is first polled: callers may drop it.
         let _ = remote.syncs.send(SyncRequest { topic, done });
-        Box::pin(async move {
-            let _ = synced.await;
-        })
+        Box::pin(async move { synced.await.unwrap_or(false) })
     }
 
     /// Whether other nodes can exist (false for the in-memory backplane).
@@ -176,7 +203,7 @@ impl Backplane {
     }
 
     /// Leaves cleanly: publishes what is queued (bounded by a timeout) and disconnects.
-    pub(crate) fn close(&self) -> Synced {
+    pub(crate) fn close(&self) -> Closed {
         let Some(remote) = &self.remote else {
             return Box::pin(async {});
         };
@@ -214,6 +241,11 @@ impl Backplane {
             subscriptions: c.subscriptions.load(Ordering::Relaxed),
         }
     }
+}
+
+/// The packets' bytes in `batch` (what `publish_queue_bytes` bounds).
+fn bytes_of(batch: &[Outgoing]) -> usize {
+    batch.iter().map(|o| o.envelope.frame.as_str().len()).sum()
 }
 
 /// Why serving a link ended.
@@ -318,6 +350,7 @@ impl<T: Transport> Bridge<T> {
 
     async fn serve(&mut self, mut link: T::Link, mut arrivals: Arrivals) -> End {
         let mut batch = Vec::with_capacity(PUBLISH_BATCH);
+        let mut requests = Vec::new();
         loop {
             tokio::select! {
                 stop = &mut self.stop => {
@@ -337,10 +370,15 @@ impl<T: Transport> Bridge<T> {
                     Some(arrival) => self.deliver(arrival),
                     None => return End::Lost(TransportError::new("receive", "link closed")),
                 },
-                request = self.syncs.recv() => {
-                    let Some(request) = request else { return End::Shutdown };
-                    let result = self.reconcile(&mut link, &request.topic).await;
-                    let _ = request.done.send(());
+                received = self.syncs.recv_many(&mut requests, SYNC_BATCH) => {
+                    if received == 0 {
+                        return End::Shutdown;
+                    }
+                    let result = self.reconcile(&mut link, &requests).await;
+                    let confirmed = result.is_ok();
+                    for request in requests.drain(..) {
+                        let _ = request.done.send(confirmed);
+                    }
                     if let Err(why) = result {
                         return End::Lost(why);
                     }
@@ -357,12 +395,21 @@ impl<T: Transport> Bridge<T> {
         }
     }
 
+    /// Takes `bytes` out of the queue's byte count.
+    fn dequeued(&self, bytes: usize) {
+        self.counters
+            .queued_bytes
+            .fetch_sub(bytes, Ordering::Relaxed);
+    }
+
     /// One batch, one round trip, however many messages.
     async fn publish(
         &self,
         link: &mut T::Link,
         batch: &mut Vec<Outgoing>,
     ) -> Result<(), TransportError> {
+        // The batch counts against the byte bound until the broker has it.
+        let in_flight = bytes_of(batch);
         let mut refused = 0;
         let messages: Vec<_> = batch
             .drain(..)
@@ -375,7 +422,9 @@ impl<T: Transport> Bridge<T> {
             })
             .collect();
         add(&self.counters.publish_failed, refused);
-        match timed(link.publish(&messages)).await {
+        let published = timed(link.publish(&messages)).await;
+        self.dequeued(in_flight);
+        match published {
             Ok(()) => {
                 add(&self.counters.published, messages.len());
                 Ok(())
@@ -387,25 +436,38 @@ impl<T: Transport> Bridge<T> {
         }
     }
 
-    /// Subscribes or unsubscribes so the broker matches what the index needs now.
-    async fn reconcile(&mut self, link: &mut T::Link, topic: &Topic) -> Result<(), TransportError> {
-        let name = self.names.of(topic);
+    /// Subscribes and unsubscribes so the broker matches what the index needs now for
+    /// every topic asked about: one command per direction for the whole batch (a mass
+    /// reconnect asks about thousands at once).
+    async fn reconcile(
+        &mut self,
+        link: &mut T::Link,
+        requests: &[SyncRequest],
+    ) -> Result<(), TransportError> {
         let index = self.delivery.index();
-        let wanted = match topic {
-            Topic::Channel(channel) => index.has_subscribers(channel),
-            Topic::User(user) => index.has_user(user),
-            Topic::Node(_) | Topic::All => true,
-        };
-        match (wanted, self.subscribed.contains(&name)) {
-            (true, false) => {
-                timed(link.subscribe(std::slice::from_ref(&name))).await?;
-                self.subscribed.insert(name);
+        let (mut join, mut leave) = (Vec::new(), Vec::new());
+        for request in requests {
+            let name = self.names.of(&request.topic);
+            let wanted = match &request.topic {
+                Topic::Channel(channel) => index.has_subscribers(channel),
+                Topic::User(user) => index.has_user(user),
+                Topic::Node(_) | Topic::All => true,
+            };
+            match (wanted, self.subscribed.contains(&name)) {
+                (true, false) if !join.contains(&name) => join.push(name),
+                (false, true) if !leave.contains(&name) => leave.push(name),
+                _ => {}
             }
-            (false, true) => {
-                timed(link.unsubscribe(std::slice::from_ref(&name))).await?;
-                self.subscribed.remove(&name);
+        }
+        if !join.is_empty() {
+            timed(link.subscribe(&join)).await?;
+            self.subscribed.extend(join);
+        }
+        if !leave.is_empty() {
+            timed(link.unsubscribe(&leave)).await?;
+            for name in &leave {
+                self.subscribed.remove(name);
             }
-            _ => {}
         }
         self.counters
             .subscriptions
@@ -449,7 +511,9 @@ impl<T: Transport> Bridge<T> {
                 }
                 () = &mut sleep => return End::Lost(TransportError::new("reconnect", "")),
                 request = self.syncs.recv() => match request {
-                    Some(request) => { let _ = request.done.send(()); }
+                    // Nothing can be confirmed now; the reconnect restores the index's
+                    // interest, and the session tells its client so meanwhile.
+                    Some(request) => { let _ = request.done.send(false); }
                     None => return End::Shutdown,
                 },
                 received = self.publishes.recv_many(&mut batch, PUBLISH_BATCH) => {
@@ -457,6 +521,7 @@ impl<T: Transport> Bridge<T> {
                         return End::Shutdown;
                     }
                     add(&self.counters.publish_failed, received);
+                    self.dequeued(bytes_of(&batch));
                     batch.clear();
                 }
             }
