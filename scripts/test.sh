@@ -25,6 +25,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests"
 cargo test --workspace -j2
 
+echo "== RFC 6455 conformance (Autobahn cases 1-10, by kosoku)"
+bash scripts/conformance.sh
+
 # The browser client (framework/static/switchboard.js) and the demo page, under Node and
 # in headless Chromium, against the real demo binary. Installs what is missing.
 echo "== browser client and demo page (node --test e2e/)"

@@ -23,6 +23,9 @@ pub(crate) struct Node {
     pub(crate) channels: Channels,
     pub(crate) auth: Chain,
     pub(crate) sends: Arc<SendPath>,
+    /// Sessions echo every message and speak no protocol (the conformance suite's
+    /// endpoint; see `SwitchboardBuilder::conformance_echo`).
+    pub(crate) echo: bool,
     /// Set when a graceful shutdown begins: new upgrades are refused.
     draining: AtomicBool,
 }
@@ -43,6 +46,7 @@ impl Node {
             channels,
             auth,
             sends: Arc::new(sends),
+            echo: false,
             draining: AtomicBool::new(false),
         }
     }

@@ -25,6 +25,16 @@ impl WireFrame {
         Self::message(frame.as_str().as_bytes(), OpCode::Text)
     }
 
+    /// A text frame carrying `text` as it is (the conformance echo).
+    pub(crate) fn text_str(text: &str) -> Self {
+        Self::message(text.as_bytes(), OpCode::Text)
+    }
+
+    /// A binary frame carrying `payload` (the conformance echo).
+    pub(crate) fn binary(payload: &[u8]) -> Self {
+        Self::message(payload, OpCode::Binary)
+    }
+
     /// A pong answering a ping with `payload`.
     pub(crate) fn pong(payload: &[u8]) -> Self {
         Self::message(payload, OpCode::Pong)

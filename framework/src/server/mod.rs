@@ -58,6 +58,7 @@ pub struct Switchboard {
 pub struct SwitchboardBuilder {
     settings: Settings,
     resolver: Arc<dyn ErasedResolver>,
+    echo: bool,
 }
 
 impl std::fmt::Debug for SwitchboardBuilder {
@@ -73,6 +74,16 @@ impl SwitchboardBuilder {
     /// [`ClaimsUser`](crate::auth::ClaimsUser)).
     pub fn resolve_users<R: UserResolver>(mut self, resolver: R) -> Self {
         self.resolver = Arc::new(resolver);
+        self
+    }
+
+    /// Sessions echo every text and binary message and speak no protocol (no `ready`,
+    /// no heartbeat packets); everything else (frames, fragments, UTF-8, limits, close
+    /// handling) is unchanged. For running a WebSocket conformance suite (Autobahn)
+    /// against the framework's own transport; not for applications.
+    #[doc(hidden)]
+    pub fn conformance_echo(mut self) -> Self {
+        self.echo = true;
         self
     }
 
@@ -102,7 +113,7 @@ impl SwitchboardBuilder {
             delivery,
             backplane,
         };
-        let node = Node::new(
+        let mut node = Node::new(
             settings,
             ConnectionIds::new(id),
             registry,
@@ -110,6 +121,7 @@ impl SwitchboardBuilder {
             auth,
             sends,
         );
+        node.echo = self.echo;
         let switchboard = Switchboard {
             node: Arc::new(node),
         };
@@ -129,6 +141,7 @@ impl Switchboard {
         SwitchboardBuilder {
             settings,
             resolver: Arc::new(ClaimsResolver),
+            echo: false,
         }
     }
 

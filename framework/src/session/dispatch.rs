@@ -7,11 +7,16 @@ use serde_json::Value;
 
 use super::Session;
 use crate::channel::Dispatch;
+use crate::delivery::WireFrame;
 use crate::listener::{ChannelRef, Connection, Invocation, Reply, SocketError};
 use crate::protocol::{DecodeError, ErrorCode, InboundPacket, events};
 
 impl Session {
     pub(super) fn on_text(&mut self, text: &str, ctx: &mut Context<Self>) {
+        if self.node.echo {
+            let _ = self.connection.push_wire(&WireFrame::text_str(text));
+            return;
+        }
         match InboundPacket::decode(text) {
             Ok(packet) => self.dispatch(packet, ctx),
             Err(e) => {
@@ -25,7 +30,11 @@ impl Session {
         }
     }
 
-    pub(super) fn on_binary(&mut self) {
+    pub(super) fn on_binary(&mut self, payload: &[u8]) {
+        if self.node.echo {
+            let _ = self.connection.push_wire(&WireFrame::binary(payload));
+            return;
+        }
         let refusal = SocketError::with_code(
             ErrorCode::BadPacket,
             "binary frames are not supported: send JSON text frames",

@@ -14,7 +14,7 @@ use crate::protocol::CloseCode;
 #[derive(Debug)]
 pub(crate) enum Assembled {
     Text(ByteString),
-    Binary,
+    Binary(actix_web::web::Bytes),
 }
 
 /// A fragment sequence that cannot be accepted; the connection closes with its code.
@@ -69,7 +69,7 @@ impl Reassembly {
                 self.append(&bytes)?;
                 let (kind, buf) = self.current.take().ok_or(FragmentError::OutOfOrder)?;
                 match kind {
-                    Kind::Binary => Ok(Some(Assembled::Binary)),
+                    Kind::Binary => Ok(Some(Assembled::Binary(buf.freeze()))),
                     Kind::Text => ByteString::try_from(buf.freeze())
                         .map(|text| Some(Assembled::Text(text)))
                         .map_err(|_| FragmentError::InvalidUtf8),

@@ -21,8 +21,7 @@ use futures_util::Stream;
 
 use crate::delivery::Room;
 
-/// The frames a client sends, as messages. Text that is not UTF-8 is an
-/// `Io(InvalidData)` error, as with actix-ws.
+/// The frames a client sends, as messages, or why reading stopped ([`ReadError`]).
 pub(crate) struct Inbound {
     payload: Payload,
     /// Nothing is read while the answers to earlier packets fill the outbound queue.
@@ -96,11 +95,26 @@ impl Gate {
     }
 }
 
-fn message(frame: Frame) -> Result<Message, ProtocolError> {
+/// Why reading stopped; each maps to its own close code.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadError {
+    /// The peer broke the WebSocket protocol (the codec says how): 1002, or 1009 for a
+    /// frame over the size limit.
+    #[error(transparent)]
+    Protocol(ProtocolError),
+    /// A text frame that is not UTF-8: 1007.
+    #[error("text frame is not valid UTF-8")]
+    InvalidUtf8,
+    /// The connection is gone: nobody to tell.
+    #[error("connection lost: {0}")]
+    Gone(io::Error),
+}
+
+fn message(frame: Frame) -> Result<Message, ReadError> {
     Ok(match frame {
         Frame::Text(bytes) => ByteString::try_from(bytes)
             .map(Message::Text)
-            .map_err(|e| ProtocolError::Io(io::Error::new(io::ErrorKind::InvalidData, e)))?,
+            .map_err(|_| ReadError::InvalidUtf8)?,
         Frame::Binary(bytes) => Message::Binary(bytes),
         Frame::Ping(bytes) => Message::Ping(bytes),
         Frame::Pong(bytes) => Message::Pong(bytes),
@@ -110,7 +124,7 @@ fn message(frame: Frame) -> Result<Message, ProtocolError> {
 }
 
 impl Stream for Inbound {
-    type Item = Result<Message, ProtocolError>;
+    type Item = Result<Message, ReadError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
@@ -131,7 +145,7 @@ impl Stream for Inbound {
                 Ok(None) => {}
                 Err(e) => {
                     this.failed = true;
-                    return Poll::Ready(Some(Err(e)));
+                    return Poll::Ready(Some(Err(ReadError::Protocol(e))));
                 }
             }
             if this.ended {
@@ -147,7 +161,7 @@ impl Stream for Inbound {
                 }
                 Poll::Ready(Some(Err(e))) => {
                     this.failed = true;
-                    return Poll::Ready(Some(Err(ProtocolError::Io(io::Error::other(e)))));
+                    return Poll::Ready(Some(Err(ReadError::Gone(io::Error::other(e)))));
                 }
                 Poll::Ready(None) => this.ended = true,
                 Poll::Pending => return Poll::Pending,

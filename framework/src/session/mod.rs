@@ -35,7 +35,7 @@ use crate::registry::ChannelRegistration;
 use crate::transport::Topic;
 
 use frames::{Assembled, Reassembly};
-use inbound::{Gate, Inbound};
+use inbound::{Gate, Inbound, ReadError};
 use rate::{Admission, RateLimiter};
 
 /// Longest wait for the backplane to confirm a subscription before answering anyway
@@ -141,6 +141,9 @@ impl Actor for Session {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        if self.node.echo {
+            return; // the conformance echo: no `ready`, no heartbeat packets
+        }
         // Registered (here and, for its user, on the backplane) before `ready` goes out,
         // so the client may act, and be sent to from any node, as soon as it sees it.
         let user_id = self.user.as_ref().map(|u| u.id.clone());
@@ -251,9 +254,9 @@ impl Session {
                     self.on_text(&text, ctx);
                 }
             }
-            Message::Binary(_) => {
+            Message::Binary(payload) => {
                 if self.admit(ctx) {
-                    self.on_binary();
+                    self.on_binary(&payload);
                 }
             }
             Message::Continuation(item) => match self.fragments.push(item) {
@@ -262,9 +265,9 @@ impl Session {
                         self.on_text(&text, ctx);
                     }
                 }
-                Ok(Some(Assembled::Binary)) => {
+                Ok(Some(Assembled::Binary(payload))) => {
                     if self.admit(ctx) {
-                        self.on_binary();
+                        self.on_binary(&payload);
                     }
                 }
                 Ok(None) => {}
@@ -283,35 +286,33 @@ impl Session {
             Message::Close(reason) => {
                 // Echo the client's code, as RFC 6455 asks; the writer then ends the stream.
                 // (A code no endpoint may send never gets here: the codec refuses it and
-                // the connection closes with 1002, see `on_protocol_error`.)
+                // the connection closes with 1002, see `on_read_error`.)
                 let code = reason.map_or(actix_ws::CloseCode::Normal, |r| r.code);
                 self.close(code.into(), ctx);
             }
         }
     }
 
-    fn on_protocol_error(&mut self, error: ProtocolError, ctx: &mut Context<Self>) {
+    fn on_read_error(&mut self, error: ReadError, ctx: &mut Context<Self>) {
         let code = match &error {
-            ProtocolError::Overflow => CloseCode::TooBig,
-            // actix-ws reports a text frame that is not UTF-8 as InvalidData.
-            ProtocolError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                CloseCode::InvalidPayload
-            }
-            // Any other I/O error means the transport is gone: nobody to tell.
-            ProtocolError::Io(_) => {
+            ReadError::Protocol(ProtocolError::Overflow) => CloseCode::TooBig,
+            // The codec reports reserved bits and malformed close payloads as I/O
+            // `InvalidData`: protocol errors all the same, 1002 (Autobahn 3.x, 7.x).
+            ReadError::Protocol(_) => CloseCode::ProtocolError,
+            ReadError::InvalidUtf8 => CloseCode::InvalidPayload,
+            ReadError::Gone(_) => {
                 self.connection.abort();
                 ctx.stop();
                 return;
             }
-            _ => CloseCode::ProtocolError,
         };
         debug!(connection = %self.id, error = %error, "websocket protocol error");
         self.close(code.into(), ctx);
     }
 }
 
-impl StreamHandler<Result<Message, ProtocolError>> for Session {
-    fn handle(&mut self, item: Result<Message, ProtocolError>, ctx: &mut Self::Context) {
+impl StreamHandler<Result<Message, ReadError>> for Session {
+    fn handle(&mut self, item: Result<Message, ReadError>, ctx: &mut Self::Context) {
         let span = self.span.clone();
         let _in_connection = span.enter();
         if self.connection.is_closing() {
@@ -320,7 +321,7 @@ impl StreamHandler<Result<Message, ProtocolError>> for Session {
         self.last_heard = Instant::now();
         match item {
             Ok(message) => self.on_message(message, ctx),
-            Err(error) => self.on_protocol_error(error, ctx),
+            Err(error) => self.on_read_error(error, ctx),
         }
     }
 }
