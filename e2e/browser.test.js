@@ -205,6 +205,39 @@ describe('the demo page in Chromium', () => {
     await page.context().close();
   });
 
+  it('declarative mode refuses a data-sb-refresh on another origin and never fetches it', T, async () => {
+    const page = await (await browser.newContext()).newPage();
+    page.setDefaultTimeout(10_000);
+    const { token } = await server.token('Dora');
+    const foreign = [];
+    await page.route('http://elsewhere.invalid/**', (route) => {
+      foreign.push(route.request().url());
+      return route.fulfill({ status: 200, body: '<li><img src=x onerror="window.pwned=1"></li>' });
+    });
+    await page.goto(`${server.http}/rooms/xo/messages`);
+    await page.setContent(`<!doctype html><body>
+      <ul id="foreign" data-sb-channel="room.xo" data-sb-refresh="http://elsewhere.invalid/fragment" data-sb-load></ul>
+      <ul id="local" data-sb-channel="room.xo" data-sb-refresh="/rooms/xo/messages" data-sb-load></ul>
+      <script type="module">
+        import { SocketClient } from '/switchboard.js';
+        window.errors = [];
+        document.getElementById('foreign').addEventListener('sb:error', (e) => window.errors.push(String(e.detail?.message)));
+        const client = new SocketClient('/ws', { token: ${JSON.stringify(token)} });
+        client.connect();
+        client.bindDeclarative(document);
+      </script></body>`);
+    await page.waitForSelector('#foreign[data-sb-state="error"]', { state: 'attached' });
+    // The same-origin element works beside it: a signal refreshes it, and after that
+    // signal the foreign one has still fetched nothing.
+    await page.waitForSelector('#local[data-sb-state="live"]', { state: 'attached' });
+    await server.post('/rooms/xo/messages', { from: 'Alice', message: 'after the refusal' });
+    await page.locator('#local li', { hasText: 'after the refusal' }).waitFor();
+    assert.deepEqual(foreign, []);
+    assert.match((await page.evaluate(() => window.errors))[0], /same-origin/);
+    assert.equal(await page.evaluate(() => window.pwned), undefined);
+    await page.context().close();
+  });
+
   it('declarative mode reports a refused channel and a failed refresh with sb:error', T, async () => {
     const page = await (await browser.newContext()).newPage();
     page.setDefaultTimeout(10_000);

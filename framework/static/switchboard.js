@@ -946,7 +946,8 @@ export class SocketClient {
  *   elements name it).
  * - `data-sb-on`: the events that trigger a refresh, space or comma separated
  *   (default `message`).
- * - `data-sb-refresh`: the URL fetched (GET, same-origin credentials); its text replaces
+ * - `data-sb-refresh`: the URL fetched (GET, same-origin only: another origin is refused
+ *   with `sb:error`, as its answer would go into `innerHTML`); its text replaces
  *   the element's `innerHTML`.
  * - `data-sb-load`: also fetch as soon as the element is bound.
  * - `data-sb-debounce`: milliseconds to coalesce a burst of events (default 50).
@@ -1040,6 +1041,14 @@ export class DeclarativeBinding {
     const channel = element.getAttribute('data-sb-channel');
     const url = element.getAttribute('data-sb-refresh');
     if (!channel || !url) return;
+    // The response goes into innerHTML: only the page's own origin may supply it.
+    const base = element.ownerDocument?.baseURI ?? globalThis.location?.href;
+    if (base && !sameOrigin(url, base)) {
+      element.setAttribute('data-sb-state', 'error');
+      const refusal = new Error(`data-sb-refresh must name a same-origin URL, not ${url}`);
+      element.dispatchEvent(new CustomEvent('sb:error', { detail: refusal }));
+      return;
+    }
     const events = (element.getAttribute('data-sb-on') || 'message').split(/[\s,]+/).filter(Boolean);
     const debounce = Number(element.getAttribute('data-sb-debounce') ?? this._debounce);
     const record = { channel, url, events, debounce, stops: [], timer: null, issued: 0, shown: 0, live: false };
@@ -1142,6 +1151,19 @@ export class DeclarativeBinding {
       if (this._bound.get(element) !== record) return;
       element.dispatchEvent(new CustomEvent('sb:error', { detail: error }));
     }
+  }
+}
+
+/**
+ * Whether `url` (relative or absolute) has the origin of `base`.
+ * @param {string} url
+ * @param {string} base
+ */
+function sameOrigin(url, base) {
+  try {
+    return new URL(url, base).origin === new URL(base).origin;
+  } catch {
+    return false;
   }
 }
 
