@@ -68,6 +68,22 @@ describe('against one server', () => {
     await server.stop();
   }, T);
 
+  it('sends the token as the subprotocol, never in the URL, unless told to use the query', T, async () => {
+    const raw = recording();
+    const client = await connected(server, 'Tess', { WebSocket: raw.WebSocket });
+    const [{ url, protocols }] = raw.record.handshakes;
+    assert.ok(!url.includes('token'), `the URL carries no token: ${url}`);
+    assert.equal(protocols.length, 1);
+    assert.equal(protocols[0].split('.').length, 3, 'a JWT');
+    assert.equal(client.state, 'connected');
+
+    const old = recording();
+    await connected(server, 'Quinn', { WebSocket: old.WebSocket, tokenIn: 'query' });
+    const [viaQuery] = old.record.handshakes;
+    assert.match(viaQuery.url, /[?&]token=/);
+    assert.equal(viaQuery.protocols, undefined);
+  });
+
   it('serves the client module at /switchboard.js', T, async () => {
     const response = await fetch(`${server.http}/switchboard.js`);
     assert.equal(response.status, 200);

@@ -7,15 +7,22 @@ import WebSocket from 'ws';
 /**
  * A WebSocket class for `new SocketClient(url, { WebSocket })` and what it saw:
  * `opened` counts sockets constructed (connection attempts), `packets` holds every
- * packet received, parsed, across reconnects.
+ * packet received, parsed, across reconnects, `handshakes` each socket's URL and
+ * offered subprotocols.
  * @param {object} [options] extra `ws` options for every socket (e.g. `{ origin }`)
  */
 export function recording(options = {}) {
-  const record = { opened: 0, /** @type {any[]} */ packets: [] };
+  const record = {
+    opened: 0,
+    /** @type {any[]} */ packets: [],
+    /** Each socket's URL and offered subprotocols, as the client asked. */
+    /** @type {{ url: string, protocols: any }[]} */ handshakes: [],
+  };
   class RecordingWebSocket extends WebSocket {
     constructor(url, protocols, wsOptions) {
       super(url, protocols, { ...wsOptions, ...options });
       record.opened += 1;
+      record.handshakes.push({ url: String(url), protocols });
       this.on('message', (data) => record.packets.push(JSON.parse(String(data))));
     }
   }

@@ -31,6 +31,9 @@
 /**
  * @typedef {object} ClientOptions
  * @property {string | TokenSupplier} [token] A JWT, or a function returning a fresh one.
+ * @property {'protocol' | 'query'} [tokenIn='protocol'] How the token travels: as the
+ *   handshake's only `Sec-WebSocket-Protocol` value (kept out of URLs, so out of proxy
+ *   and access logs), or as `?token=` for servers that only read the query.
  * @property {typeof globalThis.WebSocket} [WebSocket] The WebSocket constructor: the
  *   browser's by default; in Node 20 pass the `ws` package's.
  * @property {typeof globalThis.fetch} [fetch] Used to tell a refused handshake from a
@@ -287,6 +290,7 @@ export class SocketClient {
     /** @type {string} */
     this.url = socketUrl(url ?? '/ws');
     this._options = {
+      tokenIn: 'protocol',
       reconnect: true,
       minReconnectDelay: 250,
       maxReconnectDelay: 10_000,
@@ -654,7 +658,7 @@ export class SocketClient {
     }
     let ws;
     try {
-      ws = new this._WebSocket(this._withToken(token));
+      ws = this._socket(token);
     } catch (error) {
       this._finish(new SocketError('bad_url', `cannot open ${this.url}: ${error?.message ?? error}`), true);
       return;
@@ -692,12 +696,18 @@ export class SocketClient {
     };
   }
 
-  /** @param {string | null} token */
-  _withToken(token) {
-    if (!token) return this.url;
-    const url = new URL(this.url);
-    url.searchParams.set('token', token);
-    return url.toString();
+  /**
+   * Opens a socket carrying `token` as `tokenIn` says.
+   * @param {string | null} token
+   */
+  _socket(token) {
+    if (!token) return new this._WebSocket(this.url);
+    if (this._options.tokenIn === 'query') {
+      const url = new URL(this.url);
+      url.searchParams.set('token', token);
+      return new this._WebSocket(url.toString());
+    }
+    return new this._WebSocket(this.url, [token]);
   }
 
   /** Restarts the idle watchdog: any packet proves the connection alive. */
