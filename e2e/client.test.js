@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 
 import { SocketClient, SocketError, backoffDelay } from '../framework/static/switchboard.js';
 import { DemoServer, ROOT, freePort, next, sleep, until } from './support/server.js';
@@ -329,6 +329,58 @@ describe('against one server', () => {
     assert.equal(error.code, 'unreachable');
     assert.equal(raw.record.opened, 3, 'the first attempt and two more');
     assert.deepEqual(seen, ['connecting', 'closed']);
+  });
+});
+
+/**
+ * A server that answers every connection with `ready`, then closes it with `code`;
+ * resolves with it and the times connections arrived.
+ */
+async function flappingServer(code) {
+  const opened = [];
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  wss.on('connection', (socket) => {
+    opened.push(Date.now());
+    socket.send(JSON.stringify({ event: 'ready', data: { connection_id: 'x-1', user_id: null } }));
+    setTimeout(() => socket.close(code, 'bye'), 5);
+  });
+  return { url: `ws://127.0.0.1:${wss.address().port}/ws`, opened, close: () => wss.close() };
+}
+
+describe('reconnect pacing (servers of their own)', () => {
+  it('a server that accepts then closes at once is retried ever more slowly', T, async () => {
+    const server = await flappingServer(1000);
+    try {
+      // Full jitter at its ceiling: waits of 100, 200, then 300 ms (the cap).
+      const client = new SocketClient(server.url, { WebSocket, ...FAST, random: () => 1 });
+      clients.add(client);
+      await client.connect();
+      await until(() => server.opened.length >= 5, 10_000);
+      client.disconnect();
+      const gaps = server.opened.slice(1).map((t, i) => t - server.opened[i]);
+      // A counter reset on every `ready` would make every gap about 100 ms.
+      assert.ok(gaps[3] >= 250, `the backoff grew: gaps ${gaps}`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('reconnects after a 1001 are spread over goingAwayWindow', T, async () => {
+    const server = await flappingServer(1001);
+    try {
+      const client = new SocketClient(server.url, {
+        WebSocket, ...FAST, random: () => 0.9, goingAwayWindow: 1_000,
+      });
+      clients.add(client);
+      await client.connect();
+      await until(() => server.opened.length >= 2, 10_000);
+      client.disconnect();
+      const gap = server.opened[1] - server.opened[0];
+      assert.ok(gap >= 850, `the first retry after 1001 waited ${gap} ms (0.9 of a 1 s window)`);
+    } finally {
+      server.close();
+    }
   });
 });
 

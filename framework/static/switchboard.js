@@ -42,6 +42,12 @@
  * @property {number} [minReconnectDelay=250] Milliseconds: the shortest wait before a retry.
  * @property {number} [maxReconnectDelay=10000] Milliseconds: the longest wait before a retry.
  * @property {number} [maxReconnectAttempts=Infinity] Consecutive failed attempts before giving up.
+ * @property {number} [stableAfter=10000] Milliseconds a connection must stay up before the
+ *   backoff starts again from its shortest delay (a server that accepts, then closes at
+ *   once, is retried ever more slowly, not every few hundred milliseconds forever).
+ * @property {number} [goingAwayWindow=5000] Milliseconds over which reconnects after a
+ *   `1001` (a server shutting down) are spread, so a drained node's clients do not all
+ *   arrive at its neighbours in the same instant.
  * @property {number} [openTimeout=10000] Milliseconds from opening the socket to `ready`.
  * @property {number} [idleTimeout=75000] Milliseconds without any packet (the server pings
  *   every 25 s by default) after which the connection is deemed dead; 0 turns it off.
@@ -295,6 +301,8 @@ export class SocketClient {
       minReconnectDelay: 250,
       maxReconnectDelay: 10_000,
       maxReconnectAttempts: Infinity,
+      stableAfter: 10_000,
+      goingAwayWindow: 5_000,
       openTimeout: 10_000,
       idleTimeout: 75_000,
       ackTimeout: 10_000,
@@ -724,7 +732,7 @@ export class SocketClient {
   _onReady(data) {
     const reconnected = this._everConnected;
     this._everConnected = true;
-    this._attempt = 0;
+    this._readyAt = Date.now(); // the attempt count resets once this lasted `stableAfter`
     this._authFailures = 0;
     this._refusal = null;
     this._refusedToken = null;
@@ -853,6 +861,7 @@ export class SocketClient {
     this._events._emit('close', { code, reason });
     if (this._stopped) return;
     this._setState(this._everConnected ? 'reconnecting' : 'connecting');
+    if (wasReady && Date.now() - (this._readyAt ?? 0) >= this._options.stableAfter) this._attempt = 0;
     const generation = this._generation;
     /** @type {SocketError | null} */
     let refusal = null;
@@ -873,18 +882,23 @@ export class SocketClient {
         return;
       }
     }
-    this._retry(refusal);
+    this._retry(refusal, code === 1001);
   }
 
-  /** Schedules the next attempt. @param {SocketError | null} refusal */
-  _retry(refusal) {
+  /**
+   * Schedules the next attempt.
+   * @param {SocketError | null} refusal
+   * @param {boolean} [goingAway] the server closed with 1001: spread over `goingAwayWindow`
+   */
+  _retry(refusal, goingAway = false) {
     this._attempt++;
     if (this._attempt > this._options.maxReconnectAttempts) {
       this._finish(new SocketError('unreachable', `gave up after ${this._attempt - 1} attempts`), true);
       return;
     }
     this._setState(this._everConnected ? 'reconnecting' : 'connecting');
-    const delay = backoffDelay(this._attempt, this._options, this._options.random);
+    let delay = backoffDelay(this._attempt, this._options, this._options.random);
+    if (goingAway) delay = Math.max(delay, Math.round(this._options.random() * this._options.goingAwayWindow));
     const generation = this._generation;
     clearTimeout(this._retryTimer);
     this._retryTimer = setTimeout(() => {
