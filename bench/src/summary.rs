@@ -74,20 +74,12 @@ fn metrics(scenario: &str) -> Vec<Metric> {
     );
     let redis = m(
         "Redis CPU per delivery (not in the above)",
-        |r| {
-            r.redis_cpu_secs
-                .filter(|_| r.delivered > 0)
-                .map(|s| s * 1e6 / r.delivered as f64)
-        },
+        |r| per_delivery_us(r.redis_cpu_secs, r.delivered),
         micros,
     );
     let own = m(
         "load generator CPU per delivery",
-        |r| {
-            r.loadgen_cpu_secs
-                .filter(|_| r.delivered > 0)
-                .map(|s| s * 1e6 / r.delivered as f64)
-        },
+        |r| per_delivery_us(r.loadgen_cpu_secs, r.delivered),
         micros,
     );
     let batch = m(
@@ -334,6 +326,12 @@ fn targets(session: &Session<'_>, reports: &[Report]) -> String {
         mark(fw_faults == 0 && raw_faults == 0)
     );
     out
+}
+
+/// CPU `secs` spread over `delivered` deliveries, in microseconds; `None` without either.
+fn per_delivery_us(secs: Option<f64>, delivered: u64) -> Option<f64> {
+    secs.filter(|_| delivered > 0)
+        .map(|s| s * 1e6 / delivered as f64)
 }
 
 #[cfg(test)]

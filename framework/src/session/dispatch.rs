@@ -109,14 +109,17 @@ impl Session {
             return self.reply(&packet).send(Err(refusal));
         }
         let channel = subscription.channel.clone();
-        let reply = self.reply(&packet);
         // Through the channel's actor: one channel's events run one at a time, in order;
-        // a channel with `limits.channel_queue` events waiting refuses more.
+        // a channel with `limits.channel_queue` events waiting refuses more (and hands
+        // the event back, so the refusal is answered from it).
         let sent = subscription.actor.try_send(Dispatch {
             invocation: self.invocation(packet, Some(channel)),
         });
         if let Err(refused) = sent {
-            reply.send(Err(super::subscribe::not_delivered(&refused)));
+            let refusal = super::subscribe::not_delivered(&refused);
+            let (actix::prelude::SendError::Full(Dispatch { invocation })
+            | actix::prelude::SendError::Closed(Dispatch { invocation })) = refused;
+            Reply::to(&invocation).send(Err(refusal));
         }
     }
 

@@ -15,15 +15,7 @@ use super::{PATIENCE, token_for};
 pub async fn reader_that_stops(addr: SocketAddr, sub: &str) -> TcpStream {
     let socket = TcpSocket::new_v4().expect("socket");
     socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
-    let mut tcp = socket.connect(addr).await.expect("connects");
-    let token = token_for(sub, json!({"name": sub}));
-    let request = format!(
-        "GET /ws?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
-         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-         Sec-WebSocket-Version: 13\r\n\r\n"
-    );
-    tcp.write_all(request.as_bytes()).await.expect("request");
-    read_until(&mut tcp, b"\"ready\"").await;
+    let mut tcp = handshake(socket.connect(addr).await.expect("connects"), addr, sub).await;
     let subscribe =
         json!({"event": "subscribe-channel-request", "data": {"channel": "global-chat"}});
     tcp.write_all(&masked_text(subscribe.to_string().as_bytes()))
@@ -35,7 +27,11 @@ pub async fn reader_that_stops(addr: SocketAddr, sub: &str) -> TcpStream {
 
 /// A raw client that completed the handshake as `sub` and read `ready`.
 pub async fn raw_client(addr: SocketAddr, sub: &str) -> TcpStream {
-    let mut tcp = TcpStream::connect(addr).await.expect("connects");
+    handshake(TcpStream::connect(addr).await.expect("connects"), addr, sub).await
+}
+
+/// Upgrades `tcp` as `sub` (token in the query) and reads up to `ready`.
+async fn handshake(mut tcp: TcpStream, addr: SocketAddr, sub: &str) -> TcpStream {
     let token = token_for(sub, json!({"name": sub}));
     let request = format!(
         "GET /ws?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
