@@ -15,7 +15,7 @@ const T = { timeout: 60_000 };
  */
 async function marker(server, page, user) {
   const text = `marker ${Math.random()}`;
-  const { status } = await server.post(`/api/notify/${user}`, { message: text });
+  const { status } = await server.post(`/api/notify/${user}`, { message: text }, { as: user });
   assert.equal(status, 200);
   await page.locator('#toasts .toast', { hasText: text }).waitFor();
 }
@@ -101,7 +101,7 @@ describe('the demo page in Chromium', () => {
   });
 
   it('a notification from POST /api/notify/{user} shows as a toast', T, async () => {
-    const { status } = await server.post('/api/notify/bob', { message: 'Your build passed' });
+    const { status } = await server.post('/api/notify/bob', { message: 'Your build passed' }, { as: 'bob' });
     assert.equal(status, 200);
     await bob.locator('#toasts .toast', { hasText: 'Your build passed' }).waitFor();
     await marker(server, carol, 'carol');
@@ -127,10 +127,10 @@ describe('the demo page in Chromium', () => {
 
     // A burst of five signals is coalesced into far fewer fetches.
     await Promise.all([1, 2, 3, 4, 5].map((n) =>
-      server.post('/rooms/auto/messages', { from: 'Alice', message: `burst ${n}` })));
+      server.post('/rooms/auto/messages', { message: `burst ${n}` }, { as: 'Alice' })));
     await page.locator('#auto li', { hasText: 'burst 5' }).waitFor();
     // A later signal's fetch comes after any the burst still had scheduled.
-    await server.post('/rooms/auto/messages', { from: 'Alice', message: 'after the burst' });
+    await server.post('/rooms/auto/messages', { message: 'after the burst' }, { as: 'Alice' });
     await page.locator('#auto li', { hasText: 'after the burst' }).waitFor();
     assert.equal(await page.locator('#auto li').count(), 6);
     assert.ok(fetches.length - loaded <= 4, `${fetches.length - loaded - 1} fetches for a burst of 5`);
@@ -144,7 +144,7 @@ describe('the demo page in Chromium', () => {
       document.body.append(late);
     });
     await page.waitForSelector('#late[data-sb-state="live"]', { state: 'attached' });
-    await server.post('/rooms/auto/messages', { from: 'Alice', message: 'for both lists' });
+    await server.post('/rooms/auto/messages', { message: 'for both lists' }, { as: 'Alice' });
     await page.locator('#late li', { hasText: 'for both lists' }).waitFor();
     await page.locator('#auto li', { hasText: 'for both lists' }).waitFor();
     await page.context().close();
@@ -190,15 +190,15 @@ describe('the demo page in Chromium', () => {
       window.shown = [];
       new MutationObserver(() => window.shown.push(element.textContent)).observe(element, { childList: true, subtree: true });
     });
-    await server.post('/rooms/ooo/messages', { from: 'Alice', message: 'one' });
+    await server.post('/rooms/ooo/messages', { message: 'one' }, { as: 'Alice' });
     await firstRequested;
-    await server.post('/rooms/ooo/messages', { from: 'Alice', message: 'two' });
+    await server.post('/rooms/ooo/messages', { message: 'two' }, { as: 'Alice' });
     await page.locator('#ooo li', { hasText: 'fresh' }).waitFor();
     await staleDelivered;
     assert.equal(overlapped, true, 'the second fetch went out while the first was pending');
     // A third refresh, issued after the stale answer was delivered, shows up only once
     // the page has handled everything before it.
-    await server.post('/rooms/ooo/messages', { from: 'Alice', message: 'three' });
+    await server.post('/rooms/ooo/messages', { message: 'three' }, { as: 'Alice' });
     await page.locator('#ooo li', { hasText: 'third' }).waitFor();
     assert.equal(served, 3);
     assert.deepEqual(await page.evaluate(() => window.shown), ['fresh', 'third'], 'stale was never shown');
@@ -230,7 +230,7 @@ describe('the demo page in Chromium', () => {
     // The same-origin element works beside it: a signal refreshes it, and after that
     // signal the foreign one has still fetched nothing.
     await page.waitForSelector('#local[data-sb-state="live"]', { state: 'attached' });
-    await server.post('/rooms/xo/messages', { from: 'Alice', message: 'after the refusal' });
+    await server.post('/rooms/xo/messages', { message: 'after the refusal' }, { as: 'Alice' });
     await page.locator('#local li', { hasText: 'after the refusal' }).waitFor();
     assert.deepEqual(foreign, []);
     assert.match((await page.evaluate(() => window.errors))[0], /same-origin/);
@@ -259,7 +259,7 @@ describe('the demo page in Chromium', () => {
       </script></body>`);
     await page.waitForSelector('#theirs[data-sb-state="error"]', { state: 'attached' });
     await page.waitForSelector('#broken[data-sb-state="live"]', { state: 'attached' });
-    await server.post('/rooms/err/messages', { from: 'Alice', message: 'signal' });
+    await server.post('/rooms/err/messages', { message: 'signal' }, { as: 'Alice' });
     await page.waitForFunction(() => window.errors.length === 2);
     const errors = await page.evaluate(() => window.errors);
     assert.deepEqual(errors[0], ['theirs', 'unauthorised']);

@@ -47,7 +47,7 @@ function states(client) {
  */
 async function nothingBefore(server, user, record, from, unwanted) {
   const marker = `marker-${Math.random()}`;
-  const { status } = await server.post(`/api/notify/${user}`, { message: marker });
+  const { status } = await server.post(`/api/notify/${user}`, { message: marker }, { as: user });
   assert.equal(status, 200);
   const at = await seenRaw(record, (p) => p.event === 'notification' && p.data?.message === marker, from);
   const stray = record.packets.slice(from, at).filter(unwanted);
@@ -177,7 +177,7 @@ describe('against one server', () => {
     assert.deepEqual(await pong, { n: 1 });
 
     const note = next((cb) => alice.listen('notification', cb), 5_000, 'notification');
-    const { status, body } = await server.post('/api/notify/alice', { message: 'ding' });
+    const { status, body } = await server.post('/api/notify/alice', { message: 'ding' }, { as: 'alice' });
     assert.equal(status, 200);
     assert.ok(body.delivered >= 1);
     assert.deepEqual(await note, { message: 'ding' });
@@ -213,14 +213,14 @@ describe('against one server', () => {
     const bob = await connected(server, 'Bob');
     const room = await bob.subscribe('room.node-1');
     const signal = next((cb) => room.listen('message', cb), 5_000, 'room signal');
-    const { status } = await server.post('/rooms/node-1/messages', { from: 'Alice', message: '<i>hi</i> & bye' });
+    const { status } = await server.post('/rooms/node-1/messages', { message: '<i>hi</i> & bye' }, { as: 'Alice' });
     assert.equal(status, 201);
     const data = await signal;
     assert.equal(data.seq, 1);
     const fragment = await (await fetch(`${server.http}/rooms/node-1/messages`)).text();
     assert.match(fragment, /&lt;i&gt;hi&lt;\/i&gt; &amp; bye/);
     assert.doesNotMatch(fragment, /<i>/);
-    assert.equal((await server.post('/rooms/bad.id/messages', { from: 'a', message: 'b' })).status, 400);
+    assert.equal((await server.post('/rooms/bad.id/messages', { message: 'b' }, { as: 'a' })).status, 400);
   });
 
   it('unsubscribe() leaves the channel: no more events, emits refused locally', T, async () => {
@@ -235,7 +235,7 @@ describe('against one server', () => {
     assert.equal(room.state, 'unsubscribed');
     assert.equal(bob.channel('room.node-2'), undefined);
     const left = raw.record.packets.length;
-    await server.post('/rooms/node-2/messages', { from: 'Alice', message: 'anyone?' });
+    await server.post('/rooms/node-2/messages', { message: 'anyone?' }, { as: 'Alice' });
     await nothingBefore(server, 'bob', raw.record, left, (p) => p.channel === 'room.node-2');
     assert.deepEqual(heard, []);
     const refused = await room.emit('message', { message: 'x' }).catch((e) => e);

@@ -81,7 +81,7 @@ describe('two demo nodes sharing Redis', () => {
    */
   async function upToMarker(client, node) {
     const marker = `marker-${Math.random()}`;
-    const { status } = await node.post(`/api/notify/${client.userId}`, { message: marker });
+    const { status } = await node.post(`/api/notify/${client.userId}`, { message: marker }, { as: client.userId });
     assert.equal(status, 200);
     const at = await seenRaw(client.raw, (p) => p.event === 'notification' && p.data?.message === marker);
     return client.raw.packets.slice(0, at);

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 use switchboard::SocketUser;
 
+use crate::auth::{Caller, Refused};
 use crate::user::User;
 
 /// Issues HS256 tokens for `POST /api/token`.
@@ -105,13 +106,28 @@ struct Notification {
 }
 
 /// Sends a `notification` to every connection of the user: their phone and laptop alike.
-async fn notify(path: web::Path<String>, body: web::Json<Notification>) -> HttpResponse {
+/// A backend (with the HTTP API key) may notify anyone; a user, only themselves.
+async fn notify(
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<Notification>,
+) -> Result<HttpResponse, Refused> {
     let Some(user) = user_for(&path) else {
-        return bad_request("bad_user", "unknown user id");
+        return Ok(bad_request("bad_user", "unknown user id"));
     };
-    match user.send_socket_event("notification", &json!({ "message": body.message })) {
-        Ok(delivered) => HttpResponse::Ok().json(json!({ "delivered": delivered })),
-        Err(e) => HttpResponse::ServiceUnavailable()
-            .json(json!({ "error": { "code": "unavailable", "message": e.to_string() } })),
+    if let Caller::User(me) = &caller {
+        if me.id != user.id {
+            return Err(Refused::forbidden(format!(
+                "a user may notify only themselves; notifying {} takes the HTTP API key",
+                user.id
+            )));
+        }
     }
+    Ok(
+        match user.send_socket_event("notification", &json!({ "message": body.message })) {
+            Ok(delivered) => HttpResponse::Ok().json(json!({ "delivered": delivered })),
+            Err(e) => HttpResponse::ServiceUnavailable()
+                .json(json!({ "error": { "code": "unavailable", "message": e.to_string() } })),
+        },
+    )
 }

@@ -5,6 +5,7 @@
 //! Its listeners are registered by their macros alone: nothing lists them.
 
 pub mod api;
+pub mod auth;
 pub mod demo_config;
 pub mod listeners;
 pub mod rooms;
@@ -14,10 +15,12 @@ pub mod web;
 use std::io;
 
 use actix_web::web::Data;
-use switchboard::config::{Secret, Settings};
+use switchboard::auth::JwtMiddleware;
+use switchboard::config::{ConfigError, Secret, Settings};
 use switchboard::{Running, StartError, Switchboard};
 
 use crate::api::TokenIssuer;
+use crate::auth::Credentials;
 use crate::demo_config::DemoConfig;
 use crate::rooms::Rooms;
 
@@ -38,17 +41,47 @@ pub enum DemoError {
     /// No randomness for the throwaway secret.
     #[error("cannot generate a JWT secret: {0}")]
     Random(String),
+    /// Dev tokens would sign tokens for anyone with a secret that is meant to be real.
+    #[error(
+        "Demo.toml: dev_tokens = true signs a token for any name, so it refuses to sign with a configured jwt.secret (SWITCHBOARD__JWT__SECRET): set dev_tokens = false (SWITCHBOARD_DEMO__DEV_TOKENS=false) to run with that secret, or unset it for a throwaway one"
+    )]
+    DevTokensWithRealSecret,
+    /// Dev tokens are HMAC-signed; the settings verify another algorithm.
+    #[error(
+        "Demo.toml: dev_tokens = true signs with an HMAC secret, but jwt.algorithm is {0}: set dev_tokens = false"
+    )]
+    DevTokensNeedHmac(String),
+    /// The HTTP routes' token verifier could not be built.
+    #[error(transparent)]
+    Jwt(#[from] ConfigError),
 }
 
 /// Builds the demo server and starts it on `addr`.
+///
+/// With `dev_tokens` on, the demo signs tokens for anyone who asks, so it signs only
+/// with a development secret of its own (`dev_secret`, or a throwaway one) and refuses
+/// to start when `jwt.secret` is configured: a real secret never signs a dev token.
 pub fn start(mut settings: Settings, demo: &DemoConfig, addr: &str) -> Result<Running, DemoError> {
-    let issuer = if demo.dev_tokens && settings.jwt.algorithm.is_hmac() {
-        if settings.jwt.secret.is_empty() {
-            settings.jwt.secret = Secret::new(throwaway_secret()?);
-            tracing::warn!(
-                "jwt.secret is empty: using a throwaway secret (tokens die with the process)"
-            );
+    let issuer = if demo.dev_tokens {
+        if !settings.jwt.algorithm.is_hmac() {
+            return Err(DemoError::DevTokensNeedHmac(format!(
+                "{:?}",
+                settings.jwt.algorithm
+            )));
         }
+        if !settings.jwt.secret.is_empty() {
+            return Err(DemoError::DevTokensWithRealSecret);
+        }
+        let secret = if demo.dev_secret.is_empty() {
+            tracing::warn!(
+                "dev tokens on: signing with a throwaway secret (tokens die with the process)"
+            );
+            throwaway_secret()?
+        } else {
+            tracing::warn!("dev tokens on: signing with Demo.toml's dev_secret");
+            demo.dev_secret.clone()
+        };
+        settings.jwt.secret = Secret::new(secret);
         Some(TokenIssuer::new(
             settings.jwt.secret.expose(),
             demo.token_ttl_secs,
@@ -56,12 +89,19 @@ pub fn start(mut settings: Settings, demo: &DemoConfig, addr: &str) -> Result<Ru
     } else {
         None
     };
-    let switchboard = Switchboard::builder(settings)
+    let api_key = (settings.http_api.enabled && !settings.http_api.key.is_empty())
+        .then(|| settings.http_api.key.expose().to_owned());
+    let switchboard = Switchboard::builder(settings.clone())
         .resolve_users(user::Users)
         .build()?;
+    let credentials = Data::new(Credentials::new(
+        JwtMiddleware::from_settings(&settings.jwt)?,
+        api_key,
+    ));
     let rooms = Data::new(Rooms::default()); // one store shared by every worker
     switchboard
         .start_with(addr, move |cfg| {
+            cfg.app_data(credentials.clone());
             api::configure(cfg, issuer.clone());
             web::configure(cfg, rooms.clone());
         })

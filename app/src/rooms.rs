@@ -33,7 +33,7 @@ pub enum PostError {
     BadRoom,
     /// Empty or too long a message or name.
     #[error(
-        "`message` must be 1 to {MAX_MESSAGE_CHARS} characters and `from` 1 to {MAX_AUTHOR_CHARS}"
+        "`message` must be 1 to {MAX_MESSAGE_CHARS} characters (and the author's name 1 to {MAX_AUTHOR_CHARS})"
     )]
     BadMessage,
     /// Too many rooms already.

@@ -18,8 +18,22 @@ impl SocketUser for User {
     }
 }
 
-/// Users come straight from the token: `sub` is the id, `name` the display name.
-/// A real application would look the user up in its database here.
+/// The user a token names: `sub` is the id, `name` the display name (`sub` without it).
+/// Shared by the socket ([`Users`]) and the demo's HTTP routes.
+pub fn user_from_claims(claims: &Claims) -> Result<User, Rejection> {
+    let id = claims
+        .subject()
+        .ok_or_else(|| Rejection::unauthorized("missing_claim", "token has no `sub` claim"))?;
+    let name = claims
+        .get("name")
+        .and_then(|n| n.as_str())
+        .unwrap_or(&id)
+        .to_owned();
+    Ok(User { id, name })
+}
+
+/// Users come straight from the token. A real application would look the user up in
+/// its database here.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Users;
 
@@ -27,14 +41,6 @@ impl UserResolver for Users {
     type User = User;
 
     async fn resolve(&self, claims: &Claims) -> Result<User, Rejection> {
-        let id = claims
-            .subject()
-            .ok_or_else(|| Rejection::unauthorized("missing_claim", "token has no `sub` claim"))?;
-        let name = claims
-            .get("name")
-            .and_then(|n| n.as_str())
-            .unwrap_or(&id)
-            .to_owned();
-        Ok(User { id, name })
+        user_from_claims(claims)
     }
 }

@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::auth::SignedIn;
 use crate::rooms::{PostError, Rooms, valid_room_id};
 
 const INDEX_HTML: &str = include_str!("../static/index.html");
@@ -61,17 +62,17 @@ async fn room_messages(rooms: web::Data<Rooms>, id: web::Path<String>) -> HttpRe
 #[derive(Deserialize)]
 struct NewMessage {
     message: String,
-    from: String,
 }
 
-/// Stores the message and signals `message` on `room.{id}`: every page showing the
-/// room re-fetches its fragment. (Like `/api/notify`, the demo trusts `from`.)
+/// Stores the message, written by the signed-in user, and signals `message` on
+/// `room.{id}`: every page showing the room re-fetches its fragment.
 async fn post_room_message(
+    SignedIn(author): SignedIn,
     rooms: web::Data<Rooms>,
     id: web::Path<String>,
     body: web::Json<NewMessage>,
 ) -> HttpResponse {
-    let posted = match rooms.post(&id, &body.from, &body.message) {
+    let posted = match rooms.post(&id, &author.name, &body.message) {
         Ok(posted) => posted,
         Err(e @ PostError::Full) => {
             return HttpResponse::ServiceUnavailable()

@@ -33,7 +33,7 @@ async fn sigterm_closes_clients_with_1001_and_exits_zero() {
         .env("SWITCHBOARD__SERVER__BIND", format!("127.0.0.1:{port}"))
         .env("SWITCHBOARD__SERVER__WORKERS", "1")
         .env("SWITCHBOARD__SERVER__DRAIN_SECS", "3")
-        .env("SWITCHBOARD__JWT__SECRET", SECRET)
+        .env("SWITCHBOARD_DEMO__DEV_SECRET", SECRET)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()

@@ -1,5 +1,6 @@
 // Starts the demo binary (`target/debug/switchboard-app`, built by cargo beforehand) on a
-// free loopback port with a fixed JWT secret, so tokens survive a restart.
+// free loopback port with a fixed development secret (Demo.toml's dev_secret), so tokens
+// survive a restart.
 
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -84,7 +85,7 @@ export class DemoServer {
         RUST_LOG: process.env.RUST_LOG ?? 'warn',
         SWITCHBOARD__SERVER__BIND: `127.0.0.1:${this.port}`,
         SWITCHBOARD__SERVER__WORKERS: '2',
-        SWITCHBOARD__JWT__SECRET: this.secret,
+        SWITCHBOARD_DEMO__DEV_SECRET: this.secret,
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -154,11 +155,21 @@ export class DemoServer {
     return response.json();
   }
 
-  /** `POST` a JSON body to a path of the demo. */
-  async post(pathname, body) {
+  /**
+   * `POST` a JSON body to a path of the demo, signed in as `options.as` (a user name:
+   * a fresh dev token goes in `Authorization: Bearer`) or with `options.bearer`.
+   * @param {string} pathname
+   * @param {unknown} body
+   * @param {{as?: string, bearer?: string}} [options]
+   */
+  async post(pathname, body, options = {}) {
+    const bearer = options.bearer ?? (options.as ? (await this.token(options.as)).token : null);
     const response = await fetch(`${this.http}${pathname}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      },
       body: JSON.stringify(body),
     });
     return { status: response.status, body: await response.json().catch(() => null) };

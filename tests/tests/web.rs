@@ -50,12 +50,21 @@ async fn the_demo_serves_its_page_and_room_fragments() {
     assert_eq!(status, 200);
     assert!(script.contains("from '/switchboard.js'"));
 
+    let (_, issued) = http(
+        server.addr(),
+        "POST",
+        "/api/token",
+        Some(&json!({"name": "Eve"})),
+        &[],
+    )
+    .await;
+    let bearer = format!("Bearer {}", issued["token"].as_str().expect("token"));
     let (status, body) = http(
         server.addr(),
         "POST",
         "/rooms/7/messages",
-        Some(&json!({"from": "Eve", "message": "<script>x</script>"})),
-        &[],
+        Some(&json!({"message": "<script>x</script>"})),
+        &[("authorization", &bearer)],
     )
     .await;
     assert_eq!((status, &body["seq"]), (201, &json!(1)), "{body}");
