@@ -115,13 +115,13 @@ async fn notify(
     let Some(user) = user_for(&path) else {
         return Ok(bad_request("bad_user", "unknown user id"));
     };
-    if let Caller::User(me) = &caller {
-        if me.id != user.id {
-            return Err(Refused::forbidden(format!(
-                "a user may notify only themselves; notifying {} takes the HTTP API key",
-                user.id
-            )));
-        }
+    if let Caller::User(me) = &caller
+        && me.id != user.id
+    {
+        return Err(Refused::forbidden(format!(
+            "a user may notify only themselves; notifying {} takes the HTTP API key",
+            user.id
+        )));
     }
     Ok(
         match user.send_socket_event("notification", &json!({ "message": body.message })) {

@@ -44,10 +44,10 @@ impl Credentials {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(Refused::missing())?;
-        if let Some(key) = &self.api_key {
-            if bool::from(bearer.as_bytes().ct_eq(key.as_bytes())) {
-                return Ok(Caller::Backend);
-            }
+        if let Some(key) = &self.api_key
+            && bool::from(bearer.as_bytes().ct_eq(key.as_bytes()))
+        {
+            return Ok(Caller::Backend);
         }
         let claims = self.jwt.verify(bearer).map_err(Refused::from)?;
         user_from_claims(&claims)

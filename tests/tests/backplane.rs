@@ -169,6 +169,81 @@ async fn the_http_api_of_one_node_reaches_every_node() {
 }
 
 #[actix_web::test]
+async fn a_send_to_a_connection_no_node_has_is_answered_404_not_202() {
+    let redis = RedisServer::start();
+    let mut s = common::jwt_settings();
+    s.http_api.enabled = true;
+    s.http_api.key = switchboard::config::Secret::new(API_KEY);
+    let a = common::redis::node_with(&redis, s).await;
+    let b = node(&redis).await;
+    let mut ben_b = connect_as(&b, "ben").await;
+    let to = |id: &str| {
+        let (addr, path) = (a.addr(), format!("/api/connections/{id}/events"));
+        async move {
+            let body = json!({"event": "direct"});
+            common::http(addr, "POST", &path, Some(&body), &[("X-Api-Key", API_KEY)]).await
+        }
+    };
+
+    // On node B, which answers for its own connections.
+    let (status, body) = to(&ben_b.connection_id).await;
+    assert_eq!((status, body), (202, json!({"sent": true})));
+    assert_eq!(ben_b.recv().await, json!({"event": "direct", "data": {}}));
+    let b_node = b.server().node_id().as_str().to_owned();
+    let (status, body) = to(&format!("{b_node}-999999")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("unknown_connection")),
+        "{body}"
+    );
+    // The same answer from code, through the SocketServer.
+    let unknown = a
+        .server()
+        .confirm_send_to_connection(&format!("{b_node}-999999"), "direct", &())
+        .await;
+    assert!(
+        matches!(unknown, Err(switchboard::SendError::UnknownConnection(_))),
+        "{unknown:?}"
+    );
+
+    // A closed connection, and a node nobody runs: no node has them.
+    let gone = ben_b.connection_id.clone();
+    drop(ben_b);
+    let mut status = 0;
+    for _ in 0..50 {
+        status = to(&gone).await.0;
+        if status == 404 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, 404, "a closed connection");
+    assert_eq!(to("no-such-node-1").await.0, 404, "a node nobody runs");
+
+    // A node that hears but never answers: 504 after the ask's timeout (2 s).
+    let _stuck = redis.silent_subscriber("switchboard:node:stuck");
+    let asked = std::time::Instant::now();
+    let (status, body) = to("stuck-1").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (504, Some("no_answer")),
+        "{body}"
+    );
+    assert!(asked.elapsed() >= std::time::Duration::from_millis(1900));
+
+    // Redis away: nobody can answer, and the caller is told so rather than 202.
+    redis.freeze();
+    let (status, body) = to(&format!("{b_node}-1")).await;
+    redis.thaw();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (504, Some("no_answer")),
+        "{body}"
+    );
+    b.stop().await;
+}
+
+#[actix_web::test]
 async fn send_to_everyone_reaches_every_connection_of_every_node_once() {
     let redis = RedisServer::start();
     let (a, b) = two_nodes(&redis).await;

@@ -32,18 +32,28 @@ use actix_http::ws::CloseReason;
 
 pub(crate) use frame::WireFrame;
 pub(crate) use index::{CapReached, Caps, Index};
-pub(crate) use queue::Undeliverable;
 pub(crate) use socket::configure_accepted;
 pub(crate) use target::Target;
 pub(crate) use writer::Writer;
 
-use queue::{Bounds, Queue};
+use queue::{Bounds, Queue, Undeliverable};
 use worker::{Job, Local};
 
 use crate::config::LimitSettings;
 use crate::ids::ConnectionId;
 use crate::protocol::Frame;
 use crate::stats::Metrics;
+
+/// Why a send to one connection was not delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotDelivered {
+    /// No connection on this node has the id.
+    Unknown,
+    /// Its queue was full; it is being closed with 4008.
+    SlowConsumer,
+    /// It is closing.
+    Closed,
+}
 
 /// One node's delivery layer; cheap to clone, usable from any thread.
 #[derive(Debug, Clone)]
@@ -141,6 +151,25 @@ impl Delivery {
             here.deliver(target, wire.get_or_insert_with(|| WireFrame::text(frame)));
         }
         recipients
+    }
+
+    /// Sends `frame` to connection `id` on this node, or says why it could not.
+    pub(crate) fn deliver_to_connection(
+        &self,
+        id: &ConnectionId,
+        frame: &Frame,
+    ) -> Result<(), NotDelivered> {
+        let condition = self
+            .shared
+            .index
+            .condition(id.as_str())
+            .ok_or(NotDelivered::Unknown)?;
+        condition.check().map_err(|reason| match reason {
+            Undeliverable::SlowConsumer => NotDelivered::SlowConsumer,
+            Undeliverable::Closed => NotDelivered::Closed,
+        })?;
+        self.deliver(&Target::Connection(id.clone()), frame);
+        Ok(())
     }
 
     /// A handle for sending to connection `id` from any thread.

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::SendPath;
-use crate::delivery::{Target, Undeliverable};
+use crate::delivery::{NotDelivered, Target};
 use crate::ids::{ConnectionId, NodeId};
 use crate::protocol::{self, Frame};
 use crate::stats::{BackplaneStats, Stats};
+use crate::transport::Answer;
 
 /// Why a send did not reach its target.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +46,10 @@ pub enum SendError {
         /// Its pattern.
         pattern: &'static str,
     },
+    /// The node holding the connection did not answer in time (it or the backplane is
+    /// unreachable or overloaded); the event may or may not have arrived.
+    #[error("no answer about connection `{0}` from its node")]
+    NoAnswer(String),
     /// No server has been built in this process yet.
     #[error("no Switchboard server is running in this process")]
     NotRunning,
@@ -69,13 +74,61 @@ impl SocketServer {
     }
 
     /// Sends a direct event (no `channel`) to one connection, on whichever node holds
-    /// it. For a connection on another node, `Ok` means handed to the backplane.
+    /// it. For a connection on another node, `Ok` means handed to the backplane; use
+    /// [`confirm_send_to_connection`](Self::confirm_send_to_connection) to know more.
     pub fn send_to_connection<T: Serialize + ?Sized>(
         &self,
         connection_id: &str,
         event: &str,
         data: &T,
     ) -> Result<(), SendError> {
+        match self.addressed(connection_id, event, data)? {
+            Addressed::Here(id, frame) => self.deliver_here(&id, &frame),
+            Addressed::Elsewhere(id, frame) => {
+                self.path.backplane.publish(&Target::Connection(id), frame);
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends a direct event to one connection, on whichever node holds it, and
+    /// resolves once that node said what became of it: `Ok` when delivered,
+    /// [`SendError::UnknownConnection`] when no node has it (its node answered so, or
+    /// is gone), [`SendError::NoAnswer`] when its node did not answer within 2 s.
+    ///
+    /// ```no_run
+    /// # async fn run(server: switchboard::SocketServer) {
+    /// match server.confirm_send_to_connection("n1-42", "kicked", &()).await {
+    ///     Ok(()) => println!("delivered"),
+    ///     Err(e) => println!("not delivered: {e}"),
+    /// }
+    /// # }
+    /// ```
+    pub async fn confirm_send_to_connection<T: Serialize + ?Sized>(
+        &self,
+        connection_id: &str,
+        event: &str,
+        data: &T,
+    ) -> Result<(), SendError> {
+        let (id, frame) = match self.addressed(connection_id, event, data)? {
+            Addressed::Here(id, frame) => return self.deliver_here(&id, &frame),
+            Addressed::Elsewhere(id, frame) => (id, frame),
+        };
+        let named = || connection_id.to_owned();
+        match self.path.backplane.ask(&id, frame).await {
+            Answer::Receipt(outcome) => outcome.map_err(|reason| refusal(reason, named())),
+            Answer::NoNode => Err(SendError::UnknownConnection(named())),
+            Answer::Unanswered => Err(SendError::NoAnswer(named())),
+        }
+    }
+
+    /// Checks the id, encodes the packet, and says which node holds the connection.
+    fn addressed<T: Serialize + ?Sized>(
+        &self,
+        connection_id: &str,
+        event: &str,
+        data: &T,
+    ) -> Result<Addressed, SendError> {
         if connection_id.contains(char::is_control) {
             // No connection has such an id, and a newline would corrupt a cross-node header.
             return Err(SendError::UnknownConnection(connection_id.to_owned()));
@@ -84,23 +137,18 @@ impl SocketServer {
         let id = ConnectionId::from(connection_id);
         let node = id.node();
         let elsewhere = !node.is_empty() && node != self.path.node.as_str();
-        let target = Target::Connection(id);
-        if elsewhere && self.path.backplane.spans_nodes() {
-            self.path.backplane.publish(&target, frame);
-            return Ok(());
-        }
-        let condition = self
-            .path
+        Ok(if elsewhere && self.path.backplane.spans_nodes() {
+            Addressed::Elsewhere(id, frame)
+        } else {
+            Addressed::Here(id, frame)
+        })
+    }
+
+    fn deliver_here(&self, id: &ConnectionId, frame: &Frame) -> Result<(), SendError> {
+        self.path
             .delivery
-            .index()
-            .condition(connection_id)
-            .ok_or_else(|| SendError::UnknownConnection(connection_id.to_owned()))?;
-        condition.check().map_err(|reason| match reason {
-            Undeliverable::SlowConsumer => SendError::SlowConsumer(connection_id.to_owned()),
-            Undeliverable::Closed => SendError::Closing(connection_id.to_owned()),
-        })?;
-        self.path.delivery.deliver(&target, &frame);
-        Ok(())
+            .deliver_to_connection(id, frame)
+            .map_err(|reason| refusal(reason, id.as_str().to_owned()))
     }
 
     /// Sends a direct event to every connection of one user (all their devices).
@@ -195,6 +243,20 @@ impl SocketServer {
     /// Subscribers per concrete channel on this node.
     pub(crate) fn subscriber_counts(&self) -> std::collections::BTreeMap<String, usize> {
         self.path.delivery.index().subscriber_counts()
+    }
+}
+
+/// Where a send to one connection goes, encoded.
+enum Addressed {
+    Here(ConnectionId, Frame),
+    Elsewhere(ConnectionId, Frame),
+}
+
+fn refusal(reason: NotDelivered, connection: String) -> SendError {
+    match reason {
+        NotDelivered::Unknown => SendError::UnknownConnection(connection),
+        NotDelivered::SlowConsumer => SendError::SlowConsumer(connection),
+        NotDelivered::Closed => SendError::Closing(connection),
     }
 }
 

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `POST PREFIX/broadcast` | `{channel, event, data?, except?}` | broadcast on a channel, on every node |
 //! | `POST PREFIX/users/{id}/events` | `{event, data?}` | send to every connection of a user |
-//! | `POST PREFIX/connections/{id}/events` | `{event, data?}` | send to one connection |
+//! | `POST PREFIX/connections/{id}/events` | `{event, data?}` | send to one connection, on whichever node holds it: 404 when none does |
 //! | `GET PREFIX/stats` | | this node's connections, users, channels, subscribers per channel |
 //!
 //! Callers authenticate with `Authorization: Bearer KEY` or `X-Api-Key: KEY`, compared in
@@ -199,29 +199,42 @@ async fn to_user(
     }
 }
 
+/// Answered once the node holding the connection took the event (or said it has no
+/// such connection): 202, 404 for a connection no node has, 504 when its node is silent.
 async fn to_connection(
     req: HttpRequest,
     node: web::Data<Node>,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let run = || -> Result<HttpResponse, Refusal> {
-        let (server, call) = event_call(&req, &node, &body)?;
-        Ok(
-            match server.send_to_connection(&id, &call.event, &call.data) {
-                Ok(()) => HttpResponse::Accepted().json(json!({ "sent": true })),
-                Err(SendError::UnknownConnection(id)) => Refusal {
-                    status: StatusCode::NOT_FOUND,
-                    code: "unknown_connection",
-                    field: None,
-                    message: format!("no open connection `{id}`"),
-                }
-                .response(),
-                Err(e) => sent(Err(e)),
-            },
-        )
+    let (server, call) = match event_call(&req, &node, &body) {
+        Ok(call) => call,
+        Err(refusal) => return refusal.response(),
     };
-    run().unwrap_or_else(Refusal::response)
+    let unsent = |status, code, message| {
+        Refusal {
+            status,
+            code,
+            field: None,
+            message,
+        }
+        .response()
+    };
+    match server
+        .confirm_send_to_connection(&id, &call.event, &call.data)
+        .await
+    {
+        Ok(()) => HttpResponse::Accepted().json(json!({ "sent": true })),
+        Err(SendError::UnknownConnection(id)) => unsent(
+            StatusCode::NOT_FOUND,
+            "unknown_connection",
+            format!("no open connection `{id}`"),
+        ),
+        Err(e @ SendError::NoAnswer(_)) => {
+            unsent(StatusCode::GATEWAY_TIMEOUT, "no_answer", e.to_string())
+        }
+        Err(e) => sent(Err(e)),
+    }
 }
 
 async fn stats(req: HttpRequest, node: web::Data<Node>) -> HttpResponse {

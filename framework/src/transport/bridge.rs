@@ -6,7 +6,7 @@
 //! no actix arbiter). Sessions and handlers never wait on it: publishes go through a
 //! bounded queue, and subscription changes are hints that it reconciles with the index.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -18,11 +18,12 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use super::backoff::Backoff;
+use super::envelope::Receipt;
 use super::topic::Names;
 use super::{Arrival, Arrivals, Envelope, Link, Topic, Transport, TransportError};
 use crate::config::{BackplaneSettings, ConfigError};
-use crate::delivery::{Delivery, Target};
-use crate::ids::NodeId;
+use crate::delivery::{Delivery, NotDelivered, Target};
+use crate::ids::{ConnectionId, NodeId};
 use crate::protocol::Frame;
 use crate::stats::BackplaneStats;
 
@@ -32,6 +33,8 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(3);
 const PUBLISH_BATCH: usize = 256;
 /// Topics per subscribe command when restoring subscriptions after a reconnect.
 const RESUBSCRIBE_CHUNK: usize = 1000;
+/// Longest wait for the node holding a connection to answer an [`Backplane::ask`].
+const ASK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Resolves once the backplane has made a topic subscription match the index: `true`
 /// when the broker confirmed it (or no broker is needed), `false` when it cannot now.
@@ -41,6 +44,48 @@ pub(crate) type Synced = Pin<Box<dyn Future<Output = bool> + Send>>;
 
 /// What `close` resolves to: the backplane has left.
 pub(crate) type Closed = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// What became of a send to a connection on another node ([`Backplane::ask`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// The node holding the connection answered: delivered, or why not.
+    Receipt(Result<(), NotDelivered>),
+    /// The broker had no subscriber for that node: it is gone, so is the connection.
+    NoNode,
+    /// No answer in time: the broker or that node is unreachable, or too busy.
+    Unanswered,
+}
+
+/// What [`Backplane::ask`] resolves to.
+pub(crate) type Asked = Pin<Box<dyn Future<Output = Answer> + Send>>;
+
+/// Sends waiting for their receipt, by number.
+#[derive(Debug, Default)]
+struct Asks {
+    next: AtomicU64,
+    waiting: Mutex<HashMap<u64, oneshot::Sender<Answer>>>,
+}
+
+impl Asks {
+    fn wait(&self) -> (u64, oneshot::Receiver<Answer>) {
+        let ask = self.next.fetch_add(1, Ordering::Relaxed);
+        let (answer, answered) = oneshot::channel();
+        self.lock().insert(ask, answer);
+        (ask, answered)
+    }
+
+    /// Resolves `ask`; dropping it unanswered (the default) makes the asker see
+    /// [`Answer::Unanswered`] at once.
+    fn answer(&self, ask: u64, answer: Option<Answer>) {
+        if let (Some(waiting), Some(answer)) = (self.lock().remove(&ask), answer) {
+            let _ = waiting.send(answer);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Answer>>> {
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 #[derive(Debug, Default)]
 struct Counters {
@@ -86,6 +131,7 @@ struct Remote {
     publishes: mpsc::Sender<Outgoing>,
     syncs: mpsc::UnboundedSender<SyncRequest>,
     counters: Arc<Counters>,
+    asks: Arc<Asks>,
     /// Asks the bridge to flush and leave; it answers on the enclosed sender.
     stop: Mutex<Option<oneshot::Sender<oneshot::Sender<()>>>>,
 }
@@ -110,6 +156,7 @@ impl Backplane {
         let (publishes, publish_rx) = mpsc::channel(settings.publish_queue);
         let (syncs, sync_rx) = mpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
+        let asks = Arc::new(Asks::default());
         let (stop, stop_rx) = oneshot::channel();
         let bridge = Bridge {
             transport,
@@ -120,7 +167,9 @@ impl Backplane {
             publishes: publish_rx,
             syncs: sync_rx,
             counters: counters.clone(),
+            asks: asks.clone(),
             subscribed: HashSet::new(),
+            receipts: Vec::new(),
         };
         std::thread::Builder::new()
             .name(format!("switchboard-{}", T::KIND))
@@ -146,6 +195,7 @@ impl Backplane {
                 publishes,
                 syncs,
                 counters,
+                asks,
                 stop: Mutex::new(Some(stop)),
             }),
         })
@@ -153,37 +203,33 @@ impl Backplane {
 
     /// Hands a send (already delivered here) to the other nodes; never waits.
     pub(crate) fn publish(&self, target: &Target, frame: Frame) {
-        let Some(remote) = &self.remote else { return };
-        let size = frame.as_str().len();
-        let queued = remote
-            .counters
-            .queued_bytes
-            .fetch_add(size, Ordering::Relaxed);
-        if queued + size > remote.queue_bytes {
-            remote
-                .counters
-                .queued_bytes
-                .fetch_sub(size, Ordering::Relaxed);
-            add(&remote.counters.publish_failed, 1);
-            return;
+        if let Some(remote) = &self.remote {
+            remote.enqueue(target, frame, None);
         }
-        let envelope = Envelope {
-            origin: remote.node.as_str().to_owned(),
-            target: target.clone(),
-            frame,
+    }
+
+    /// Sends to connection `id` on another node and resolves with what became of it:
+    /// delivered, refused (unknown there, slow, closing), or no answer within
+    /// [`ASK_TIMEOUT`]. Nothing waits on the sender's thread until it is polled.
+    pub(crate) fn ask(&self, id: &ConnectionId, frame: Frame) -> Asked {
+        let Some(remote) = &self.remote else {
+            return Box::pin(async { Answer::NoNode });
         };
-        let outgoing = Outgoing {
-            topic: Topic::of(target),
-            envelope,
-        };
-        if remote.publishes.try_send(outgoing).is_err() {
-            // Full (the broker is slower than the senders) or stopped: drop, count, never wait.
-            remote
-                .counters
-                .queued_bytes
-                .fetch_sub(size, Ordering::Relaxed);
-            add(&remote.counters.publish_failed, 1);
+        let asks = remote.asks.clone();
+        let (ask, answered) = asks.wait();
+        if !remote.enqueue(&Target::Connection(id.clone()), frame, Some(ask)) {
+            asks.answer(ask, None);
         }
+        Box::pin(async move {
+            match tokio::time::timeout(ASK_TIMEOUT, answered).await {
+                Ok(Ok(answer)) => answer,
+                Ok(Err(_)) => Answer::Unanswered, // dropped unanswered: not published
+                Err(_) => {
+                    asks.answer(ask, None);
+                    Answer::Unanswered
+                }
+            }
+        })
     }
 
     /// Makes the subscription to `topic` match whether this node still needs it.
@@ -243,6 +289,37 @@ impl Backplane {
     }
 }
 
+impl Remote {
+    /// Queues a publish unless the queue is full in messages or bytes (then it is
+    /// dropped and counted); `false` when dropped.
+    fn enqueue(&self, target: &Target, frame: Frame, ask: Option<u64>) -> bool {
+        let size = frame.as_str().len();
+        let queued = self
+            .counters
+            .queued_bytes
+            .fetch_add(size, Ordering::Relaxed);
+        let envelope = Envelope {
+            origin: self.node.as_str().to_owned(),
+            target: target.clone(),
+            frame,
+            ask,
+        };
+        let outgoing = Outgoing {
+            topic: Topic::of(target),
+            envelope,
+        };
+        // Full (the broker is slower than the senders) or stopped: drop, count, never wait.
+        if queued + size > self.queue_bytes || self.publishes.try_send(outgoing).is_err() {
+            self.counters
+                .queued_bytes
+                .fetch_sub(size, Ordering::Relaxed);
+            add(&self.counters.publish_failed, 1);
+            return false;
+        }
+        true
+    }
+}
+
 /// The packets' bytes in `batch` (what `publish_queue_bytes` bounds).
 fn bytes_of(batch: &[Outgoing]) -> usize {
     batch.iter().map(|o| o.envelope.frame.as_str().len()).sum()
@@ -278,8 +355,11 @@ struct Bridge<T: Transport> {
     publishes: mpsc::Receiver<Outgoing>,
     syncs: mpsc::UnboundedReceiver<SyncRequest>,
     counters: Arc<Counters>,
+    asks: Arc<Asks>,
     /// Topic names the broker has confirmed for this link.
     subscribed: HashSet<String>,
+    /// Answers to other nodes' asks, published right after the arrivals that asked.
+    receipts: Vec<(String, Vec<u8>)>,
 }
 
 impl<T: Transport> Bridge<T> {
@@ -367,7 +447,12 @@ impl<T: Transport> Bridge<T> {
                     return End::Shutdown;
                 }
                 arrival = arrivals.next() => match arrival {
-                    Some(arrival) => self.deliver(arrival),
+                    Some(arrival) => {
+                        self.deliver(arrival);
+                        if let Err(why) = self.send_receipts(&mut link).await {
+                            return End::Lost(why);
+                        }
+                    }
                     None => return End::Lost(TransportError::new("receive", "link closed")),
                 },
                 received = self.syncs.recv_many(&mut requests, SYNC_BATCH) => {
@@ -411,12 +496,19 @@ impl<T: Transport> Bridge<T> {
         // The batch counts against the byte bound until the broker has it.
         let in_flight = bytes_of(batch);
         let mut refused = 0;
+        let mut asks = Vec::with_capacity(batch.len());
         let messages: Vec<_> = batch
             .drain(..)
             .filter_map(|o| match o.envelope.encode() {
-                Some(bytes) => Some((self.names.of(&o.topic), bytes)),
+                Some(bytes) => {
+                    asks.push(o.envelope.ask);
+                    Some((self.names.of(&o.topic), bytes))
+                }
                 None => {
                     refused += 1; // a header with a newline: see `Envelope::encode`
+                    if let Some(ask) = o.envelope.ask {
+                        self.asks.answer(ask, None);
+                    }
                     None
                 }
             })
@@ -425,15 +517,34 @@ impl<T: Transport> Bridge<T> {
         let published = timed(link.publish(&messages)).await;
         self.dequeued(in_flight);
         match published {
-            Ok(()) => {
+            Ok(receivers) => {
                 add(&self.counters.published, messages.len());
+                for (ask, receivers) in asks.into_iter().zip(receivers) {
+                    if let (Some(ask), 0) = (ask, receivers) {
+                        self.asks.answer(ask, Some(Answer::NoNode));
+                    }
+                }
                 Ok(())
             }
             Err(why) => {
                 add(&self.counters.publish_failed, messages.len());
+                for ask in asks.into_iter().flatten() {
+                    self.asks.answer(ask, None);
+                }
                 Err(why)
             }
         }
+    }
+
+    /// Publishes the receipts that the last arrival asked for.
+    async fn send_receipts(&mut self, link: &mut T::Link) -> Result<(), TransportError> {
+        if self.receipts.is_empty() {
+            return Ok(());
+        }
+        let receipts = std::mem::take(&mut self.receipts);
+        timed(link.publish(&receipts)).await?;
+        add(&self.counters.published, receipts.len());
+        Ok(())
     }
 
     /// Subscribes and unsubscribes so the broker matches what the index needs now for
@@ -475,13 +586,21 @@ impl<T: Transport> Bridge<T> {
         Ok(())
     }
 
-    /// Hands a message from another node to the local sessions it is for.
-    fn deliver(&self, arrival: Arrival) {
-        let envelope = self
-            .names
-            .parse(&arrival.topic)
-            .and_then(|topic| Envelope::decode(topic, &arrival.payload));
-        let Some(envelope) = envelope else {
+    /// Hands a message from another node to the local sessions it is for, answers
+    /// an ask with a receipt, and resolves a receipt for one of this node's asks.
+    fn deliver(&mut self, arrival: Arrival) {
+        let Some(topic) = self.names.parse(&arrival.topic) else {
+            return;
+        };
+        if let Topic::Node(_) = topic
+            && let Some(receipt) = Receipt::decode(&arrival.payload)
+        {
+            add(&self.counters.received, 1);
+            self.asks
+                .answer(receipt.ask, Some(Answer::Receipt(receipt.outcome)));
+            return;
+        }
+        let Some(envelope) = Envelope::decode(topic, &arrival.payload) else {
             debug!(
                 topic = arrival.topic,
                 "ignoring a message this node did not write"
@@ -492,7 +611,21 @@ impl<T: Transport> Bridge<T> {
             return; // already delivered locally by the sender
         }
         add(&self.counters.received, 1);
-        self.delivery.deliver(&envelope.target, &envelope.frame);
+        match (&envelope.target, envelope.ask) {
+            (Target::Connection(id), Some(ask)) => {
+                let receipt = Receipt {
+                    origin: self.node.as_str().to_owned(),
+                    ask,
+                    outcome: self.delivery.deliver_to_connection(id, &envelope.frame),
+                };
+                let asker = Topic::Node(envelope.origin.as_str().into());
+                self.receipts
+                    .push((self.names.of(&asker), receipt.encode()));
+            }
+            (target, _) => {
+                self.delivery.deliver(target, &envelope.frame);
+            }
+        }
     }
 
     /// While the broker is unreachable: publishes are dropped and counted, subscription
@@ -522,7 +655,9 @@ impl<T: Transport> Bridge<T> {
                     }
                     add(&self.counters.publish_failed, received);
                     self.dequeued(bytes_of(&batch));
-                    batch.clear();
+                    for ask in batch.drain(..).filter_map(|o| o.envelope.ask) {
+                        self.asks.answer(ask, None);
+                    }
                 }
             }
         }

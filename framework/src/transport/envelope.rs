@@ -8,16 +8,22 @@
 //! give back the sender's [`Target`]. A header value with a newline would shift the
 //! fields after it (an id from an HTTP API call could carry one), so such an envelope is
 //! never written: [`Envelope::encode`] refuses it.
+//!
+//! A send to one connection may ask for a [`Receipt`]: its first line is then
+//! `sb1 ask=ID`, and the node holding the connection answers on the asker's node topic
+//! with `sb1 receipt\n ANSWERING_NODE \n ID \n OUTCOME`.
 
 use actix_web::web::Bytes;
 use bytestring::ByteString;
 
 use super::Topic;
-use crate::delivery::Target;
+use crate::delivery::{NotDelivered, Target};
 use crate::ids::ConnectionId;
 use crate::protocol::Frame;
 
 const VERSION: &str = "sb1";
+const ASK: &str = "sb1 ask=";
+const RECEIPT: &str = "sb1 receipt";
 
 /// One cross-node message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +31,8 @@ pub(crate) struct Envelope {
     pub(crate) origin: String,
     pub(crate) target: Target,
     pub(crate) frame: Frame,
+    /// Set when the sender waits for a [`Receipt`] (sends to one connection only).
+    pub(crate) ask: Option<u64>,
 }
 
 impl Envelope {
@@ -37,8 +45,12 @@ impl Envelope {
             Target::User { via, .. } => (None, None, via.as_deref()),
             Target::Everyone => (None, None, None),
         };
+        let version = match self.ask {
+            Some(ask) => format!("{ASK}{ask}"),
+            None => VERSION.to_owned(),
+        };
         let fields = [
-            VERSION,
+            version.as_str(),
             &self.origin,
             connection.unwrap_or(""),
             except.unwrap_or(""),
@@ -62,9 +74,12 @@ impl Envelope {
     pub(crate) fn decode(topic: Topic, bytes: &[u8]) -> Option<Self> {
         let mut parts = bytes.splitn(6, |b| *b == b'\n');
         let mut field = || -> Option<&str> { std::str::from_utf8(parts.next()?).ok() };
-        if field()? != VERSION {
-            return None;
-        }
+        let version = field()?;
+        let ask = match version.strip_prefix(ASK) {
+            Some(id) => Some(id.parse().ok()?),
+            None if version == VERSION => None,
+            None => return None,
+        };
         let origin = field()?.to_owned();
         let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
         let connection = optional(field()?);
@@ -83,10 +98,70 @@ impl Envelope {
             Topic::Node(_) => Target::Connection(ConnectionId::from(connection?.as_str())),
             Topic::All => Target::Everyone,
         };
+        if ask.is_some() && !matches!(target, Target::Connection(_)) {
+            return None; // only a send to one connection has one answer
+        }
         Some(Self {
             origin,
             target,
             frame: Frame::from_text(frame),
+            ask,
+        })
+    }
+}
+
+/// What became of a send that asked for a receipt, from the node that holds (or would
+/// hold) the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Receipt {
+    /// The answering node.
+    pub(crate) origin: String,
+    /// The asker's number for the send.
+    pub(crate) ask: u64,
+    pub(crate) outcome: Result<(), NotDelivered>,
+}
+
+impl Receipt {
+    fn outcome_word(&self) -> &'static str {
+        match self.outcome {
+            Ok(()) => "delivered",
+            Err(NotDelivered::Unknown) => "unknown",
+            Err(NotDelivered::SlowConsumer) => "slow",
+            Err(NotDelivered::Closed) => "closing",
+        }
+    }
+
+    /// The bytes to publish on the asker's node topic.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        format!(
+            "{RECEIPT}\n{}\n{}\n{}",
+            self.origin,
+            self.ask,
+            self.outcome_word()
+        )
+        .into_bytes()
+    }
+
+    /// Parses a receipt; `None` for anything else (an envelope, foreign bytes).
+    pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let mut lines = text.split('\n');
+        if lines.next()? != RECEIPT {
+            return None;
+        }
+        let origin = lines.next()?.to_owned();
+        let ask = lines.next()?.parse().ok()?;
+        let outcome = match lines.next()? {
+            "delivered" => Ok(()),
+            "unknown" => Err(NotDelivered::Unknown),
+            "slow" => Err(NotDelivered::SlowConsumer),
+            "closing" => Err(NotDelivered::Closed),
+            _ => return None,
+        };
+        lines.next().is_none().then_some(Self {
+            origin,
+            ask,
+            outcome,
         })
     }
 }
@@ -102,6 +177,7 @@ mod tests {
             origin: "abc".into(),
             target,
             frame,
+            ask: None,
         }
     }
 
@@ -147,6 +223,42 @@ mod tests {
             Envelope::decode(Topic::Node("a".into()), b"sb1\na\n\n\n\n{}"),
             None,
             "a node message names its connection"
+        );
+    }
+
+    #[test]
+    fn an_ask_and_its_receipt_round_trip() {
+        let mut sent = envelope(Target::Connection(ConnectionId::from("def-3")));
+        sent.ask = Some(42);
+        let bytes = sent.encode().expect("encodes");
+        assert!(bytes.starts_with(b"sb1 ask=42\n"));
+        let decoded = Envelope::decode(Topic::Node("def".into()), &bytes).expect("decodes");
+        assert_eq!(decoded, sent);
+        assert_eq!(
+            Receipt::decode(&bytes),
+            None,
+            "an envelope is not a receipt"
+        );
+
+        for outcome in [
+            Ok(()),
+            Err(NotDelivered::Unknown),
+            Err(NotDelivered::SlowConsumer),
+            Err(NotDelivered::Closed),
+        ] {
+            let receipt = Receipt {
+                origin: "def".into(),
+                ask: 42,
+                outcome,
+            };
+            assert_eq!(Receipt::decode(&receipt.encode()), Some(receipt));
+        }
+        assert_eq!(Receipt::decode(b"sb1 receipt\ndef\n42\nmaybe"), None);
+        assert_eq!(Receipt::decode(b"sb1 receipt\ndef\nx\ndelivered"), None);
+        assert_eq!(
+            Envelope::decode(Topic::All, b"sb1 ask=1\na\n\n\n\n{}"),
+            None,
+            "only a send to one connection asks"
         );
     }
 }

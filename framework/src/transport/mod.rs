@@ -45,7 +45,7 @@ use std::pin::Pin;
 
 use futures_util::Stream;
 
-pub(crate) use bridge::Backplane;
+pub(crate) use bridge::{Answer, Backplane};
 pub(crate) use envelope::Envelope;
 pub(crate) use topic::Topic;
 
@@ -110,11 +110,12 @@ pub(crate) trait Link {
     ) -> impl Future<Output = Result<(), TransportError>>;
 
     /// Publishes a batch of `(topic, payload)` in order, in as few round trips as the
-    /// broker allows.
+    /// broker allows; resolves with how many subscribers received each message (a
+    /// send to a node nobody listens for is a send to a node that is gone).
     fn publish(
         &mut self,
         batch: &[(String, Vec<u8>)],
-    ) -> impl Future<Output = Result<(), TransportError>>;
+    ) -> impl Future<Output = Result<Vec<u64>, TransportError>>;
 }
 
 /// The backplane `[backplane]` asks for.

@@ -66,12 +66,12 @@ impl Link for RedisLink {
             .map_err(|e| TransportError::new("unsubscribe", e))
     }
 
-    async fn publish(&mut self, batch: &[(String, Vec<u8>)]) -> Result<(), TransportError> {
+    async fn publish(&mut self, batch: &[(String, Vec<u8>)]) -> Result<Vec<u64>, TransportError> {
         let mut pipe = redis::pipe();
         for (topic, payload) in batch {
-            pipe.publish(topic, payload).ignore();
+            pipe.publish(topic, payload);
         }
-        pipe.query_async::<()>(&mut self.publisher)
+        pipe.query_async::<Vec<u64>>(&mut self.publisher)
             .await
             .map_err(|e| TransportError::new("publish", e))
     }

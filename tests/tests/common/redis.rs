@@ -134,7 +134,19 @@ impl RedisServer {
     }
 }
 
-fn command(addr: SocketAddr, args: &[&str]) -> std::io::Result<Reply> {
+impl RedisServer {
+    /// A silent listener on `channel`: subscribed (Redis counts it as a receiver) and
+    /// never answering, like a node that hears but is stuck. Unsubscribed when dropped.
+    pub fn silent_subscriber(&self, channel: &str) -> TcpStream {
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let mut stream = send(addr, &["SUBSCRIBE", channel]).expect("connects");
+        let confirmed = read_reply(&mut BufReader::new(&mut stream)).expect("answers");
+        assert!(matches!(confirmed, Reply::Array(_)), "{confirmed:?}");
+        stream
+    }
+}
+
+fn send(addr: SocketAddr, args: &[&str]) -> std::io::Result<TcpStream> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(200))?;
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;
     let mut request = format!("*{}\r\n", args.len());
@@ -142,7 +154,11 @@ fn command(addr: SocketAddr, args: &[&str]) -> std::io::Result<Reply> {
         request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
     }
     stream.write_all(request.as_bytes())?;
-    read_reply(&mut BufReader::new(stream))
+    Ok(stream)
+}
+
+fn command(addr: SocketAddr, args: &[&str]) -> std::io::Result<Reply> {
+    read_reply(&mut BufReader::new(send(addr, args)?))
 }
 
 fn read_reply(reader: &mut impl BufRead) -> std::io::Result<Reply> {
