@@ -9,7 +9,8 @@
 //! - `loadgen`: the load generator ([`loadgen`]) that drives either one over loopback
 //!   and reports connect time, deliveries per second, publish-to-receive latency, lost,
 //!   duplicated and reordered deliveries, and the server's memory and CPU ([`report`]);
-//!   `loadgen summarize` prints a session's medians, ratios and targets ([`summary`]).
+//!   `loadgen summarize` prints a session's medians, ratios and targets ([`summary`]);
+//! - `churn`: the churn soak ([`churn`]), which starts its own `bench-server`.
 //!
 //! The scenarios (S1..S5) are presets of [`loadgen::Config`]; `BENCHMARKS.md` says how
 //! to run them and holds the results. The same code runs a tiny smoke version of each
@@ -17,6 +18,7 @@
 //! duplicated or reordered.
 
 pub mod args;
+pub mod churn;
 pub mod loadgen;
 pub mod payload;
 pub mod proc;

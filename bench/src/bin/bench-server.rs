@@ -1,9 +1,11 @@
-//! `bench-server [--bind 127.0.0.1:0] [--workers 2] [--outbound-queue 4096] [--redis URL]`
+//! `bench-server [--bind 127.0.0.1:0] [--workers 2] [--outbound-queue 4096] [--redis URL]
+//! [--api-key KEY]`
 //!
 //! Switchboard with JWT (HS256; secret `BENCH_JWT_SECRET` or the bench default) and the
 //! bench listeners. Prints `pid=PID addr=ADDR url=ws://ADDR/ws` once listening.
 //! `--redis redis://127.0.0.1:PORT` uses the Redis backplane, so several nodes on one
 //! Redis deliver each other's broadcasts (S5); without it the backplane is in memory.
+//! `--api-key KEY` (32+ bytes) turns the HTTP API on, for the churn soak's stats.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -30,6 +32,10 @@ async fn serve() -> Result<(), String> {
     settings.limits.outbound_queue = args.get_or("outbound-queue", server::OUTBOUND_QUEUE)?;
     if let Some(url) = args.get::<String>("redis")? {
         server::use_redis(&mut settings, &url);
+    }
+    if let Some(key) = args.get::<String>("api-key")? {
+        settings.http_api.enabled = true;
+        settings.http_api.key = switchboard::config::Secret::new(key);
     }
     let running = server::build(settings)
         .map_err(|e| e.to_string())?

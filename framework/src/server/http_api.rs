@@ -5,7 +5,7 @@
 //! | `POST PREFIX/broadcast` | `{channel, event, data?, except?}` | broadcast on a channel, on every node |
 //! | `POST PREFIX/users/{id}/events` | `{event, data?}` | send to every connection of a user |
 //! | `POST PREFIX/connections/{id}/events` | `{event, data?}` | send to one connection, on whichever node holds it: 404 when none does |
-//! | `GET PREFIX/stats` | | this node's connections, users, channels, subscribers per channel |
+//! | `GET PREFIX/stats` | | this node's connections, users, channels, subscriptions, channel actors, subscribers per channel |
 //!
 //! Callers authenticate with `Authorization: Bearer KEY` or `X-Api-Key: KEY`, compared in
 //! constant time. A bad body gets 400 naming the field; a wrong or missing key, 401.
@@ -249,6 +249,7 @@ async fn stats(req: HttpRequest, node: web::Data<Node>) -> HttpResponse {
         "users": stats.users,
         "channels": stats.channels,
         "subscriptions": stats.subscriptions,
+        "channel_actors": stats.channel_actors,
         "subscribers": node.server().subscriber_counts(),
         "backplane": server.backplane_stats(),
     }))
