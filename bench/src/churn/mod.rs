@@ -178,8 +178,7 @@ pub async fn run(config: Config, server: Server, secret: &str) -> Result<Report,
     let counters: &'static Counters = Box::leak(Box::default());
     let pid = server.pid;
     let rss = |what: &str| {
-        proc::memory(pid)
-            .ok_or_else(|| format!("cannot read the server's memory ({what})"))
+        proc::memory(pid).ok_or_else(|| format!("cannot read the server's memory ({what})"))
     };
     let rss_start = rss("start")?.rss_kib;
     let mut soak = Soak {
@@ -294,7 +293,9 @@ impl Soak {
         while self.slots[slot].channels.contains(&channel) {
             channel = (channel + 1) % self.config.channels;
         }
-        let Some(handle) = &self.slots[slot].handle else { return };
+        let Some(handle) = &self.slots[slot].handle else {
+            return;
+        };
         if handle.send(Command::Subscribe(format!("bench.{channel}"))) {
             self.slots[slot].channels.push(channel);
             self.operations.subscribes += 1;
@@ -345,7 +346,11 @@ impl Soak {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(format!("only {} of {} clients connected", stats.connections, self.slots.len()));
+                return Err(format!(
+                    "only {} of {} clients connected",
+                    stats.connections,
+                    self.slots.len()
+                ));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -373,7 +378,10 @@ impl Soak {
     fn publishers(&mut self) -> Vec<Handle> {
         (0..self.config.publishers)
             .map(|n| {
-                let token = self.minter.token(&format!("publisher{n}")).unwrap_or_default();
+                let token = self
+                    .minter
+                    .token(&format!("publisher{n}"))
+                    .unwrap_or_default();
                 connection::spawn(self.server.ws_url.clone(), token, self.counters)
             })
             .collect()
