@@ -3,6 +3,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use actix_web::HttpRequest;
+use actix_web::http::header::{self, HeaderValue};
 
 use super::{ErasedResolver, Handshake, Middleware, MiddlewareRegistration, Rejection};
 use crate::config::{ConfigError, Settings};
@@ -14,6 +15,16 @@ pub(crate) struct Authenticated {
     pub(crate) user: Option<SessionUser>,
     pub(crate) expires_at: Option<SystemTime>,
     pub(crate) subprotocol: Option<String>,
+    /// What a token refresh shows the chain again of the original request.
+    pub(crate) origin: RequestOrigin,
+}
+
+/// The parts of the upgrade request that stay true for the whole connection, kept so
+/// a token refresh runs the chain on a request that differs only in its token.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RequestOrigin {
+    origin: Option<HeaderValue>,
+    peer: Option<std::net::SocketAddr>,
 }
 
 /// The global middleware, in configured order, and the user resolver.
@@ -93,7 +104,36 @@ impl Chain {
             user,
             expires_at: handshake.expires_at,
             subprotocol: handshake.subprotocol,
+            origin: RequestOrigin {
+                origin: request.headers().get(header::ORIGIN).cloned(),
+                peer: request.peer_addr(),
+            },
         })
+    }
+
+    /// Runs the handshake chain again for an in-band token refresh, on a request
+    /// carrying `token` as `Authorization: Bearer` with the original `Origin` and peer
+    /// address: every middleware judges the new token exactly as it would at a
+    /// handshake.
+    pub(crate) async fn refresh(
+        &self,
+        token: &str,
+        path: &str,
+        origin: &RequestOrigin,
+    ) -> Result<Authenticated, Rejection> {
+        let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            Rejection::unauthorized("malformed_token", "the token holds characters no token has")
+        })?;
+        let mut request = actix_web::test::TestRequest::get()
+            .uri(path)
+            .insert_header((header::AUTHORIZATION, bearer));
+        if let Some(value) = &origin.origin {
+            request = request.insert_header((header::ORIGIN, value.clone()));
+        }
+        if let Some(peer) = origin.peer {
+            request = request.peer_addr(peer);
+        }
+        self.handshake(&request.to_http_request()).await
     }
 
     /// The global middleware, to run again on subscribe.

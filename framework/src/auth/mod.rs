@@ -22,5 +22,5 @@ pub use crate::send::sockets;
 pub use jwt::JwtMiddleware;
 pub use user::{ClaimsResolver, ClaimsUser, SocketUser, UserResolver};
 
-pub(crate) use chain::{Authenticated, Chain};
+pub(crate) use chain::{Authenticated, Chain, RequestOrigin};
 pub(crate) use user::ErasedResolver;

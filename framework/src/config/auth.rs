@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// `[auth]`: who may connect.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct AuthSettings {
@@ -15,6 +15,20 @@ pub struct AuthSettings {
     /// any. A handshake from another origin gets 403. Requests without an `Origin`
     /// header (not from a browser) are not affected.
     pub allowed_origins: Vec<String>,
+    /// Seconds before a token's expiry that the client is sent `token-expiring`, so
+    /// it can refresh in-band (halfway through the token's remaining life when that is
+    /// shorter).
+    pub refresh_window_secs: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            allow_anonymous: false,
+            allowed_origins: Vec::new(),
+            refresh_window_secs: 30,
+        }
+    }
 }
 
 /// `[jwt]`: how the built-in `jwt` middleware verifies tokens.

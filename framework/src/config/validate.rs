@@ -4,6 +4,9 @@ use super::{ConfigError, Settings};
 /// would go unnoticed for longer than any proxy keeps an idle connection.
 const MAX_HEARTBEAT_INTERVAL_SECS: u64 = 300;
 
+/// Longest `auth.refresh_window_secs`: a warning a day ahead is already a refresh policy.
+const MAX_REFRESH_WINDOW_SECS: u64 = 86_400;
+
 /// Largest `limits.max_message_bytes` accepted: one message may not pin more memory.
 const MAX_MESSAGE_BYTES_CEILING: usize = 16 * 1024 * 1024;
 
@@ -44,6 +47,15 @@ impl Settings {
                 format!(
                     "must be greater than heartbeat.interval_secs ({}), got {}",
                     hb.interval_secs, hb.timeout_secs
+                ),
+            ));
+        }
+        if self.auth.refresh_window_secs > MAX_REFRESH_WINDOW_SECS {
+            return Err(invalid(
+                "auth.refresh_window_secs",
+                format!(
+                    "must be at most {MAX_REFRESH_WINDOW_SECS} (a day), got {}",
+                    self.auth.refresh_window_secs
                 ),
             ));
         }

@@ -254,6 +254,15 @@ impl Index {
         self.read().users.contains_key(user)
     }
 
+    /// The connections of `user` on this node.
+    pub(crate) fn connections_of(&self, user: &str) -> Vec<ConnectionId> {
+        self.read()
+            .users
+            .get(user)
+            .map(|ids| ids.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Subscribers per concrete channel, here.
     pub(crate) fn subscriber_counts(&self) -> BTreeMap<String, usize> {
         self.read()

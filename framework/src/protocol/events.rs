@@ -18,9 +18,18 @@ pub const UNSUBSCRIBE_RESPONSE: &str = "unsubscribe-channel-response";
 pub const ACK: &str = "ack";
 /// s→c: a packet was refused.
 pub const ERROR: &str = "error";
+/// s→c: the token expires soon, `data: {expires_at}`; the client may refresh it.
+pub const TOKEN_EXPIRING: &str = "token-expiring";
+/// c→s: replace the connection's token, `data: {token}`.
+pub const REFRESH_REQUEST: &str = "refresh-token-request";
+/// s→c: answer to [`REFRESH_REQUEST`], `data: {successful, expires_at?, reason?, message?}`.
+pub const REFRESH_RESPONSE: &str = "refresh-token-response";
+/// s→c (with `channel`): the server took this connection out of the channel,
+/// `data: {reason, message}`.
+pub const UNSUBSCRIBED: &str = "unsubscribed";
 
 /// Every reserved event: no listener may handle one, no application may send one.
-pub const RESERVED: [&str; 9] = [
+pub const RESERVED: [&str; 13] = [
     READY,
     PING,
     PONG,
@@ -30,14 +39,21 @@ pub const RESERVED: [&str; 9] = [
     UNSUBSCRIBE_RESPONSE,
     ACK,
     ERROR,
+    TOKEN_EXPIRING,
+    REFRESH_REQUEST,
+    REFRESH_RESPONSE,
+    UNSUBSCRIBED,
 ];
 
 /// Events only the server may send; a client sending one gets a `bad_packet` error.
-pub const SERVER_ONLY: [&str; 6] = [
+pub const SERVER_ONLY: [&str; 9] = [
     READY,
     PING,
     SUBSCRIBE_RESPONSE,
     UNSUBSCRIBE_RESPONSE,
     ACK,
     ERROR,
+    TOKEN_EXPIRING,
+    REFRESH_RESPONSE,
+    UNSUBSCRIBED,
 ];

@@ -4,12 +4,16 @@
 //! ([`Delivery`](crate::delivery)), then published once for the other nodes
 //! ([`Backplane`](crate::transport)), with the same [`Target`] on both paths.
 
+mod controls;
 mod global;
 mod server;
 
+pub(crate) use controls::{Controls, ForSession};
 pub use global::sockets;
 pub(crate) use global::{install_for_this_thread, install_global};
 pub use server::{SendError, SocketServer};
+
+use std::sync::Arc;
 
 use crate::delivery::{Delivery, Target};
 use crate::ids::NodeId;
@@ -22,6 +26,8 @@ pub(crate) struct SendPath {
     pub(crate) node: NodeId,
     pub(crate) delivery: Delivery,
     pub(crate) backplane: Backplane,
+    /// The sessions, for server-side control.
+    pub(crate) controls: Arc<Controls>,
 }
 
 impl SendPath {

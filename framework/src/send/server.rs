@@ -9,7 +9,7 @@ use crate::delivery::{NotDelivered, Target};
 use crate::ids::{ConnectionId, NodeId};
 use crate::protocol::{self, Frame};
 use crate::stats::{BackplaneStats, Stats};
-use crate::transport::Answer;
+use crate::transport::{Answer, Control, Topic};
 
 /// Why a send did not reach its target.
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +149,31 @@ impl SocketServer {
             .delivery
             .deliver_to_connection(id, frame)
             .map_err(|reason| refusal(reason, id.as_str().to_owned()))
+    }
+
+    /// Authorises every subscription of `user_id`'s connections again, on every node:
+    /// call it after changing what the user may see. A channel that now refuses them
+    /// is left, and the client told with `unsubscribed` (reason `unauthorised`).
+    /// Returns how many of the user's connections on this node were asked.
+    ///
+    /// ```no_run
+    /// # fn run(server: switchboard::SocketServer) {
+    /// // alice was removed from project 7: her sockets leave `project.7` wherever they are.
+    /// server.reauthorise("alice");
+    /// # }
+    /// ```
+    pub fn reauthorise(&self, user_id: &str) -> usize {
+        let control = Control::Reauthorise {
+            user: user_id.into(),
+        };
+        let here = self
+            .path
+            .controls
+            .apply(&control, self.path.delivery.index());
+        self.path
+            .backplane
+            .control(Topic::User(user_id.into()), control);
+        here
     }
 
     /// Sends a direct event to every connection of one user (all their devices).

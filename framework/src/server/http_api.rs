@@ -5,6 +5,7 @@
 //! | `POST PREFIX/broadcast` | `{channel, event, data?, except?}` | broadcast on a channel, on every node |
 //! | `POST PREFIX/users/{id}/events` | `{event, data?}` | send to every connection of a user |
 //! | `POST PREFIX/connections/{id}/events` | `{event, data?}` | send to one connection, on whichever node holds it: 404 when none does |
+//! | `POST PREFIX/users/{id}/reauthorise` | | authorise the user's subscriptions again, on every node |
 //! | `GET PREFIX/stats` | | this node's connections, users, channels, subscriptions, channel actors, subscribers per channel |
 //!
 //! Callers authenticate with `Authorization: Bearer KEY` or `X-Api-Key: KEY`, compared in
@@ -37,6 +38,7 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, node: &Arc<Node>) {
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .route("/broadcast", web::post().to(broadcast))
             .route("/users/{id}/events", web::post().to(to_user))
+            .route("/users/{id}/reauthorise", web::post().to(reauthorise))
             .route("/connections/{id}/events", web::post().to(to_connection))
             .route("/stats", web::get().to(stats)),
     );
@@ -235,6 +237,23 @@ async fn to_connection(
         }
         Err(e) => sent(Err(e)),
     }
+}
+
+/// 202 with how many of the user's connections this node asked; the other nodes ask
+/// theirs.
+async fn reauthorise(
+    req: HttpRequest,
+    node: web::Data<Node>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    if let Err(refusal) = authorise(&req, &node) {
+        return refusal.response();
+    }
+    if id.is_empty() || id.contains(char::is_control) {
+        return Refusal::bad("id", "not a user id").response();
+    }
+    let asked = node.server().reauthorise(&id);
+    HttpResponse::Accepted().json(json!({ "connections_here": asked }))
 }
 
 async fn stats(req: HttpRequest, node: web::Data<Node>) -> HttpResponse {

@@ -16,9 +16,9 @@ use crate::delivery::Delivery;
 use crate::ids::{ConnectionIds, NodeId};
 use crate::node::Node;
 use crate::registry::{Registry, RegistryError};
-use crate::send::{SendPath, SocketServer, install_for_this_thread, install_global};
+use crate::send::{Controls, SendPath, SocketServer, install_for_this_thread, install_global};
 use crate::stats::Metrics;
-use crate::transport;
+use crate::transport::{self, ControlSink};
 
 pub use running::Running;
 
@@ -106,12 +106,24 @@ impl SwitchboardBuilder {
         );
         let id = NodeId::random();
         let delivery = Delivery::new(&settings.limits, metrics);
-        let backplane =
-            transport::from_settings(&settings.backplane, id.clone(), delivery.clone())?;
+        let controls = Arc::new(Controls::default());
+        let control_sink: ControlSink = {
+            let (controls, delivery) = (controls.clone(), delivery.clone());
+            Arc::new(move |control| {
+                controls.apply(&control, delivery.index());
+            })
+        };
+        let backplane = transport::from_settings(
+            &settings.backplane,
+            id.clone(),
+            delivery.clone(),
+            control_sink,
+        )?;
         let sends = SendPath {
             node: id.clone(),
             delivery,
             backplane,
+            controls,
         };
         let mut node = Node::new(
             settings,

@@ -47,6 +47,7 @@ impl Session {
             events::PONG => self.reply(&packet).send(Ok(Value::Null)),
             events::SUBSCRIBE_REQUEST => self.subscribe(packet, ctx),
             events::UNSUBSCRIBE_REQUEST => self.unsubscribe(packet),
+            events::REFRESH_REQUEST => self.refresh(packet, ctx),
             event if events::SERVER_ONLY.contains(&event) => {
                 let refusal = SocketError::with_code(
                     ErrorCode::BadPacket,

@@ -9,6 +9,7 @@ mod dispatch;
 mod frames;
 mod inbound;
 mod rate;
+mod refresh;
 mod subscribe;
 
 use std::collections::HashMap;
@@ -17,14 +18,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use actix::{
     Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler,
-    Message as ActixMessage, StreamHandler, WrapFuture,
+    Message as ActixMessage, SpawnHandle, StreamHandler, WrapFuture,
 };
 use actix_web::dev::Payload;
 use actix_ws::{CloseReason, Message, ProtocolError};
 use serde_json::json;
 use tracing::debug;
 
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, RequestOrigin};
 use crate::channel::ChannelActor;
 use crate::delivery::{CapReached, Caps, Connected, WireFrame, Writer};
 use crate::ids::ConnectionId;
@@ -91,6 +92,8 @@ pub(crate) fn start(
         node,
         user: authenticated.user,
         expires_at: authenticated.expires_at,
+        expiry_timers: Vec::new(),
+        origin: authenticated.origin,
         connection,
         gate,
         last_heard: Instant::now(),
@@ -124,6 +127,10 @@ pub(crate) struct Session {
     user: Option<SessionUser>,
     /// When the token expires; the connection is closed with 4001 then.
     expires_at: Option<SystemTime>,
+    /// The `token-expiring` warning and the 4001 close, replaced on a refresh.
+    expiry_timers: Vec<SpawnHandle>,
+    /// What a token refresh shows the middleware again of the upgrade request.
+    origin: RequestOrigin,
     /// This connection's queue, on this thread.
     connection: Connected,
     /// Holds the client's next packets while a subscribe waits for its verdict.
@@ -157,25 +164,26 @@ impl Actor for Session {
             tokio::time::timeout(SYNC_TIMEOUT, synced)
                 .into_actor(self)
                 .map(move |_, session, _| {
-                    let ready =
+                    let mut ready =
                         json!({ "connection_id": session.id, "user_id": user_id.as_deref() });
+                    if let Some(expires_at) = session.expires_at {
+                        ready["expires_at"] = json!(refresh::epoch_secs(expires_at));
+                    }
                     session.send(protocol::encode(events::READY, None, &ready));
                 }),
         );
         ctx.run_interval(self.node.settings.heartbeat.interval(), Self::heartbeat);
-        if let Some(expires_at) = self.expires_at {
-            let left = expires_at
-                .duration_since(SystemTime::now())
-                .unwrap_or_default();
-            ctx.run_later(left, |session, ctx| {
-                debug!(connection = %session.id, "token expired");
-                session.close(CloseCode::TokenExpired.into(), ctx);
-            });
-        }
+        self.arm_expiry(ctx);
+        let recipient = ctx.address().recipient();
+        self.node
+            .sends
+            .controls
+            .register(self.id.clone(), recipient);
         debug!(connection = %self.id, user = ?self.user.as_ref().map(|u| &u.id), "connected");
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
+        self.node.sends.controls.remove(&self.id);
         let (emptied, gone_user) = self.connection.disconnect();
         let node = &self.node;
         for channel in emptied {

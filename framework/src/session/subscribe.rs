@@ -151,7 +151,7 @@ impl Session {
 
     /// Forgets the subscription to `name` (here and, when it was the channel's last one
     /// on this node, on the backplane); returns whether there was one.
-    fn leave(&mut self, name: &str) -> bool {
+    pub(super) fn leave(&mut self, name: &str) -> bool {
         let existed = self.subscriptions.remove(name).is_some();
         if existed && self.connection.unsubscribe(name) {
             let node = &self.node;

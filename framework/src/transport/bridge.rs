@@ -18,9 +18,9 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use super::backoff::Backoff;
-use super::envelope::Receipt;
+use super::envelope::{Control, Receipt};
 use super::topic::Names;
-use super::{Arrival, Arrivals, Envelope, Link, Topic, Transport, TransportError};
+use super::{Arrival, Arrivals, ControlSink, Envelope, Link, Topic, Transport, TransportError};
 use crate::config::{BackplaneSettings, ConfigError};
 use crate::delivery::{Delivery, NotDelivered, Target};
 use crate::ids::{ConnectionId, NodeId};
@@ -105,7 +105,41 @@ fn add(counter: &AtomicU64, n: usize) {
 
 struct Outgoing {
     topic: Topic,
-    envelope: Envelope,
+    message: Message,
+}
+
+/// What one publish carries.
+enum Message {
+    /// A send, already delivered on this node.
+    Send(Envelope),
+    /// An instruction for the sessions it names.
+    Control(Control),
+}
+
+impl Outgoing {
+    /// The bytes to publish; `None` when a header would hold a newline.
+    fn encode(&self, origin: &str) -> Option<Vec<u8>> {
+        match &self.message {
+            Message::Send(envelope) => envelope.encode(),
+            Message::Control(control) => control.encode(origin),
+        }
+    }
+
+    /// The send's ask, when it waits for a receipt.
+    fn ask(&self) -> Option<u64> {
+        match &self.message {
+            Message::Send(envelope) => envelope.ask,
+            Message::Control(_) => None,
+        }
+    }
+
+    /// Bytes counted against `publish_queue_bytes`.
+    fn size(&self) -> usize {
+        match &self.message {
+            Message::Send(envelope) => envelope.frame.as_str().len(),
+            Message::Control(_) => 0,
+        }
+    }
 }
 
 struct SyncRequest {
@@ -152,6 +186,7 @@ impl Backplane {
         settings: &BackplaneSettings,
         node: NodeId,
         delivery: Delivery,
+        controls: ControlSink,
     ) -> Result<Self, ConfigError> {
         let (publishes, publish_rx) = mpsc::channel(settings.publish_queue);
         let (syncs, sync_rx) = mpsc::unbounded_channel();
@@ -164,6 +199,7 @@ impl Backplane {
             names: Names::new(&settings.prefix),
             node: node.clone(),
             delivery,
+            controls,
             publishes: publish_rx,
             syncs: sync_rx,
             counters: counters.clone(),
@@ -205,6 +241,19 @@ impl Backplane {
     pub(crate) fn publish(&self, target: &Target, frame: Frame) {
         if let Some(remote) = &self.remote {
             remote.enqueue(target, frame, None);
+        }
+    }
+
+    /// Hands `control` to the other nodes' sessions on `topic`; never waits. The
+    /// caller applies it to this node's own sessions.
+    pub(crate) fn control(&self, topic: Topic, control: Control) {
+        let Some(remote) = &self.remote else { return };
+        let outgoing = Outgoing {
+            topic,
+            message: Message::Control(control),
+        };
+        if remote.publishes.try_send(outgoing).is_err() {
+            add(&remote.counters.publish_failed, 1);
         }
     }
 
@@ -306,7 +355,7 @@ impl Remote {
         };
         let outgoing = Outgoing {
             topic: Topic::of(target),
-            envelope,
+            message: Message::Send(envelope),
         };
         // Full (the broker is slower than the senders) or stopped: drop, count, never wait.
         if queued + size > self.queue_bytes || self.publishes.try_send(outgoing).is_err() {
@@ -322,7 +371,7 @@ impl Remote {
 
 /// The packets' bytes in `batch` (what `publish_queue_bytes` bounds).
 fn bytes_of(batch: &[Outgoing]) -> usize {
-    batch.iter().map(|o| o.envelope.frame.as_str().len()).sum()
+    batch.iter().map(Outgoing::size).sum()
 }
 
 /// Why serving a link ended.
@@ -352,6 +401,7 @@ struct Bridge<T: Transport> {
     names: Names,
     node: NodeId,
     delivery: Delivery,
+    controls: ControlSink,
     publishes: mpsc::Receiver<Outgoing>,
     syncs: mpsc::UnboundedReceiver<SyncRequest>,
     counters: Arc<Counters>,
@@ -499,14 +549,14 @@ impl<T: Transport> Bridge<T> {
         let mut asks = Vec::with_capacity(batch.len());
         let messages: Vec<_> = batch
             .drain(..)
-            .filter_map(|o| match o.envelope.encode() {
+            .filter_map(|o| match o.encode(self.node.as_str()) {
                 Some(bytes) => {
-                    asks.push(o.envelope.ask);
+                    asks.push(o.ask());
                     Some((self.names.of(&o.topic), bytes))
                 }
                 None => {
                     refused += 1; // a header with a newline: see `Envelope::encode`
-                    if let Some(ask) = o.envelope.ask {
+                    if let Some(ask) = o.ask() {
                         self.asks.answer(ask, None);
                     }
                     None
@@ -600,6 +650,13 @@ impl<T: Transport> Bridge<T> {
                 .answer(receipt.ask, Some(Answer::Receipt(receipt.outcome)));
             return;
         }
+        if let Some((origin, control)) = Control::decode(&arrival.payload) {
+            if origin != self.node.as_str() {
+                add(&self.counters.received, 1);
+                (self.controls)(control); // this node applied its own already
+            }
+            return;
+        }
         let Some(envelope) = Envelope::decode(topic, &arrival.payload) else {
             debug!(
                 topic = arrival.topic,
@@ -655,7 +712,7 @@ impl<T: Transport> Bridge<T> {
                     }
                     add(&self.counters.publish_failed, received);
                     self.dequeued(bytes_of(&batch));
-                    for ask in batch.drain(..).filter_map(|o| o.envelope.ask) {
+                    for ask in batch.drain(..).filter_map(|o| o.ask()) {
                         self.asks.answer(ask, None);
                     }
                 }

@@ -9,6 +9,9 @@
 //! fields after it (an id from an HTTP API call could carry one), so such an envelope is
 //! never written: [`Envelope::encode`] refuses it.
 //!
+//! A [`Control`] (server-side control: re-authorise a user's connections) travels as
+//! `sb1 control\n ORIGIN_NODE \n ACTION \n ARGUMENT`, on the topic of those it is for.
+//!
 //! A send to one connection may ask for a [`Receipt`]: its first line is then
 //! `sb1 ask=ID`, and the node holding the connection answers on the asker's node topic
 //! with `sb1 receipt\n ANSWERING_NODE \n ID \n OUTCOME`.
@@ -24,6 +27,7 @@ use crate::protocol::Frame;
 const VERSION: &str = "sb1";
 const ASK: &str = "sb1 ask=";
 const RECEIPT: &str = "sb1 receipt";
+const CONTROL: &str = "sb1 control";
 
 /// One cross-node message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +170,40 @@ impl Receipt {
     }
 }
 
+/// An instruction for some connections' sessions, wherever they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Control {
+    /// Authorise every subscription of this user's connections again.
+    Reauthorise { user: std::sync::Arc<str> },
+}
+
+impl Control {
+    /// The bytes to publish; `None` when the argument holds a newline.
+    pub(crate) fn encode(&self, origin: &str) -> Option<Vec<u8>> {
+        let (action, argument) = match self {
+            Self::Reauthorise { user } => ("reauthorise", &**user),
+        };
+        (!argument.contains('\n') && !origin.contains('\n'))
+            .then(|| format!("{CONTROL}\n{origin}\n{action}\n{argument}").into_bytes())
+    }
+
+    /// Parses a control message: its origin node and the control; `None` for anything
+    /// else.
+    pub(crate) fn decode(bytes: &[u8]) -> Option<(String, Self)> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let mut lines = text.splitn(4, '\n');
+        if lines.next()? != CONTROL {
+            return None;
+        }
+        let origin = lines.next()?.to_owned();
+        let control = match (lines.next()?, lines.next()?) {
+            ("reauthorise", user) if !user.is_empty() => Self::Reauthorise { user: user.into() },
+            _ => return None,
+        };
+        Some((origin, control))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +298,21 @@ mod tests {
             None,
             "only a send to one connection asks"
         );
+    }
+
+    #[test]
+    fn a_control_round_trips_and_refuses_a_newline() {
+        let control = Control::Reauthorise { user: "bob".into() };
+        let bytes = control.encode("node-a").expect("encodes");
+        assert_eq!(
+            Control::decode(&bytes),
+            Some(("node-a".to_owned(), control))
+        );
+        let shifted = Control::Reauthorise {
+            user: "bob\nx".into(),
+        };
+        assert_eq!(shifted.encode("node-a"), None);
+        assert_eq!(Control::decode(b"sb1 control\na\nexplode\nbob"), None);
+        assert_eq!(Receipt::decode(&bytes), None);
     }
 }

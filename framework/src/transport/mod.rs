@@ -46,7 +46,7 @@ use std::pin::Pin;
 use futures_util::Stream;
 
 pub(crate) use bridge::{Answer, Backplane};
-pub(crate) use envelope::Envelope;
+pub(crate) use envelope::{Control, Envelope};
 pub(crate) use topic::Topic;
 
 use crate::config::{BackplaneKind, BackplaneSettings, ConfigError};
@@ -118,11 +118,16 @@ pub(crate) trait Link {
     ) -> impl Future<Output = Result<Vec<u64>, TransportError>>;
 }
 
+/// Where a [`Control`] from another node goes: the node's sessions, which this layer
+/// does not know.
+pub(crate) type ControlSink = std::sync::Arc<dyn Fn(Control) + Send + Sync>;
+
 /// The backplane `[backplane]` asks for.
 pub(crate) fn from_settings(
     settings: &BackplaneSettings,
     node: NodeId,
     delivery: Delivery,
+    controls: ControlSink,
 ) -> Result<Backplane, ConfigError> {
     Ok(match settings.kind {
         BackplaneKind::Memory => Backplane::memory(),
@@ -134,7 +139,7 @@ pub(crate) fn from_settings(
                     message: format!("not a Redis URL: {e}"),
                 }
             })?;
-            Backplane::start(transport, settings, node, delivery)?
+            Backplane::start(transport, settings, node, delivery, controls)?
         }
     })
 }
