@@ -17,7 +17,7 @@ pub struct DemoConfig {
     /// The development secret dev tokens are signed with; empty means a throwaway
     /// one generated at start. Pinned only so tokens survive a restart (tests).
     pub dev_secret: String,
-    /// Lifetime of a dev token, in seconds.
+    /// Lifetime of a dev token, in seconds (short: the page refreshes it in-band).
     pub token_ttl_secs: u64,
 }
 
@@ -26,7 +26,7 @@ impl Default for DemoConfig {
         Self {
             dev_tokens: true,
             dev_secret: String::new(),
-            token_ttl_secs: 3600,
+            token_ttl_secs: 300,
         }
     }
 }

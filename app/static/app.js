@@ -161,9 +161,11 @@ function start(session) {
   let token = session.token;
   client = new SocketClient('/ws', {
     // Called before every attempt: the stored token until the server refuses it
-    // (expired, or the server restarted with a new secret), then a fresh one.
+    // (expired, or the server restarted with a new secret), then a fresh one; and
+    // before the token expires (`refresh`), for the in-band refresh: dev tokens live
+    // five minutes, and the connection stays up for hours.
     token: async ({ reason }) => {
-      if (reason === 'refused') {
+      if (reason === 'refused' || reason === 'refresh') {
         const fresh = await issueToken(user.name);
         token = fresh.token;
         remember(fresh);
@@ -174,6 +176,8 @@ function start(session) {
   client.on('state', showState);
   client.on('error', (error) => toast(error.message, { title: error.code, kind: 'error' }));
   client.listen('notification', ({ message }) => toast(String(message)));
+  client.on('unsubscribed', (channel, { message }) =>
+    toast(String(message ?? 'no longer authorised'), { title: `left ${channel.name}`, kind: 'error' }));
   client.connect().catch(() => {}); // giving up is reported through the `error` event
 
   // Envuso style: subscribe with a callback. Subscribing while connecting waits for

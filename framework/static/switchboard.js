@@ -18,8 +18,10 @@
 /**
  * Why the client asks for a token.
  * `connect`: first attempt; `reconnect`: after a lost connection or failed attempt;
- * `refused`: the server refused the previous token (expired, invalid).
- * @typedef {{ reason: 'connect' | 'reconnect' | 'refused', attempt: number }} TokenRequest
+ * `refused`: the server refused the previous token (expired, invalid);
+ * `refresh`: the connection's token expires soon (`token-expiring`): a new one is sent
+ * in-band (`refresh-token-request`), without reconnecting.
+ * @typedef {{ reason: 'connect' | 'reconnect' | 'refused' | 'refresh', attempt: number }} TokenRequest
  */
 
 /**
@@ -70,6 +72,8 @@
  * @typedef {object} ReadyInfo
  * @property {string} connectionId
  * @property {string | null} userId
+ * @property {number | null} expiresAt When the connection's token expires (seconds since
+ *   the epoch; the server closes with 4001 then unless it was refreshed), or null.
  * @property {boolean} reconnected True when this is not the client's first connection.
  */
 
@@ -81,6 +85,8 @@ const RESERVED = new Set([
   'unsubscribe-channel-response',
   'ack',
   'error',
+  'token-expiring',
+  'refresh-token-response',
 ]);
 
 const OPEN = 1;
@@ -284,7 +290,10 @@ export class SocketChannel {
  * Client events (`client.on(name, cb)`): `state` (ConnectionState, previous),
  * `ready` (ReadyInfo), `subscribed` (SocketChannel: a join, or a re-join after a
  * reconnect, was confirmed), `error` (SocketError: `error` packets from the server,
- * refused re-subscriptions, giving up), `close` ({code, reason}).
+ * refused re-subscriptions, giving up, a refused token refresh), `close` ({code, reason}),
+ * `refreshed` ({expiresAt}: the token was replaced in-band), `unsubscribed`
+ * (SocketChannel, {reason, message}: the server took the connection out of a channel,
+ * e.g. its authorisation no longer passes; the channel object gets `unsubscribed` too).
  */
 export class SocketClient {
   /**
@@ -739,6 +748,7 @@ export class SocketClient {
     this._ready = {
       connectionId: String(data.connection_id ?? ''),
       userId: data.user_id ?? null,
+      expiresAt: typeof data.expires_at === 'number' ? data.expires_at : null,
       reconnected,
     };
     this._setState('connected');
@@ -753,7 +763,9 @@ export class SocketClient {
     const data = packet.data ?? {};
     if (packet.channel) {
       const channel = this._channels.get(packet.channel);
-      if (channel) channel._dispatch(packet);
+      if (!channel) return;
+      if (packet.event === 'unsubscribed') this._onEvicted(channel, packet);
+      else channel._dispatch(packet);
       return;
     }
     if (!RESERVED.has(packet.event)) {
@@ -774,6 +786,20 @@ export class SocketClient {
       }
       case 'ack':
         this._onAck(data);
+        break;
+      case 'token-expiring':
+        this._refreshToken();
+        break;
+      case 'refresh-token-response':
+        if (data.successful) {
+          if (this._ready) this._ready.expiresAt = data.expires_at ?? null;
+          this._events._emit('refreshed', { expiresAt: data.expires_at ?? null });
+        } else {
+          this._events._emit('error', new SocketError(String(data.reason ?? 'unauthorised'), String(data.message ?? 'token refresh refused'), {
+            event: 'refresh-token-request',
+            reason: data.reason,
+          }));
+        }
         break;
       case 'error':
         this._events._emit('error', new SocketError(String(data.code ?? 'internal'), String(data.message ?? 'refused'), {
@@ -807,6 +833,35 @@ export class SocketClient {
     this._forget(channel, 'failed');
     if (pending) pending.reject(error);
     else this._events._emit('error', error); // a re-subscription after reconnect was refused
+  }
+
+  /**
+   * The server took this connection out of `channel`: it is not re-joined on reconnect.
+   * @param {SocketChannel} channel @param {{event: string, channel?: string, data?: any}} packet
+   */
+  _onEvicted(channel, packet) {
+    this._forget(channel, 'unsubscribed');
+    channel._dispatch(packet);
+    this._events._emit('unsubscribed', channel, packet.data ?? {});
+  }
+
+  /**
+   * `token-expiring`: asks the token supplier for a new token and sends it in-band. A
+   * fixed token (not a function) cannot be renewed: the server closes with 4001 at its
+   * expiry and the client reconnects as after any close.
+   */
+  async _refreshToken() {
+    if (typeof this._token !== 'function') return;
+    const generation = this._generation;
+    let token;
+    try {
+      token = await this._currentToken('refresh');
+    } catch (error) {
+      this._events._emit('error', new SocketError('token_unavailable', `token supplier failed: ${error?.message ?? error}`));
+      return;
+    }
+    if (generation !== this._generation || !token) return; // that connection is gone
+    this._send({ event: 'refresh-token-request', data: { token } });
   }
 
   /** @param {any} data */
