@@ -121,7 +121,7 @@ describe('the demo page in Chromium', () => {
     await page.setContent(`<!doctype html><body data-sb-auto data-sb-token="${token}">
       <ul id="auto" data-sb-channel="room.auto" data-sb-on="message"
           data-sb-refresh="/rooms/auto/messages" data-sb-load></ul>
-      <script type="module" src="/switchboard.js"></script></body>`);
+      <script type="module" src="/switchboard/switchboard.js"></script></body>`);
     await page.waitForSelector('#auto[data-sb-state="live"] li.empty');
     const loaded = fetches.length;
 
@@ -182,7 +182,7 @@ describe('the demo page in Chromium', () => {
     await page.setContent(`<!doctype html><body data-sb-auto data-sb-token="${token}">
       <ul id="ooo" data-sb-channel="room.ooo" data-sb-refresh="/slow/fragment"
           data-sb-debounce="0"></ul>
-      <script type="module" src="/switchboard.js"></script></body>`);
+      <script type="module" src="/switchboard/switchboard.js"></script></body>`);
     await page.waitForSelector('#ooo[data-sb-state="live"]', { state: 'attached' });
     // Everything the element ever shows.
     await page.evaluate(() => {
@@ -219,7 +219,7 @@ describe('the demo page in Chromium', () => {
       <ul id="foreign" data-sb-channel="room.xo" data-sb-refresh="http://elsewhere.invalid/fragment" data-sb-load></ul>
       <ul id="local" data-sb-channel="room.xo" data-sb-refresh="/rooms/xo/messages" data-sb-load></ul>
       <script type="module">
-        import { SocketClient } from '/switchboard.js';
+        import { SocketClient } from '/switchboard/switchboard.js';
         window.errors = [];
         document.getElementById('foreign').addEventListener('sb:error', (e) => window.errors.push(String(e.detail?.message)));
         const client = new SocketClient('/ws', { token: ${JSON.stringify(token)} });
@@ -248,7 +248,7 @@ describe('the demo page in Chromium', () => {
       <ul id="theirs" data-sb-channel="user:chat.somebody-else" data-sb-refresh="/rooms/err/messages"></ul>
       <ul id="broken" data-sb-channel="room.err" data-sb-refresh="/broken/fragment" data-sb-debounce="0"></ul>
       <script type="module">
-        import { SocketClient } from '/switchboard.js';
+        import { SocketClient } from '/switchboard/switchboard.js';
         window.errors = [];
         for (const id of ['theirs', 'broken']) {
           document.getElementById(id).addEventListener('sb:error', (e) => window.errors.push([id, e.detail?.reason ?? String(e.detail?.message)]));

@@ -84,8 +84,8 @@ describe('against one server', () => {
     assert.equal(viaQuery.protocols, undefined);
   });
 
-  it('serves the client module at /switchboard.js', T, async () => {
-    const response = await fetch(`${server.http}/switchboard.js`);
+  it('serves the client module at /switchboard/switchboard.js', T, async () => {
+    const response = await fetch(`${server.http}/switchboard/switchboard.js`);
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-type'), 'text/javascript; charset=utf-8');
     const onDisk = await readFile(path.join(ROOT, 'framework/static/switchboard.js'), 'utf8');

@@ -1,7 +1,7 @@
 //! The demo's web page (`/`) and the room routes its declarative elements use.
 //!
 //! The page is plain HTML, CSS and JavaScript from `app/static/`, embedded in the
-//! binary. It imports the browser client the framework serves at `/switchboard.js`.
+//! binary. It imports the browser client the framework serves at `/switchboard/switchboard.js`.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};

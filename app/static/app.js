@@ -1,7 +1,7 @@
 // The demo page: sign in, global chat, private messages, a declarative room, toasts.
-// Plain JavaScript on top of the framework's client at /switchboard.js.
+// Plain JavaScript on top of the framework's client at /switchboard/switchboard.js.
 
-import { SocketClient } from '/switchboard.js';
+import { SocketClient } from '/switchboard/switchboard.js';
 
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const MAX_ITEMS = 200;

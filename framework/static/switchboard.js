@@ -1,9 +1,9 @@
 // Switchboard browser client: protocol v1 over one WebSocket.
 //
 // A plain ES module with no build step and no dependency. The framework serves it at
-// `GET /switchboard.js` whenever the WebSocket endpoint is enabled:
+// `GET /switchboard/switchboard.js` (under `routes_prefix`) whenever the WebSocket endpoint is enabled:
 //
-//   import { SocketClient } from '/switchboard.js';
+//   import { SocketClient } from '/switchboard/switchboard.js';
 //   const client = new SocketClient('/ws', { token: () => fetchToken() });
 //   await client.connect();
 //   const room = await client.subscribe('room.42');

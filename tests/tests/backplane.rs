@@ -141,7 +141,7 @@ async fn the_http_api_of_one_node_reaches_every_node() {
 
     // The answer counts this node's deliveries only; the other node's come through Redis.
     let (status, body) = api(
-        "/api/broadcast",
+        "/switchboard/api/broadcast",
         json!({"channel": "room.7", "event": "news", "data": {"n": 1}, "except": ann_a.connection_id}),
     )
     .await;
@@ -151,13 +151,20 @@ async fn the_http_api_of_one_node_reaches_every_node() {
         json!({"event": "news", "channel": "room.7", "data": {"n": 1}})
     );
 
-    let (status, _) = api("/api/users/ann/events", json!({"event": "hello"})).await;
+    let (status, _) = api(
+        "/switchboard/api/users/ann/events",
+        json!({"event": "hello"}),
+    )
+    .await;
     assert_eq!(status, 202);
     for c in [&mut ann_a, &mut ann_b] {
         assert_eq!(c.recv().await, json!({"event": "hello", "data": {}}));
     }
 
-    let path = format!("/api/connections/{}/events", ben_b.connection_id);
+    let path = format!(
+        "/switchboard/api/connections/{}/events",
+        ben_b.connection_id
+    );
     let (status, body) = api(&path, json!({"event": "direct", "data": [1]})).await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(ben_b.recv().await, json!({"event": "direct", "data": [1]}));
@@ -178,7 +185,10 @@ async fn a_send_to_a_connection_no_node_has_is_answered_404_not_202() {
     let b = node(&redis).await;
     let mut ben_b = connect_as(&b, "ben").await;
     let to = |id: &str| {
-        let (addr, path) = (a.addr(), format!("/api/connections/{id}/events"));
+        let (addr, path) = (
+            a.addr(),
+            format!("/switchboard/api/connections/{id}/events"),
+        );
         async move {
             let body = json!({"event": "direct"});
             common::http(addr, "POST", &path, Some(&body), &[("X-Api-Key", API_KEY)]).await

@@ -171,8 +171,6 @@ async fn dev_tokens_are_refused_when_a_real_secret_is_configured() {
 async fn notify_takes_the_api_key_or_the_users_own_token() {
     let mut settings = demo_settings();
     settings.http_api.enabled = true;
-    // Off the demo's own /api (the framework's routes and the app's share a root today).
-    settings.http_api.path = "/switchboard-api".into();
     settings.http_api.key = Secret::new("backend-key-0123456789abcdef0123456789");
     let server = start_demo(settings);
     let alice = dev_token(&server, "alice").await;

@@ -150,7 +150,7 @@ async fn the_http_api_sends_everywhere_and_validates_every_body() {
     let (status, body) = api(
         &server,
         "POST",
-        "/api/broadcast",
+        "/switchboard/api/broadcast",
         Some(json!({"channel": "room.7", "event": "news", "data": {"n": 1}})),
     )
     .await;
@@ -165,7 +165,7 @@ async fn the_http_api_sends_everywhere_and_validates_every_body() {
     let (status, _) = api(
         &server,
         "POST",
-        "/api/broadcast",
+        "/switchboard/api/broadcast",
         Some(json!({"channel": "room.7", "event": "news", "except": except})),
     )
     .await;
@@ -176,13 +176,13 @@ async fn the_http_api_sends_everywhere_and_validates_every_body() {
     let (status, _) = api(
         &server,
         "POST",
-        "/api/users/ben/events",
+        "/switchboard/api/users/ben/events",
         Some(json!({"event": "hello"})),
     )
     .await;
     assert_eq!(status, 202);
     assert_eq!(ben.recv().await, json!({"event": "hello", "data": {}}));
-    let path = format!("/api/connections/{}/events", ann.connection_id);
+    let path = format!("/switchboard/api/connections/{}/events", ann.connection_id);
     let (status, _) = api(
         &server,
         "POST",
@@ -195,7 +195,7 @@ async fn the_http_api_sends_everywhere_and_validates_every_body() {
     let (status, body) = api(
         &server,
         "POST",
-        "/api/connections/nobody-1/events",
+        "/switchboard/api/connections/nobody-1/events",
         Some(json!({"event": "x"})),
     )
     .await;
@@ -204,7 +204,7 @@ async fn the_http_api_sends_everywhere_and_validates_every_body() {
         (404, Some("unknown_connection"))
     );
 
-    let (status, body) = api(&server, "GET", "/api/stats", None).await;
+    let (status, body) = api(&server, "GET", "/switchboard/api/stats", None).await;
     assert_eq!(status, 200);
     assert_eq!(
         (body["connections"].clone(), body["users"].clone()),
@@ -225,7 +225,13 @@ async fn the_http_api_sends_everywhere_and_validates_every_body() {
         ),
         (json!({"channel": 7, "event": "x"}), "channel"),
     ] {
-        let (status, reply) = api(&server, "POST", "/api/broadcast", Some(body.clone())).await;
+        let (status, reply) = api(
+            &server,
+            "POST",
+            "/switchboard/api/broadcast",
+            Some(body.clone()),
+        )
+        .await;
         assert_eq!(status, 400, "{body} -> {reply}");
         assert_eq!(reply["error"]["field"], field, "{body} -> {reply}");
     }
@@ -233,7 +239,7 @@ async fn the_http_api_sends_everywhere_and_validates_every_body() {
     let (status, _) = http(
         server.addr(),
         "POST",
-        "/api/broadcast",
+        "/switchboard/api/broadcast",
         None,
         &[("Authorization", &auth)],
     )
@@ -246,7 +252,14 @@ async fn the_http_api_sends_everywhere_and_validates_every_body() {
         vec![("X-Api-Key", "nope")],
         vec![],
     ] {
-        let (status, body) = http(server.addr(), "GET", "/api/stats", None, &headers).await;
+        let (status, body) = http(
+            server.addr(),
+            "GET",
+            "/switchboard/api/stats",
+            None,
+            &headers,
+        )
+        .await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (401, Some("unauthorised"))
@@ -255,7 +268,7 @@ async fn the_http_api_sends_everywhere_and_validates_every_body() {
     let (status, _) = http(
         server.addr(),
         "POST",
-        "/api/broadcast",
+        "/switchboard/api/broadcast",
         Some(&json!({"channel": "room.7", "event": "x"})),
         &[("X-Api-Key", API_KEY)],
     )
@@ -320,6 +333,6 @@ async fn metrics_count_what_happened() {
 }
 
 async fn metrics_text(server: &switchboard::Running) -> (u16, String) {
-    let response = http_raw(server.addr(), "GET", "/metrics", "", &[]).await;
+    let response = http_raw(server.addr(), "GET", "/switchboard/metrics", "", &[]).await;
     (response.status, response.body)
 }

@@ -248,7 +248,7 @@ async fn the_http_api_reauthorises_a_user() {
     let (status, body) = http(
         server.addr(),
         "POST",
-        "/api/users/eve/reauthorise",
+        "/switchboard/api/users/eve/reauthorise",
         None,
         &[("X-Api-Key", KEY)],
     )
@@ -259,7 +259,7 @@ async fn the_http_api_reauthorises_a_user() {
     let (status, _) = http(
         server.addr(),
         "POST",
-        "/api/users/eve/reauthorise",
+        "/switchboard/api/users/eve/reauthorise",
         None,
         &[],
     )

@@ -23,7 +23,7 @@ fn demo_settings() -> Settings {
 #[actix_web::test]
 async fn the_client_module_is_served_beside_the_endpoint_and_only_with_it() {
     let server = common::start(common::settings()).await;
-    let (status, content_type, body) = get(server.addr(), "/switchboard.js").await;
+    let (status, content_type, body) = get(server.addr(), "/switchboard/switchboard.js").await;
     assert_eq!(status, 200);
     assert_eq!(content_type, "text/javascript; charset=utf-8");
     assert!(body.contains("export class SocketClient"), "{body:.200}");
@@ -32,7 +32,10 @@ async fn the_client_module_is_served_beside_the_endpoint_and_only_with_it() {
     let mut off = common::settings();
     off.enabled = false;
     let server = common::start(off).await;
-    assert_eq!(get(server.addr(), "/switchboard.js").await.0, 404);
+    assert_eq!(
+        get(server.addr(), "/switchboard/switchboard.js").await.0,
+        404
+    );
     server.stop().await;
 }
 
@@ -48,7 +51,7 @@ async fn the_demo_serves_its_page_and_room_fragments() {
     assert!(page.contains("data-sb-channel=\"room.lobby\""), "{page}");
     let (status, _, script) = get(server.addr(), "/app.js").await;
     assert_eq!(status, 200);
-    assert!(script.contains("from '/switchboard.js'"));
+    assert!(script.contains("from '/switchboard/switchboard.js'"));
 
     let (_, issued) = http(
         server.addr(),

@@ -1,4 +1,4 @@
-//! The server's own account of what it holds: `GET /api/stats` of its HTTP API.
+//! The server's own account of what it holds: `GET /switchboard/api/stats` of its HTTP API.
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,13 +21,13 @@ impl ServerStats {
     }
 }
 
-/// `GET /api/stats` at `addr` (`host:port`) with the API key.
+/// `GET /switchboard/api/stats` at `addr` (`host:port`) with the API key.
 pub async fn fetch_stats(addr: &str, key: &str) -> Result<ServerStats, String> {
     let mut stream = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("stats: connect {addr}: {e}"))?;
     let request = format!(
-        "GET /api/stats HTTP/1.1\r\nHost: {addr}\r\nX-Api-Key: {key}\r\nConnection: close\r\n\r\n"
+        "GET /switchboard/api/stats HTTP/1.1\r\nHost: {addr}\r\nX-Api-Key: {key}\r\nConnection: close\r\n\r\n"
     );
     stream
         .write_all(request.as_bytes())

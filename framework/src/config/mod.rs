@@ -43,6 +43,10 @@ pub struct Settings {
     pub enabled: bool,
     /// The URL path of the WebSocket endpoint.
     pub path: String,
+    /// Where every other route of the framework lives: `PREFIX/switchboard.js`,
+    /// `PREFIX/api/...`, `PREFIX/metrics`, `PREFIX/healthz`, `PREFIX/readyz`; the
+    /// application keeps every other path.
+    pub routes_prefix: String,
     /// Global middleware, by registered name, run in order on every handshake and
     /// subscription. `jwt` is built in.
     pub middleware: Vec<String>,
@@ -69,6 +73,7 @@ impl Default for Settings {
         Self {
             enabled: true,
             path: "/ws".to_owned(),
+            routes_prefix: "/switchboard".to_owned(),
             middleware: vec!["jwt".to_owned()],
             auth: AuthSettings::default(),
             jwt: JwtSettings::default(),
@@ -96,6 +101,10 @@ pub struct ServerSettings {
     /// On SIGTERM/SIGINT: seconds to let clients receive their 1001 close frames
     /// before the process exits anyway.
     pub drain_secs: u64,
+    /// `host:port` of a second, internal listener for `PREFIX/metrics`,
+    /// `PREFIX/healthz` and `PREFIX/readyz`, which then leave the public one; empty
+    /// serves them beside everything else.
+    pub internal_bind: String,
 }
 
 impl Default for ServerSettings {
@@ -105,6 +114,7 @@ impl Default for ServerSettings {
             backlog: 4096,
             workers: 0,
             drain_secs: 10,
+            internal_bind: String::new(),
         }
     }
 }
@@ -209,47 +219,24 @@ impl Default for LimitSettings {
 }
 
 /// `[http_api]`: lets other backends send through this server over HTTP.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct HttpApiSettings {
-    /// Serve the API at all.
+    /// Serve the API at all, under `ROUTES_PREFIX/api`.
     pub enabled: bool,
-    /// URL prefix of its routes (`PREFIX/broadcast`, `PREFIX/stats`, …).
-    pub path: String,
     /// The key callers send as `Authorization: Bearer KEY` (or `X-Api-Key`); at least
     /// 32 bytes. Set it through `SWITCHBOARD__HTTP_API__KEY`.
     pub key: Secret,
 }
 
-impl Default for HttpApiSettings {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            path: "/api".to_owned(),
-            key: Secret::default(),
-        }
-    }
-}
-
 /// `[metrics]`: counters and histograms in Prometheus' text format.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct MetricsSettings {
-    /// Serve the endpoint at all.
+    /// Serve `ROUTES_PREFIX/metrics` at all.
     pub enabled: bool,
-    /// Its URL path.
-    pub path: String,
-}
-
-impl Default for MetricsSettings {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            path: "/metrics".to_owned(),
-        }
-    }
 }
 
 /// `[backplane]`: how a message reaches sessions on other nodes.

@@ -114,13 +114,29 @@ impl Settings {
                 "must be at least 1".into(),
             ));
         }
-        for (key, path) in [
-            ("http_api.path", &self.http_api.path),
-            ("metrics.path", &self.metrics.path),
-        ] {
-            if !path.starts_with('/') {
-                return Err(invalid(key, format!("must start with '/', got {path:?}")));
-            }
+        let prefix = &self.routes_prefix;
+        let prefix_chars = |c: char| c.is_ascii_alphanumeric() || "/-_.".contains(c);
+        if !prefix.starts_with('/')
+            || prefix.len() < 2
+            || prefix.ends_with('/')
+            || !prefix.chars().all(prefix_chars)
+        {
+            return Err(invalid(
+                "routes_prefix",
+                format!(
+                    "must be a path such as \"/switchboard\" (a leading '/', no trailing one, letters, digits, '-', '_', '.'), got {prefix:?}"
+                ),
+            ));
+        }
+        if !self.server.internal_bind.is_empty() && bind_port(&self.server.internal_bind).is_none()
+        {
+            return Err(invalid(
+                "server.internal_bind",
+                format!(
+                    "must be host:port or empty, got {:?}",
+                    self.server.internal_bind
+                ),
+            ));
         }
         if self.http_api.enabled && self.http_api.key.expose().len() < 32 {
             return Err(invalid(

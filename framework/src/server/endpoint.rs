@@ -17,10 +17,11 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, node: Arc<Node>) {
     if !node.settings.enabled {
         return;
     }
-    super::client_js::mount(cfg);
+    let prefix = &node.settings.routes_prefix;
+    super::client_js::mount(cfg, prefix);
     super::http_api::mount(cfg, &node);
-    if node.settings.metrics.enabled {
-        cfg.route(&node.settings.metrics.path, web::get().to(metrics));
+    if node.settings.server.internal_bind.is_empty() {
+        super::health::mount(cfg, &node);
     }
     let path = node.settings.path.clone();
     cfg.app_data(web::Data::from(node))
@@ -118,13 +119,6 @@ fn admit(req: &HttpRequest, node: &Node) -> Result<(), Rejection> {
             format!("origin {origin:?} may not connect"),
         ))
     }
-}
-
-async fn metrics(node: web::Data<Node>) -> HttpResponse {
-    let text = node.server().metrics();
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(text)
 }
 
 fn refuse(rejection: Rejection) -> HttpResponse {

@@ -1,5 +1,7 @@
 //! The server-side HTTP API: other backends send through Switchboard with a key.
 //!
+//! Routes are under `PREFIX = ROUTES_PREFIX/api` (`/switchboard/api` by default).
+//!
 //! | route | body | does |
 //! |---|---|---|
 //! | `POST PREFIX/broadcast` | `{channel, event, data?, except?}` | broadcast on a channel, on every node |
@@ -32,9 +34,8 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, node: &Arc<Node>) {
     if !api.enabled {
         return;
     }
-    let prefix = api.path.trim_end_matches('/');
     cfg.service(
-        web::scope(prefix)
+        web::scope(&format!("{}/api", node.settings.routes_prefix))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .route("/broadcast", web::post().to(broadcast))
             .route("/users/{id}/events", web::post().to(to_user))

@@ -2,6 +2,7 @@
 
 mod client_js;
 mod endpoint;
+mod health;
 mod http_api;
 mod running;
 
@@ -221,8 +222,11 @@ impl Switchboard {
         move |connection, _| crate::delivery::configure_accepted(connection, timeout)
     }
 
-    /// Mounts the WebSocket endpoint at `settings.path` (nothing when `enabled = false`):
-    /// `App::new().configure(switchboard.configure())`.
+    /// Mounts the WebSocket endpoint at `settings.path` and the framework's other routes
+    /// under `settings.routes_prefix` (the browser client, the HTTP API when enabled, and
+    /// health and metrics unless `server.internal_bind` moves them to
+    /// [`Self::configure_internal`]); nothing when `enabled = false`:
+    /// `App::new().configure(switchboard.configure())`. Every other path is the app's.
     pub fn configure(&self) -> impl Fn(&mut web::ServiceConfig) + Clone + 'static {
         let node = self.node.clone();
         move |cfg: &mut web::ServiceConfig| {
@@ -230,5 +234,13 @@ impl Switchboard {
             install_for_this_thread(node.server());
             endpoint::mount(cfg, node.clone());
         }
+    }
+
+    /// Mounts `PREFIX/healthz`, `PREFIX/readyz` and (when enabled) `PREFIX/metrics`,
+    /// for an internal listener of the app's own when it sets `server.internal_bind`
+    /// (the standalone server starts one by itself).
+    pub fn configure_internal(&self) -> impl Fn(&mut web::ServiceConfig) + Clone + 'static {
+        let node = self.node.clone();
+        move |cfg: &mut web::ServiceConfig| health::mount(cfg, &node)
     }
 }

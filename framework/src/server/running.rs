@@ -1,18 +1,22 @@
 //! Running Switchboard as its own HTTP server.
 
+use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpServer};
+use actix_http::Request;
+use actix_service::IntoServiceFactory;
+use actix_web::body::MessageBody;
+use actix_web::dev::{AppConfig, Server, ServerHandle, ServiceFactory};
+use actix_web::{App, Error, HttpServer};
 
 use super::{SocketServer, Switchboard};
 
 /// Seconds a stopping server waits for open connections before closing them.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
 
-/// A server started with [`Switchboard::start`].
+/// A server started with [`Switchboard::start`] or [`Switchboard::serve`].
 #[derive(Debug)]
 pub struct Running {
     addr: SocketAddr,
@@ -21,6 +25,14 @@ pub struct Running {
     server: SocketServer,
     path: String,
     done: tokio::task::JoinHandle<io::Result<()>>,
+    /// The `server.internal_bind` listener (health, readiness, metrics), when set.
+    internal: Option<Internal>,
+}
+
+#[derive(Debug)]
+struct Internal {
+    addr: SocketAddr,
+    handle: ServerHandle,
 }
 
 impl Switchboard {
@@ -49,34 +61,88 @@ impl Switchboard {
     where
         F: Fn(&mut actix_web::web::ServiceConfig) + Clone + Send + 'static,
     {
-        let settings = self.settings().server.clone();
-        let limits = self.settings().limits.clone();
         let configure = self.configure();
-        let mut http = HttpServer::new(move || {
+        let http = self.tune(HttpServer::new(move || {
             App::new()
                 .configure(configure.clone())
                 .configure(extra.clone())
-        })
-        .backlog(settings.backlog)
-        // A client that opens a connection but never finishes its request head is dropped.
-        .client_request_timeout(Duration::from_secs(limits.handshake_timeout_secs))
-        // Small frames must leave at once: with Nagle's algorithm a frame written while
-        // the previous one is unacknowledged waits for the client's (delayed) ACK.
-        .tcp_nodelay(true)
-        // The kernel resets clients that stop reading (write timeout).
-        .on_connect(self.on_connect())
-        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-        .disable_signals();
+        }));
+        self.serve(http.bind(addr)?)
+    }
+
+    /// Gives an app's own `HttpServer` what Switchboard's standalone server has: the
+    /// listen backlog (`server.backlog`), worker count (`server.workers`), a timeout for
+    /// request heads (`limits.handshake_timeout_secs`), `TCP_NODELAY`, the kernel's
+    /// write timeout for clients that stop reading ([`Self::on_connect`]), and signal
+    /// handling left to [`Running::run_until_signal`], which drains. Call it before
+    /// `bind`; then hand the bound server to [`Self::serve`]:
+    ///
+    /// ```no_run
+    /// # use actix_web::{App, HttpServer, web};
+    /// # async fn run(switchboard: switchboard::Switchboard) -> std::io::Result<()> {
+    /// let routes = switchboard.configure();
+    /// let http = switchboard.tune(HttpServer::new(move || {
+    ///     App::new()
+    ///         .configure(routes.clone())
+    ///         .route("/", web::get().to(|| async { "the app's own page" }))
+    /// }));
+    /// switchboard.serve(http.bind("0.0.0.0:8080")?)?.run_until_signal().await
+    /// # }
+    /// ```
+    pub fn tune<F, I, S, B>(&self, http: HttpServer<F, I, S, B>) -> HttpServer<F, I, S, B>
+    where
+        F: Fn() -> I + Send + Clone + 'static,
+        I: IntoServiceFactory<S, Request>,
+        S: ServiceFactory<Request, Config = AppConfig> + 'static,
+        S::Error: Into<Error> + 'static,
+        S::InitError: fmt::Debug,
+        S::Response: Into<actix_web::dev::Response<B>> + 'static,
+        <S::Service as actix_service::Service<Request>>::Future: 'static,
+        S::Service: 'static,
+        B: MessageBody + 'static,
+    {
+        let settings = &self.settings().server;
+        let limits = &self.settings().limits;
+        let http = http
+            .backlog(settings.backlog)
+            // A client that opens a connection but never finishes its request head is dropped.
+            .client_request_timeout(Duration::from_secs(limits.handshake_timeout_secs))
+            // Small frames must leave at once: with Nagle's algorithm a frame written while
+            // the previous one is unacknowledged waits for the client's (delayed) ACK.
+            .tcp_nodelay(true)
+            // The kernel resets clients that stop reading (write timeout).
+            .on_connect(self.on_connect())
+            .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+            .disable_signals();
         if settings.workers > 0 {
-            http = http.workers(settings.workers);
+            http.workers(settings.workers)
+        } else {
+            http
         }
-        let http = http.bind(addr)?;
+    }
+
+    /// Runs an app's bound `HttpServer` (best [`tune`](Self::tune)d) in the background,
+    /// with the `server.internal_bind` listener when set; the returned [`Running`]
+    /// serves until a signal and then drains ([`Running::run_until_signal`]).
+    pub fn serve<F, I, S, B>(self, http: HttpServer<F, I, S, B>) -> io::Result<Running>
+    where
+        F: Fn() -> I + Send + Clone + 'static,
+        I: IntoServiceFactory<S, Request>,
+        S: ServiceFactory<Request, Config = AppConfig> + 'static,
+        S::Error: Into<Error> + 'static,
+        S::InitError: fmt::Debug,
+        S::Response: Into<actix_web::dev::Response<B>> + 'static,
+        <S::Service as actix_service::Service<Request>>::Future: 'static,
+        S::Service: 'static,
+        B: MessageBody + 'static,
+    {
         let bound = http.addrs().first().copied().ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::AddrNotAvailable,
-                format!("bound no address for {addr}"),
+                "the server is bound to no address",
             )
         })?;
+        let internal = self.start_internal()?;
         let http = http.run();
         let handle = http.handle();
         Ok(Running {
@@ -86,7 +152,35 @@ impl Switchboard {
             path: self.settings().path.clone(),
             switchboard: self,
             done: tokio::task::spawn_local(http),
+            internal,
         })
+    }
+
+    /// The `server.internal_bind` listener: one worker, health, readiness and metrics.
+    fn start_internal(&self) -> io::Result<Option<Internal>> {
+        let addr = &self.settings().server.internal_bind;
+        if addr.is_empty() {
+            return Ok(None);
+        }
+        let routes = self.configure_internal();
+        let http = HttpServer::new(move || App::new().configure(routes.clone()))
+            .workers(1)
+            .disable_signals()
+            .shutdown_timeout(1)
+            .bind(addr)?;
+        let bound = http.addrs().first().copied().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!("bound no address for {addr}"),
+            )
+        })?;
+        let server: Server = http.run();
+        let handle = server.handle();
+        tokio::task::spawn_local(server);
+        Ok(Some(Internal {
+            addr: bound,
+            handle,
+        }))
     }
 }
 
@@ -94,6 +188,11 @@ impl Running {
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The `server.internal_bind` listener's address, when there is one.
+    pub fn internal_addr(&self) -> Option<SocketAddr> {
+        self.internal.as_ref().map(|i| i.addr)
     }
 
     /// `ws://ADDR/PATH`, the URL clients connect to.
@@ -110,6 +209,9 @@ impl Running {
     pub async fn stop(self) {
         self.handle.stop(false).await;
         let _ = tokio::time::timeout(Duration::from_secs(SHUTDOWN_TIMEOUT_SECS), self.done).await;
+        if let Some(internal) = self.internal {
+            internal.handle.stop(false).await;
+        }
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully: stops accepting,
@@ -131,6 +233,10 @@ impl Running {
         self.switchboard.drain().await;
         self.handle.stop(true).await;
         let _ = tokio::time::timeout(Duration::from_secs(SHUTDOWN_TIMEOUT_SECS), self.done).await;
+        // Last: readiness said "draining" to the load balancer until the end.
+        if let Some(internal) = self.internal {
+            internal.handle.stop(true).await;
+        }
     }
 
     /// Serves until the server stops.

@@ -1,5 +1,5 @@
 //! What one node counts: gauges of what it holds ([`Stats`]), its cross-node traffic
-//! ([`BackplaneStats`]) and the counters behind `/metrics` ([`Metrics`]).
+//! ([`BackplaneStats`]) and the counters behind `PREFIX/metrics` ([`Metrics`]).
 //!
 //! A leaf: everything else may report here, and this module depends on nothing above
 //! the protocol's error codes.
