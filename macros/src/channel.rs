@@ -102,7 +102,18 @@ fn read_block(
             continue;
         };
         let renames = attr::take(&mut method.attrs, "event");
-        if let Some(hook) = hooks::named(&method.sig.ident.unraw().to_string()) {
+        let name = method.sig.ident.unraw().to_string();
+        if let Some(hook) = hooks::misspelt(&name) {
+            errors.at(
+                &method.sig.ident,
+                format_args!(
+                    "`{name}` is not a hook: did you mean `{hook}`? As written it would be an \
+                     event any subscriber may call, and the hook would not run"
+                ),
+            );
+            continue;
+        }
+        if let Some(hook) = hooks::named(&name) {
             hooks.extend(read_hook(hook, method, &renames, errors).map(|m| (hook, m)));
         } else if method.sig.asyncness.is_some() {
             events.extend(read_event(method, &renames, &events, errors));

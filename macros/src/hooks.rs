@@ -36,3 +36,52 @@ const HOOKS: &[Hook] = &[
 pub(crate) fn named(name: &str) -> Option<&'static Hook> {
     HOOKS.iter().find(|hook| hook.name == name)
 }
+
+/// Near misses of a hook's name, written without `_` and in lower case, with the hook
+/// they mean. A misspelt `is_authorised` would otherwise be an ordinary event method
+/// that any subscriber may call, and the channel would admit everyone. (A bare
+/// `authorise` stays a legitimate event name: "authorise this payment".)
+const MISSPELLINGS: &[(&str, &str)] = &[
+    ("isauthorized", IS_AUTHORISED),
+    ("isauthorised", IS_AUTHORISED),
+    ("isauthorize", IS_AUTHORISED),
+    ("isauthorise", IS_AUTHORISED),
+    ("middleware", MIDDLEWARES),
+    ("middlewares", MIDDLEWARES),
+];
+
+/// The hook that `name` almost spells, when it is not that hook's exact name.
+pub(crate) fn misspelt(name: &str) -> Option<&'static str> {
+    let folded: String = name
+        .chars()
+        .filter(|c| *c != '_')
+        .flat_map(char::to_lowercase)
+        .collect();
+    MISSPELLINGS
+        .iter()
+        .find(|(near, hook)| *near == folded && *hook != name)
+        .map(|(_, hook)| *hook)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_name_the_hook_and_exact_names_do_not() {
+        for near in [
+            "is_authorized",
+            "isAuthorised",
+            "isAuthorized",
+            "is_authorize",
+            "Is_Authorised",
+        ] {
+            assert_eq!(misspelt(near), Some(IS_AUTHORISED), "{near}");
+        }
+        assert_eq!(misspelt("middleware"), Some(MIDDLEWARES));
+        assert_eq!(misspelt(IS_AUTHORISED), None);
+        assert_eq!(misspelt(MIDDLEWARES), None);
+        assert_eq!(misspelt("message"), None);
+        assert_eq!(misspelt("authorise"), None, "an event may be called that");
+    }
+}
