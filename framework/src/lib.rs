@@ -43,7 +43,9 @@ pub mod __private;
 
 pub use auth::SocketUser;
 pub use ids::{ConnectionId, NodeId};
-pub use listener::{Connection, EventContext, Packet, Params, SocketError};
+pub use listener::{
+    Connection, EventContext, FromInvocation, Invocation, Packet, Params, SocketError, State,
+};
 pub use registry::{ChannelRegistration, RegistryError, SocketRegistration};
 pub use send::{SendError, SocketServer, sockets};
 pub use server::{Running, StartError, Switchboard, SwitchboardBuilder};
@@ -54,7 +56,7 @@ pub use switchboard_macros::{ChannelListener, SocketListener, channel_events, so
 
 /// The names a listener module needs: `use switchboard::prelude::*;`.
 pub mod prelude {
-    pub use crate::listener::{Connection, EventContext, Packet, Params, SocketError};
+    pub use crate::listener::{Connection, EventContext, Packet, Params, SocketError, State};
     #[cfg(feature = "macros")]
     pub use switchboard_macros::{ChannelListener, SocketListener, channel_events, socket_handler};
 }

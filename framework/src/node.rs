@@ -8,6 +8,7 @@ use crate::channel::Channels;
 use crate::config::Settings;
 use crate::delivery::Delivery;
 use crate::ids::ConnectionIds;
+use crate::listener::States;
 use crate::registry::Registry;
 use crate::send::{SendPath, SocketServer};
 use crate::stats::Metrics;
@@ -26,6 +27,8 @@ pub(crate) struct Node {
     /// Sessions echo every message and speak no protocol (the conformance suite's
     /// endpoint; see `SwitchboardBuilder::conformance_echo`).
     pub(crate) echo: bool,
+    /// Application state for `State<T>` parameters.
+    pub(crate) states: Arc<States>,
     /// Set when a graceful shutdown begins: new upgrades are refused.
     draining: AtomicBool,
 }
@@ -47,6 +50,7 @@ impl Node {
             auth,
             sends: Arc::new(sends),
             echo: false,
+            states: Arc::default(),
             draining: AtomicBool::new(false),
         }
     }

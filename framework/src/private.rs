@@ -6,7 +6,7 @@ pub use inventory;
 pub use crate::auth::{Middleware, MiddlewareRegistration};
 
 pub use crate::listener::{
-    AuthFuture, ChannelEvents, ChannelListener, EventFuture, IntoAuthorisation, IntoEventResult,
-    Invocation, SocketHandler, SocketListener, UserType,
+    AuthFuture, ChannelEvents, ChannelListener, EventFuture, FromInvocation, IntoAuthorisation,
+    IntoEventResult, Invocation, SocketHandler, SocketListener, StateType, UserType,
 };
 pub use crate::registry::{ChannelRegistration, SocketRegistration};

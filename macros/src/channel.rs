@@ -275,7 +275,7 @@ fn impl_events(self_ty: &Type, events: &[Event], hooks: &[(&Hook, Method)]) -> T
                 }
             }
         });
-    let user_types = crate::params::user_types(
+    let user_types = crate::params::type_lists(
         events
             .iter()
             .flat_map(|e| &e.method.params)

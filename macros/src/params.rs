@@ -7,7 +7,8 @@ use syn::spanned::Spanned;
 use syn::{GenericArgument, PathArguments, Type, TypePath};
 
 const UNSUPPORTED: &str = "unsupported parameter type: expected `EventContext`, `Packet<T>`, \
-                           `&Connection`, `&YourUser` or `Option<&YourUser>`";
+                           `&Connection`, `&YourUser`, `Option<&YourUser>`, `State<T>` or a \
+                           type implementing `switchboard::FromInvocation`";
 
 /// What a parameter asks for.
 pub(crate) enum Kind {
@@ -25,6 +26,11 @@ pub(crate) enum Kind {
     User(Type),
     /// `Option<&T>`: the user, or `None` when anonymous.
     OptionalUser(Type),
+    /// `State<T>`: registered application state, checked at start-up.
+    State(Type),
+    /// Any other owned type: built by its `FromInvocation` impl; a type without one is
+    /// a compile error on the parameter.
+    Extract,
 }
 
 impl Kind {
@@ -38,6 +44,8 @@ impl Kind {
             Self::ConnectionRef => "`&Connection`",
             Self::User(_) => "`&YourUser`",
             Self::OptionalUser(_) => "`Option<&YourUser>`",
+            Self::State(_) => "`State<T>`",
+            Self::Extract => "an extracted type",
         }
     }
 
@@ -51,35 +59,49 @@ impl Kind {
     fn order(&self) -> u8 {
         match self {
             Self::Context | Self::ContextRef | Self::Connection | Self::ConnectionRef => 0,
-            Self::User(_) | Self::OptionalUser(_) => 1,
+            Self::User(_) | Self::OptionalUser(_) | Self::State(_) | Self::Extract => 1,
             Self::Packet(_) => 2,
         }
     }
 }
 
-/// One parameter: its kind and its type as written (for spans).
-/// `const USER_TYPES` listing each distinct user type the parameters ask for (none:
-/// nothing, so the trait's empty default stands).
-pub(crate) fn user_types<'p>(params: impl IntoIterator<Item = &'p Param>) -> TokenStream {
-    let mut seen: Vec<(String, &Type)> = Vec::new();
-    for param in params {
-        if let Kind::User(t) | Kind::OptionalUser(t) = &param.kind {
-            let key = quote!(#t).to_string();
-            if !seen.iter().any(|(k, _)| *k == key) {
-                seen.push((key, t));
+/// `const USER_TYPES` and `const STATE_TYPES` listing each distinct user and state
+/// type the parameters ask for (none: nothing, so the trait's empty default stands).
+pub(crate) fn type_lists<'p>(params: impl IntoIterator<Item = &'p Param> + Clone) -> TokenStream {
+    let users = distinct(params.clone().into_iter().filter_map(|p| match &p.kind {
+        Kind::User(t) | Kind::OptionalUser(t) => Some(t),
+        _ => None,
+    }));
+    let states = distinct(params.into_iter().filter_map(|p| match &p.kind {
+        Kind::State(t) => Some(t),
+        _ => None,
+    }));
+    let list = |name: TokenStream, types: Vec<&Type>| {
+        (!types.is_empty()).then(|| {
+            quote! {
+                const #name: &'static [::switchboard::__private::UserType] =
+                    &[#(::switchboard::__private::UserType::of::<#types>()),*];
             }
-        }
-    }
-    if seen.is_empty() {
-        return TokenStream::new();
-    }
-    let types = seen.iter().map(|(_, t)| t);
-    quote! {
-        const USER_TYPES: &'static [::switchboard::__private::UserType] =
-            &[#(::switchboard::__private::UserType::of::<#types>()),*];
-    }
+        })
+    };
+    let users = list(quote!(USER_TYPES), users);
+    let states = list(quote!(STATE_TYPES), states);
+    quote!(#users #states)
 }
 
+/// The types, each once, in first-seen order.
+fn distinct<'t>(types: impl Iterator<Item = &'t Type>) -> Vec<&'t Type> {
+    let mut seen: Vec<(String, &Type)> = Vec::new();
+    for t in types {
+        let key = quote!(#t).to_string();
+        if !seen.iter().any(|(k, _)| *k == key) {
+            seen.push((key, t));
+        }
+    }
+    seen.into_iter().map(|(_, t)| t).collect()
+}
+
+/// One parameter: its kind and its type as written (for spans).
 pub(crate) struct Param {
     pub(crate) kind: Kind,
     pub(crate) ty: Type,
@@ -107,18 +129,22 @@ fn kind_of(ty: &Type) -> Option<Kind> {
                 _ => Some(Kind::User(elem.clone())),
             }
         }
-        ty => match last_segment(ty)? {
-            ("EventContext", PathArguments::None) => Some(Kind::Context),
-            ("Connection", PathArguments::None) => Some(Kind::Connection),
-            ("Packet", args) => Some(Kind::Packet(single_type_arg(args)?.clone())),
-            ("Option", args) => match strip(single_type_arg(args)?) {
+        ty @ (Type::Path(_) | Type::Tuple(_)) => match last_segment(ty) {
+            Some(("EventContext", PathArguments::None)) => Some(Kind::Context),
+            Some(("Connection", PathArguments::None)) => Some(Kind::Connection),
+            Some(("Packet", args)) => Some(Kind::Packet(single_type_arg(args)?.clone())),
+            Some(("State", args)) => Some(Kind::State(single_type_arg(args)?.clone())),
+            Some(("Option", args)) => match strip(single_type_arg(args)?) {
                 Type::Reference(r) if r.mutability.is_none() && !is_framework_type(&r.elem) => {
                     Some(Kind::OptionalUser(strip(&r.elem).clone()))
                 }
-                _ => None,
+                Type::Reference(_) => None,
+                _ => Some(Kind::Extract),
             },
-            _ => None,
+            Some(_) => None,
+            None => Some(Kind::Extract),
         },
+        _ => None,
     }
 }
 
@@ -132,7 +158,7 @@ fn strip(ty: &Type) -> &Type {
 }
 
 /// The names the classification looks for.
-const KNOWN: [&str; 4] = ["EventContext", "Connection", "Packet", "Option"];
+const KNOWN: [&str; 5] = ["EventContext", "Connection", "Packet", "State", "Option"];
 
 /// The last segment of a plain path type (no `<T as Trait>::` qualifier) when it is
 /// one of the [`KNOWN`] names, with its generic arguments.
@@ -149,7 +175,7 @@ fn last_segment(ty: &Type) -> Option<(&'static str, &PathArguments)> {
 fn is_framework_type(ty: &Type) -> bool {
     matches!(
         last_segment(ty),
-        Some(("EventContext" | "Connection" | "Packet", _))
+        Some(("EventContext" | "Connection" | "Packet" | "State", _))
     )
 }
 
@@ -201,6 +227,12 @@ fn value(param: &Param, inv: &TokenStream) -> TokenStream {
         Kind::Packet(t) => quote_spanned!(span(t)=> #inv.packet::<#t>()?),
         Kind::User(t) => quote_spanned!(span(t)=> #inv.require_user::<#t>()?),
         Kind::OptionalUser(t) => quote_spanned!(span(t)=> #inv.user::<#t>()),
+        Kind::State(t) => quote_spanned!(span(t)=> #inv.state::<#t>()?),
+        Kind::Extract => {
+            let ty = &param.ty;
+            quote_spanned!(span(ty)=>
+                <#ty as ::switchboard::__private::FromInvocation>::from_invocation(&#inv)?)
+        }
     }
 }
 
@@ -263,20 +295,38 @@ mod tests {
     }
 
     #[test]
-    fn unsupported() {
+    fn state_and_extracted_types() {
+        assert_eq!(kind(parse_quote!(State<Pool>)), text("`State<T>`"));
         for ty in [
             parse_quote!(String),
-            parse_quote!(&mut AppUser),
             parse_quote!(Option<AppUser>),
+            parse_quote!(<T as Tr>::Packet<u8>),
+            parse_quote!((u8, u8)),
+            parse_quote!(crate::Claims),
+        ] {
+            let ty: Type = ty;
+            assert_eq!(
+                kind(ty.clone()),
+                text("an extracted type"),
+                "{}",
+                ty.to_token_stream()
+            );
+        }
+    }
+
+    #[test]
+    fn unsupported() {
+        for ty in [
+            parse_quote!(&mut AppUser),
             parse_quote!(Option<&mut AppUser>),
             parse_quote!(Option<&Connection>),
             parse_quote!(&Packet<String>),
             parse_quote!(Packet),
             parse_quote!(Packet<A, B>),
             parse_quote!(Packet<'a>),
-            parse_quote!(<T as Tr>::Packet<u8>),
+            parse_quote!(State<A, B>),
+            parse_quote!(&State<Pool>),
             parse_quote!(impl Fn()),
-            parse_quote!((u8, u8)),
         ] {
             let ty: Type = ty;
             let result = Param::classify(&ty)

@@ -115,7 +115,7 @@ fn impl_handler(self_ty: &Type, handle: Option<&Method>) -> TokenStream {
             ::std::boxed::Box::pin(::std::future::pending())
         },
     };
-    let user_types = crate::params::user_types(handle.into_iter().flat_map(|m| &m.params));
+    let user_types = crate::params::type_lists(handle.into_iter().flat_map(|m| &m.params));
     quote! {
         impl ::switchboard::__private::SocketHandler for #self_ty {
             #user_types

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{Connection, EventContext, Packet, SocketError};
+use super::{Connection, EventContext, Packet, SocketError, State, States};
 use crate::delivery::Outbox;
 use crate::protocol::ErrorCode;
 use crate::send::SocketServer;
@@ -19,6 +19,7 @@ pub struct Invocation {
     pub(crate) id: Option<u64>,
     pub(crate) server: SocketServer,
     pub(crate) outbox: Outbox,
+    pub(crate) states: Arc<States>,
 }
 
 impl Invocation {
@@ -56,6 +57,11 @@ impl Invocation {
             );
             SocketError::with_code(ErrorCode::Internal, "user type mismatch on the server")
         })
+    }
+
+    /// The registered state of type `T` (for `State<T>` parameters).
+    pub fn state<T: Any + Send + Sync>(&self) -> Result<State<T>, SocketError> {
+        self.states.get()
     }
 
     /// The user as `U`, or `None` when anonymous (for `Option<&U>` parameters).

@@ -56,6 +56,7 @@ mod invocation;
 pub(crate) mod middleware;
 mod packet;
 mod reply;
+mod state;
 mod traits;
 mod typed_send;
 
@@ -65,6 +66,8 @@ pub(crate) use handshake::{Handshake, Rejection};
 pub use invocation::Invocation;
 pub(crate) use middleware::Middleware;
 pub use packet::Packet;
+pub(crate) use state::States;
+pub use state::{FromInvocation, State, StateType};
 pub use traits::{
     AuthFuture, ChannelEvents, ChannelListener, EventFuture, IntoAuthorisation, IntoEventResult,
     SocketHandler, SocketListener, UserType,

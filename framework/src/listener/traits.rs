@@ -15,8 +15,9 @@ pub type EventFuture = Pin<Box<dyn Future<Output = Result<Value, SocketError>>>>
 /// What an authorisation hook returns once erased.
 pub type AuthFuture = Pin<Box<dyn Future<Output = Result<(), SocketError>>>>;
 
-/// A user type that a listener's hooks or events ask for (`&User`, `Option<&User>`),
-/// checked against the user resolver when the server starts.
+/// A type that a listener's hooks or events ask for: a user type (`&User`,
+/// `Option<&User>`), checked against the user resolver when the server starts, or a
+/// state type (`State<T>`), checked against the registered state.
 #[derive(Debug, Clone, Copy)]
 pub struct UserType {
     id: fn() -> TypeId,
@@ -63,6 +64,9 @@ pub trait ChannelEvents: ChannelListener {
     /// The user types its hooks and events take.
     const USER_TYPES: &'static [UserType] = &[];
 
+    /// The state types (`State<T>`) its hooks and events take.
+    const STATE_TYPES: &'static [UserType] = &[];
+
     /// Starts the handler for `event`; `None` when this listener has no such event.
     fn dispatch(self: Arc<Self>, event: &str, invocation: Invocation) -> Option<EventFuture>;
 
@@ -97,6 +101,9 @@ pub trait SocketListener: Default + Send + Sync + 'static {
 pub trait SocketHandler: SocketListener {
     /// The user types its handler takes.
     const USER_TYPES: &'static [UserType] = &[];
+
+    /// The state types (`State<T>`) its handler takes.
+    const STATE_TYPES: &'static [UserType] = &[];
 
     /// Starts the handler. Named `invoke` so it cannot clash with the user's `handle`.
     fn invoke(self: Arc<Self>, invocation: Invocation) -> EventFuture;

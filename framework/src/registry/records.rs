@@ -18,6 +18,7 @@ pub struct ChannelRegistration {
     pub(crate) pattern: &'static str,
     pub(crate) events: &'static [&'static str],
     pub(crate) user_types: &'static [UserType],
+    pub(crate) state_types: &'static [UserType],
     pub(crate) create: fn() -> Erased,
     pub(crate) authorise: fn(Erased, Invocation) -> AuthFuture,
     pub(crate) dispatch: fn(Erased, &str, Invocation) -> Option<EventFuture>,
@@ -32,6 +33,7 @@ impl ChannelRegistration {
             pattern: T::PATTERN,
             events: T::EVENTS,
             user_types: T::USER_TYPES,
+            state_types: T::STATE_TYPES,
             create: create::<T>,
             authorise: authorise::<T>,
             dispatch: dispatch::<T>,
@@ -61,6 +63,7 @@ pub struct SocketRegistration {
     pub(crate) name: &'static str,
     pub(crate) event: &'static str,
     pub(crate) user_types: &'static [UserType],
+    pub(crate) state_types: &'static [UserType],
     pub(crate) create: fn() -> Erased,
     pub(crate) handle: fn(Erased, Invocation) -> EventFuture,
 }
@@ -72,6 +75,7 @@ impl SocketRegistration {
             name: T::NAME,
             event: T::EVENT,
             user_types: <T as SocketHandler>::USER_TYPES,
+            state_types: <T as SocketHandler>::STATE_TYPES,
             create: create::<T>,
             handle: handle::<T>,
         }

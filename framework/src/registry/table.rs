@@ -60,6 +60,16 @@ pub enum RegistryError {
         /// The type the resolver produces.
         produced: &'static str,
     },
+    /// A listener asks for state that was not registered.
+    #[error(
+        "listener `{listener}` takes `State<{state}>`, but no such state was registered; add it with Switchboard::builder(settings).state(value)"
+    )]
+    MissingState {
+        /// The listener type.
+        listener: &'static str,
+        /// The state type it asks for.
+        state: &'static str,
+    },
     /// A listener handles an event name the protocol reserves.
     #[error("listener `{listener}`: event `{event}` is reserved by the protocol")]
     ReservedEvent {
@@ -228,6 +238,32 @@ impl Registry {
         Ok(())
     }
 
+    /// Checks that every `State<T>` a listener asks for was registered, so a missing
+    /// one stops the server at start, naming the listener and the type.
+    pub(crate) fn check_states(
+        &self,
+        registered: impl Fn(std::any::TypeId) -> bool,
+    ) -> Result<(), RegistryError> {
+        let listeners = self
+            .routes
+            .iter()
+            .map(|r| (r.registration.name, r.registration.state_types))
+            .chain(
+                self.sockets
+                    .values()
+                    .map(|s| (s.registration.name, s.registration.state_types)),
+            );
+        for (listener, wants) in listeners {
+            if let Some(missing) = wants.iter().find(|t| !registered(t.id())) {
+                return Err(RegistryError::MissingState {
+                    listener,
+                    state: missing.name(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The socket listener for a direct event.
     pub(crate) fn socket(&self, event: &str) -> Option<&SocketRoute> {
         self.sockets.get(event)
@@ -298,6 +334,7 @@ mod tests {
             pattern,
             events,
             user_types: &[],
+            state_types: &[],
             create,
             authorise,
             dispatch,
@@ -310,6 +347,7 @@ mod tests {
             name,
             event,
             user_types: &[],
+            state_types: &[],
             create,
             handle,
         }))

@@ -15,6 +15,7 @@ use crate::channel::Channels;
 use crate::config::{ConfigError, Settings};
 use crate::delivery::Delivery;
 use crate::ids::{ConnectionIds, NodeId};
+use crate::listener::States;
 use crate::node::Node;
 use crate::registry::{Registry, RegistryError};
 use crate::send::{Controls, SendPath, SocketServer, install_for_this_thread, install_global};
@@ -59,6 +60,7 @@ pub struct Switchboard {
 pub struct SwitchboardBuilder {
     settings: Settings,
     resolver: Arc<dyn ErasedResolver>,
+    states: States,
     echo: bool,
 }
 
@@ -75,6 +77,21 @@ impl SwitchboardBuilder {
     /// [`ClaimsUser`](crate::auth::ClaimsUser)).
     pub fn resolve_users<R: UserResolver>(mut self, resolver: R) -> Self {
         self.resolver = Arc::new(resolver);
+        self
+    }
+
+    /// Registers application state (a database pool, a cache, a client of another
+    /// service): every hook and event that takes a [`State<T>`](crate::State) parameter
+    /// gets it. A listener asking for a type that was not registered stops
+    /// [`build`](Self::build) with an error naming the listener and the type.
+    pub fn state<T: std::any::Any + Send + Sync>(self, value: T) -> Self {
+        self.shared_state(Arc::new(value))
+    }
+
+    /// [`state`](Self::state) for a value already shared (`Arc<T>`, e.g. the same pool
+    /// the app's own handlers use through `web::Data`).
+    pub fn shared_state<T: std::any::Any + Send + Sync>(mut self, value: Arc<T>) -> Self {
+        self.states.insert(value);
         self
     }
 
@@ -98,6 +115,7 @@ impl SwitchboardBuilder {
         let auth = Chain::build(&settings, self.resolver)?;
         let registry = Registry::from_inventory()?;
         registry.check_user_type(produced)?;
+        registry.check_states(|id| self.states.contains(id))?;
         let metrics = Arc::new(Metrics::default());
         let channels = Channels::new(
             auth.middleware().into(),
@@ -135,6 +153,7 @@ impl SwitchboardBuilder {
             sends,
         );
         node.echo = self.echo;
+        node.states = Arc::new(self.states);
         let switchboard = Switchboard {
             node: Arc::new(node),
         };
@@ -154,6 +173,7 @@ impl Switchboard {
         SwitchboardBuilder {
             settings,
             resolver: Arc::new(ClaimsResolver),
+            states: States::default(),
             echo: false,
         }
     }
@@ -232,6 +252,8 @@ impl Switchboard {
         move |cfg: &mut web::ServiceConfig| {
             // Runs on each worker thread as it builds its App.
             install_for_this_thread(node.server());
+            // Plain actix handlers can send too: `web::Data<SocketServer>`.
+            cfg.app_data(web::Data::new(node.server()));
             endpoint::mount(cfg, node.clone());
         }
     }

@@ -87,6 +87,7 @@ impl Session {
             id: packet.id,
             server: self.node.server(),
             outbox: self.connection.outbox(),
+            states: self.node.states.clone(),
         }
     }
 
