@@ -155,10 +155,10 @@ impl From<CloseCode> for u16 {
     }
 }
 
-impl From<CloseCode> for actix_ws::CloseReason {
+impl From<CloseCode> for actix_http::ws::CloseReason {
     fn from(code: CloseCode) -> Self {
-        actix_ws::CloseReason {
-            code: actix_ws::CloseCode::from(u16::from(code)),
+        actix_http::ws::CloseReason {
+            code: actix_http::ws::CloseCode::from(u16::from(code)),
             description: Some(code.reason().to_owned()),
         }
     }

@@ -1,7 +1,6 @@
 use std::collections::HashMap;
 
-use regex::Regex;
-use switchboard_pattern::{Pattern, Segment};
+use switchboard_pattern::Pattern;
 
 use super::records::{ChannelRegistration, Erased, SocketRegistration};
 use crate::listener::{Params, UserType};
@@ -84,9 +83,8 @@ pub enum RegistryError {
 #[derive(Debug)]
 struct ChannelRoute {
     pub(crate) registration: &'static ChannelRegistration,
-    regex: Regex,
-    /// Wildcard names in capture order (`None` for `*`).
-    names: Vec<Option<String>>,
+    /// Matched with the pattern crate's own (fuzz-checked) matcher: no regex engine.
+    pattern: Pattern,
 }
 
 /// A socket listener and its one shared instance.
@@ -143,26 +141,11 @@ impl Registry {
 
         let mut routes = Vec::with_capacity(parsed.len());
         for (registration, pattern) in parsed {
-            let regex =
-                Regex::new(&pattern.to_regex()).map_err(|e| RegistryError::InvalidPattern {
-                    listener: registration.name,
-                    pattern: registration.pattern,
-                    reason: format!("does not compile to a regex: {e}"),
-                })?;
-            let names = pattern
-                .segments()
-                .iter()
-                .filter_map(|s| match s {
-                    Segment::Wildcard { name } => Some(name.clone()),
-                    Segment::Literal(_) => None,
-                })
-                .collect();
             routes.push((
                 pattern.rank(),
                 ChannelRoute {
                     registration,
-                    regex,
-                    names,
+                    pattern,
                 },
             ));
         }
@@ -203,14 +186,8 @@ impl Registry {
     /// The most specific channel listener matching `channel`, with its wildcard values.
     pub(crate) fn resolve(&self, channel: &str) -> Option<(&'static ChannelRegistration, Params)> {
         self.routes.iter().find_map(|route| {
-            let captures = route.regex.captures(channel)?;
-            let params = Params::from_pairs(route.names.iter().enumerate().map(|(i, name)| {
-                (
-                    name.as_deref(),
-                    captures.get(i + 1).map_or("", |m| m.as_str()),
-                )
-            }));
-            Some((route.registration, params))
+            let captures = route.pattern.matches(channel)?;
+            Some((route.registration, Params::from_pairs(captures.iter())))
         })
     }
 

@@ -4,8 +4,8 @@
 //! continuation frames and enforces the same limit on the whole message, with typed
 //! errors so each maps to its close code.
 
+use actix_http::ws::Item;
 use actix_web::web::BytesMut;
-use actix_ws::Item;
 use bytestring::ByteString;
 
 use crate::protocol::CloseCode;

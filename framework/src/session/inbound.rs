@@ -13,9 +13,9 @@ use std::task::{Context, Poll, Waker};
 
 use actix_codec::Decoder;
 use actix_http::ws::{Codec, Frame};
+use actix_http::ws::{Message, ProtocolError};
 use actix_web::dev::Payload;
 use actix_web::web::BytesMut;
-use actix_ws::{Message, ProtocolError};
 use bytestring::ByteString;
 use futures_util::Stream;
 

@@ -20,8 +20,8 @@ use actix::{
     Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler,
     Message as ActixMessage, SpawnHandle, StreamHandler, WrapFuture,
 };
+use actix_http::ws::{CloseCode as WsCloseCode, CloseReason, Message, ProtocolError};
 use actix_web::dev::Payload;
-use actix_ws::{CloseReason, Message, ProtocolError};
 use serde_json::json;
 use tracing::debug;
 
@@ -295,7 +295,7 @@ impl Session {
                 // Echo the client's code, as RFC 6455 asks; the writer then ends the stream.
                 // (A code no endpoint may send never gets here: the codec refuses it and
                 // the connection closes with 1002, see `on_read_error`.)
-                let code = reason.map_or(actix_ws::CloseCode::Normal, |r| r.code);
+                let code = reason.map_or(WsCloseCode::Normal, |r| r.code);
                 self.close(code.into(), ctx);
             }
         }
