@@ -121,14 +121,18 @@ async fn broadcast_except_skips_the_sender_on_its_node_and_channels_stay_isolate
 
 const API_KEY: &str = "an-api-key-that-is-at-least-32-bytes-long";
 
-#[actix_web::test]
-async fn the_http_api_of_one_node_reaches_every_node() {
-    let redis = RedisServer::start();
+/// Node A with the HTTP API on (key [`API_KEY`]), node B without.
+async fn api_and_plain_nodes(redis: &RedisServer) -> (Running, Running) {
     let mut s = common::jwt_settings();
     s.http_api.enabled = true;
     s.http_api.key = switchboard::config::Secret::new(API_KEY);
-    let a = common::redis::node_with(&redis, s).await;
-    let b = node(&redis).await;
+    (common::redis::node_with(redis, s).await, node(redis).await)
+}
+
+#[actix_web::test]
+async fn the_http_api_of_one_node_reaches_every_node() {
+    let redis = RedisServer::start();
+    let (a, b) = api_and_plain_nodes(&redis).await;
     let mut ann_a = connect_as(&a, "ann").await;
     let mut ben_b = connect_as(&b, "ben").await;
     let mut ann_b = connect_as(&b, "ann").await;
@@ -178,11 +182,7 @@ async fn the_http_api_of_one_node_reaches_every_node() {
 #[actix_web::test]
 async fn a_send_to_a_connection_no_node_has_is_answered_404_not_202() {
     let redis = RedisServer::start();
-    let mut s = common::jwt_settings();
-    s.http_api.enabled = true;
-    s.http_api.key = switchboard::config::Secret::new(API_KEY);
-    let a = common::redis::node_with(&redis, s).await;
-    let b = node(&redis).await;
+    let (a, b) = api_and_plain_nodes(&redis).await;
     let mut ben_b = connect_as(&b, "ben").await;
     let to = |id: &str| {
         let (addr, path) = (

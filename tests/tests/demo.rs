@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Client, http, request, try_connect};
+use common::{Client, dev_token, http, request, try_connect};
 use serde_json::{Value, json};
 use switchboard::Running;
 use switchboard::config::{Secret, Settings};
@@ -18,20 +18,6 @@ fn demo_settings() -> Settings {
 fn start_demo(settings: Settings) -> Running {
     switchboard_app::start(settings, &DemoConfig::default(), "127.0.0.1:0")
         .expect("demo starts with a throwaway secret")
-}
-
-/// `POST /api/token` for `name`: the token.
-async fn dev_token(server: &Running, name: &str) -> String {
-    let (status, body) = http(
-        server.addr(),
-        "POST",
-        "/api/token",
-        Some(&json!({ "name": name })),
-        &[],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["token"].as_str().expect("token").to_owned()
 }
 
 /// `POST path` with `Authorization: Bearer credential` when one is given.

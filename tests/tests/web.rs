@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Client, http, request, try_connect};
+use common::{Client, dev_token, http, request, try_connect};
 use serde_json::json;
 use switchboard::config::Settings;
 use switchboard_app::demo_config::DemoConfig;
@@ -53,15 +53,7 @@ async fn the_demo_serves_its_page_and_room_fragments() {
     assert_eq!(status, 200);
     assert!(script.contains("from '/switchboard/switchboard.js'"));
 
-    let (_, issued) = http(
-        server.addr(),
-        "POST",
-        "/api/token",
-        Some(&json!({"name": "Eve"})),
-        &[],
-    )
-    .await;
-    let bearer = format!("Bearer {}", issued["token"].as_str().expect("token"));
+    let bearer = format!("Bearer {}", dev_token(&server, "Eve").await);
     let (status, body) = http(
         server.addr(),
         "POST",
@@ -88,15 +80,7 @@ async fn a_private_message_reaches_the_recipient_and_the_senders_channel() {
         .expect("demo starts");
     let mut clients = Vec::new();
     for name in ["alice", "bob"] {
-        let (_, body) = http(
-            server.addr(),
-            "POST",
-            "/api/token",
-            Some(&json!({ "name": name })),
-            &[],
-        )
-        .await;
-        let token = body["token"].as_str().expect("token").to_owned();
+        let token = dev_token(&server, name).await;
         let mut client: Client = try_connect(&server, request(&server, Some(&token)))
             .await
             .expect("token accepted");

@@ -2,7 +2,7 @@
 //!
 //! One WebSocket text frame carries one JSON packet:
 //! `{"event": "message", "channel": "global-chat", "data": {...}, "id": 7}`.
-//! The full specification is `shared/protocol.md`; this module is its single
+//! The full specification is `docs/protocol.md` in the repository; this module is its single
 //! implementation, so every other module speaks in these types.
 
 mod codes;

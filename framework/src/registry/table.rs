@@ -191,19 +191,25 @@ impl Registry {
         })
     }
 
+    /// Every listener's name with what its parameters ask for: user types, state types.
+    fn listener_types(
+        &self,
+    ) -> impl Iterator<Item = (&'static str, &'static [UserType], &'static [UserType])> + '_ {
+        let channels = self.routes.iter().map(|r| {
+            let reg = r.registration;
+            (reg.name, reg.user_types, reg.state_types)
+        });
+        let sockets = self.sockets.values().map(|s| {
+            let reg = s.registration;
+            (reg.name, reg.user_types, reg.state_types)
+        });
+        channels.chain(sockets)
+    }
+
     /// Checks that every listener asks for the user type the resolver produces, so a
     /// mismatch stops the server at start rather than failing each event.
     pub(crate) fn check_user_type(&self, produced: UserType) -> Result<(), RegistryError> {
-        let listeners = self
-            .routes
-            .iter()
-            .map(|r| (r.registration.name, r.registration.user_types))
-            .chain(
-                self.sockets
-                    .values()
-                    .map(|s| (s.registration.name, s.registration.user_types)),
-            );
-        for (listener, wants) in listeners {
+        for (listener, wants, _) in self.listener_types() {
             if let Some(wrong) = wants.iter().find(|t| t.id() != produced.id()) {
                 return Err(RegistryError::UserTypeMismatch {
                     listener,
@@ -221,16 +227,7 @@ impl Registry {
         &self,
         registered: impl Fn(std::any::TypeId) -> bool,
     ) -> Result<(), RegistryError> {
-        let listeners = self
-            .routes
-            .iter()
-            .map(|r| (r.registration.name, r.registration.state_types))
-            .chain(
-                self.sockets
-                    .values()
-                    .map(|s| (s.registration.name, s.registration.state_types)),
-            );
-        for (listener, wants) in listeners {
+        for (listener, _, wants) in self.listener_types() {
             if let Some(missing) = wants.iter().find(|t| !registered(t.id())) {
                 return Err(RegistryError::MissingState {
                     listener,

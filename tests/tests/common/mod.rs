@@ -344,3 +344,17 @@ pub async fn http(
         serde_json::from_str(&response.body).unwrap_or(Value::Null),
     )
 }
+
+/// The demo's `POST /api/token` for `name`: a development token.
+pub async fn dev_token(server: &Running, name: &str) -> String {
+    let (status, body) = http(
+        server.addr(),
+        "POST",
+        "/api/token",
+        Some(&serde_json::json!({ "name": name })),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["token"].as_str().expect("token").to_owned()
+}
