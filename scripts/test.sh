@@ -25,6 +25,11 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests"
 cargo test --workspace -j2
 
+# The published crates must package and build from their packages alone (what crates.io
+# would get). --allow-dirty: the command also runs on a developer's uncommitted tree.
+echo "== cargo package (switchboard-pattern, switchboard-macros, switchboard)"
+cargo package -p switchboard-pattern -p switchboard-macros -p switchboard --allow-dirty -j2
+
 echo "== RFC 6455 conformance (Autobahn cases 1-10, by kosoku)"
 bash scripts/conformance.sh
 
