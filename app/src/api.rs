@@ -8,7 +8,9 @@ use serde::Deserialize;
 use serde_json::json;
 use switchboard::SocketUser;
 
-use crate::auth::{Caller, Refused};
+use switchboard::auth::Rejection;
+
+use crate::auth::Caller;
 use crate::user::User;
 
 /// Issues HS256 tokens for `POST /api/token`.
@@ -111,17 +113,20 @@ async fn notify(
     caller: Caller,
     path: web::Path<String>,
     body: web::Json<Notification>,
-) -> Result<HttpResponse, Refused> {
+) -> Result<HttpResponse, Rejection> {
     let Some(user) = user_for(&path) else {
         return Ok(bad_request("bad_user", "unknown user id"));
     };
     if let Caller::User(me) = &caller
         && me.id != user.id
     {
-        return Err(Refused::forbidden(format!(
-            "a user may notify only themselves; notifying {} takes the HTTP API key",
-            user.id
-        )));
+        return Err(Rejection::forbidden(
+            "forbidden",
+            format!(
+                "a user may notify only themselves; notifying {} takes the HTTP API key",
+                user.id
+            ),
+        ));
     }
     Ok(
         match user.send_socket_event("notification", &json!({ "message": body.message })) {

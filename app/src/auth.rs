@@ -2,14 +2,13 @@
 //! takes (`Authorization: Bearer TOKEN`), or a backend holding the HTTP API key.
 //!
 //! Handlers ask for [`SignedIn`] or [`Caller`] as a parameter; a request without a
-//! valid credential never reaches them and gets 401 with the reason.
+//! valid credential never reaches them and gets 401 with the reason, in the same JSON
+//! shape as a refused handshake (the framework's [`Rejection`]).
 
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
-use serde_json::json;
+use actix_web::{FromRequest, HttpRequest, web};
 use subtle::ConstantTimeEq;
 use switchboard::auth::{JwtMiddleware, Rejection};
 
@@ -36,23 +35,21 @@ impl Credentials {
         Self { jwt, api_key }
     }
 
-    fn caller(&self, req: &HttpRequest) -> Result<Caller, Refused> {
+    fn caller(&self, req: &HttpRequest) -> Result<Caller, Rejection> {
         let bearer = req
             .headers()
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
-            .ok_or(Refused::missing())?;
+            .ok_or_else(missing)?;
         if let Some(key) = &self.api_key
             && bool::from(bearer.as_bytes().ct_eq(key.as_bytes()))
         {
             return Ok(Caller::Backend);
         }
-        let claims = self.jwt.verify(bearer).map_err(Refused::from)?;
-        user_from_claims(&claims)
-            .map(Caller::User)
-            .map_err(Refused::from)
+        let claims = self.jwt.verify(bearer)?;
+        user_from_claims(&claims).map(Caller::User)
     }
 }
 
@@ -69,68 +66,26 @@ pub enum Caller {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn(pub User);
 
-/// 401 (or 403) with a code and a reason, as JSON.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct Refused {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
+fn missing() -> Rejection {
+    Rejection::unauthorized(
+        "unauthorised",
+        "sign in first: send Authorization: Bearer TOKEN",
+    )
 }
 
-impl Refused {
-    fn missing() -> Self {
-        Self {
-            status: StatusCode::UNAUTHORIZED,
-            code: "unauthorised",
-            message: "sign in first: send Authorization: Bearer TOKEN".into(),
-        }
-    }
-
-    /// 403: signed in, but not allowed this.
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::FORBIDDEN,
-            code: "forbidden",
-            message: message.into(),
-        }
-    }
-}
-
-impl From<Rejection> for Refused {
-    fn from(rejection: Rejection) -> Self {
-        Self {
-            status: rejection.status(),
-            code: rejection.code(),
-            message: rejection.message().to_owned(),
-        }
-    }
-}
-
-impl ResponseError for Refused {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status)
-            .json(json!({ "error": { "code": self.code, "message": self.message } }))
-    }
-}
-
-fn caller_of(req: &HttpRequest) -> Result<Caller, Refused> {
+fn caller_of(req: &HttpRequest) -> Result<Caller, Rejection> {
     match req.app_data::<web::Data<Credentials>>() {
         Some(credentials) => credentials.caller(req),
         None => {
             tracing::error!("Credentials are not registered: every caller is refused");
-            Err(Refused::missing())
+            Err(missing())
         }
     }
 }
 
 impl FromRequest for Caller {
-    type Error = Refused;
-    type Future = Ready<Result<Self, Refused>>;
+    type Error = Rejection;
+    type Future = Ready<Result<Self, Rejection>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(caller_of(req))
@@ -138,13 +93,14 @@ impl FromRequest for Caller {
 }
 
 impl FromRequest for SignedIn {
-    type Error = Refused;
-    type Future = Ready<Result<Self, Refused>>;
+    type Error = Rejection;
+    type Future = Ready<Result<Self, Rejection>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(match caller_of(req) {
             Ok(Caller::User(user)) => Ok(Self(user)),
-            Ok(Caller::Backend) => Err(Refused::forbidden(
+            Ok(Caller::Backend) => Err(Rejection::forbidden(
+                "forbidden",
                 "the API key is not a user: send a user's token",
             )),
             Err(refused) => Err(refused),

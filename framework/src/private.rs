@@ -7,6 +7,6 @@ pub use crate::auth::{Middleware, MiddlewareRegistration};
 
 pub use crate::listener::{
     AuthFuture, ChannelEvents, ChannelListener, EventFuture, FromInvocation, IntoAuthorisation,
-    IntoEventResult, Invocation, SocketHandler, SocketListener, StateType, UserType,
+    IntoEventResult, Invocation, SocketHandler, SocketListener, UserType,
 };
 pub use crate::registry::{ChannelRegistration, SocketRegistration};

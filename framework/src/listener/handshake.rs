@@ -91,6 +91,18 @@ impl Rejection {
     }
 
     pub(crate) fn into_response(self) -> HttpResponse {
+        actix_web::ResponseError::error_response(&self)
+    }
+}
+
+/// So an application's own routes can refuse with the same status and JSON body the
+/// handshake uses (e.g. as the error of an extractor).
+impl actix_web::ResponseError for Rejection {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
         HttpResponse::build(self.status)
             .json(json!({ "error": { "code": self.code, "message": self.message } }))
     }

@@ -67,7 +67,7 @@ pub use invocation::Invocation;
 pub(crate) use middleware::Middleware;
 pub use packet::Packet;
 pub(crate) use state::States;
-pub use state::{FromInvocation, State, StateType};
+pub use state::{FromInvocation, State};
 pub use traits::{
     AuthFuture, ChannelEvents, ChannelListener, EventFuture, IntoAuthorisation, IntoEventResult,
     SocketHandler, SocketListener, UserType,

@@ -111,10 +111,6 @@ impl<T: Any + Send + Sync> FromInvocation for State<T> {
     }
 }
 
-/// A state type a listener's parameters ask for, checked against the registered state
-/// when the server starts.
-pub type StateType = super::UserType;
-
 /// Every registered state value, by type.
 #[derive(Default)]
 pub(crate) struct States {

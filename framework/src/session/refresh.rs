@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 use tracing::debug;
 
 use super::Session;
+use super::subscribe::channel_stopped;
 use crate::auth::{Authenticated, Rejection};
 use crate::channel::{Authorise, authorisation_timeout};
 use crate::listener::SocketError;
@@ -170,8 +171,8 @@ impl Session {
         for (name, asked, verdict) in checks {
             let check = async move {
                 let verdict = async {
-                    asked.await.map_err(|_| stopped())?;
-                    verdict.await.map_err(|_| stopped())?
+                    asked.await.map_err(|_| channel_stopped())?;
+                    verdict.await.map_err(|_| channel_stopped())?
                 };
                 tokio::time::timeout(limit, verdict)
                     .await
@@ -197,10 +198,6 @@ impl Session {
         });
         self.send(protocol::encode(events::UNSUBSCRIBED, Some(name), &data));
     }
-}
-
-fn stopped() -> SocketError {
-    SocketError::with_code(ErrorCode::Internal, "the channel stopped")
 }
 
 /// Server-side control from this node or another.

@@ -81,10 +81,7 @@ impl Session {
         let verdict = async move {
             match tokio::time::timeout(limit, verdict).await {
                 Ok(Ok(verdict)) => verdict,
-                Ok(Err(_)) => Err(SocketError::with_code(
-                    ErrorCode::Internal,
-                    "the channel stopped",
-                )),
+                Ok(Err(_)) => Err(channel_stopped()),
                 Err(_) => Err(authorisation_timeout(limit)),
             }
         };
@@ -196,8 +193,11 @@ pub(super) fn not_delivered<M>(refused: &actix::prelude::SendError<M>) -> Socket
             ErrorCode::Overloaded,
             "the channel has too many events waiting; try again shortly",
         ),
-        actix::prelude::SendError::Closed(_) => {
-            SocketError::with_code(ErrorCode::Internal, "the channel stopped")
-        }
+        actix::prelude::SendError::Closed(_) => channel_stopped(),
     }
+}
+
+/// The channel's actor is gone (it stopped while asked).
+pub(super) fn channel_stopped() -> SocketError {
+    SocketError::with_code(ErrorCode::Internal, "the channel stopped")
 }

@@ -148,11 +148,13 @@ impl Receipt {
 
     /// Parses a receipt; `None` for anything else (an envelope, foreign bytes).
     pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
-        let text = std::str::from_utf8(bytes).ok()?;
-        let mut lines = text.split('\n');
-        if lines.next()? != RECEIPT {
+        // Checked on the bytes first: every send to a connection arrives here too.
+        if !starts_with_line(bytes, RECEIPT) {
             return None;
         }
+        let text = std::str::from_utf8(bytes).ok()?;
+        let mut lines = text.split('\n');
+        lines.next()?;
         let origin = lines.next()?.to_owned();
         let ask = lines.next()?.parse().ok()?;
         let outcome = match lines.next()? {
@@ -168,6 +170,11 @@ impl Receipt {
             outcome,
         })
     }
+}
+
+/// Whether `bytes` begins with the line `first` (followed by a newline).
+fn starts_with_line(bytes: &[u8], first: &str) -> bool {
+    bytes.starts_with(first.as_bytes()) && bytes.get(first.len()) == Some(&b'\n')
 }
 
 /// An instruction for some connections' sessions, wherever they are.
@@ -190,11 +197,14 @@ impl Control {
     /// Parses a control message: its origin node and the control; `None` for anything
     /// else.
     pub(crate) fn decode(bytes: &[u8]) -> Option<(String, Self)> {
-        let text = std::str::from_utf8(bytes).ok()?;
-        let mut lines = text.splitn(4, '\n');
-        if lines.next()? != CONTROL {
+        // Checked on the bytes first: every arrival is offered here before it is
+        // decoded as an envelope, and a broadcast's payload need not be scanned twice.
+        if !starts_with_line(bytes, CONTROL) {
             return None;
         }
+        let text = std::str::from_utf8(bytes).ok()?;
+        let mut lines = text.splitn(4, '\n');
+        lines.next()?;
         let origin = lines.next()?.to_owned();
         let control = match (lines.next()?, lines.next()?) {
             ("reauthorise", user) if !user.is_empty() => Self::Reauthorise { user: user.into() },
