@@ -1,17 +1,23 @@
-//! The body of the WebSocket response: what goes from a connection's queue to its
-//! socket.
+//! What goes from a connection's queue to its socket.
 //!
-//! actix's HTTP dispatcher owns the socket and polls this body while its write buffer
-//! has room; each poll hands over one queued frame (the bytes shared by every
-//! recipient, copied once into the write buffer by the dispatcher), and the dispatcher
-//! writes what it gathered with one write per wake. The writer lives outside the
-//! session actor on purpose: a close frame is written and flushed even after the
-//! actor has decided to stop.
+//! A [`Writer`] takes batches of queued frames (the bytes shared by every recipient,
+//! copied once into one buffer) and either writes them to a socket it owns
+//! ([`Writer::write_to`], on Switchboard's own server, which takes each connection
+//! over from actix's dispatcher after the upgrade) or hands them to actix's dispatcher
+//! as the WebSocket response's body (the endpoint as a route in an app's own
+//! `HttpServer`; the dispatcher copies each batch into its write buffer). The writer
+//! lives outside the session actor on purpose: a close frame is written and flushed
+//! even after the actor has decided to stop.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
+
+use actix_web::rt::net::TcpStream;
+use actix_web::web::Buf;
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::{Bytes, BytesMut};
@@ -50,6 +56,81 @@ impl Writer {
         self.on_finish = Some(Box::new(f));
         self
     }
+}
+
+impl Writer {
+    /// Writes `preamble` (the upgrade's response), then everything queued, to `socket`
+    /// until the close frame has gone, the connection is aborted or the socket fails;
+    /// then shuts down the socket's sending side. One write per batch.
+    pub(crate) fn write_to(self, socket: Rc<TcpStream>, preamble: BytesMut) -> SocketWrite {
+        SocketWrite {
+            writer: self,
+            socket,
+            out: preamble,
+            last: false,
+        }
+    }
+}
+
+/// The task writing one taken-over connection (see [`Writer::write_to`]).
+pub(crate) struct SocketWrite {
+    writer: Writer,
+    socket: Rc<TcpStream>,
+    /// What is being written; empty (no allocation) while the connection is idle.
+    out: BytesMut,
+    /// `out` holds the close frame: once it is written, the writer is done.
+    last: bool,
+}
+
+impl std::fmt::Debug for SocketWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketWrite")
+            .field("writer", &self.writer)
+            .field("unwritten", &self.out.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Future for SocketWrite {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        loop {
+            if !this.out.is_empty() {
+                if ready!(this.socket.poll_write_ready(cx)).is_err() {
+                    return Poll::Ready(());
+                }
+                match this.socket.try_write(&this.out) {
+                    Ok(n) => this.out.advance(n),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => return Poll::Ready(()), // reset, or aborted by the sweep
+                }
+                continue;
+            }
+            if this.last {
+                shut_down_sending(&this.socket);
+                return Poll::Ready(());
+            }
+            match this.writer.queue.take(&mut this.out, cx.waker()) {
+                Taken::Frames => {}
+                Taken::Close(reason) => {
+                    this.out.extend_from_slice(WireFrame::close(reason).bytes());
+                    this.last = true;
+                }
+                Taken::Nothing => {
+                    this.out = BytesMut::new(); // an idle connection keeps no buffer
+                    return Poll::Pending;
+                }
+                Taken::Finished => return Poll::Ready(()),
+            }
+        }
+    }
+}
+
+/// The client sees the end of the stream after the close frame; it closes its side.
+fn shut_down_sending(socket: &TcpStream) {
+    let _ = socket2::SockRef::from(socket).shutdown(std::net::Shutdown::Write);
 }
 
 impl MessageBody for Writer {

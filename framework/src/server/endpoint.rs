@@ -8,10 +8,10 @@ use actix_web::body::MessageBody;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::auth::Rejection;
+use crate::auth::{Authenticated, Rejection};
 use crate::delivery::CapReached;
 use crate::node::Node;
-use crate::session;
+use crate::session::{self, Source};
 
 pub(super) fn mount(cfg: &mut web::ServiceConfig, node: Arc<Node>) {
     if !node.settings.enabled {
@@ -49,6 +49,31 @@ async fn upgrade_checked(
     body: web::Payload,
     node: &web::Data<Node>,
 ) -> Result<HttpResponse, Rejection> {
+    let Accepted {
+        mut response,
+        authenticated,
+    } = accept(req, node).await?;
+    // The session's writer is the response body: frames go from its queue to the
+    // dispatcher, which writes them. The caps are checked as the connection is
+    // counted, under one lock.
+    let node = node.clone().into_inner();
+    let writer = session::start(node, Source::Payload(body.into_inner()), authenticated)
+        .map_err(cap_reached)?;
+    response
+        .message_body(writer.boxed())
+        .map(HttpResponse::from)
+        .map_err(|e| Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
+}
+
+/// A handshake that passed every check: the `101` response to send, and who connects.
+pub(super) struct Accepted {
+    pub(super) response: actix_http::ResponseBuilder,
+    pub(super) authenticated: Authenticated,
+}
+
+/// Everything that can refuse a handshake but the connection caps (checked as the
+/// session starts): draining, the origin, the middleware chain, the WebSocket headers.
+pub(super) async fn accept(req: &HttpRequest, node: &Node) -> Result<Accepted, Rejection> {
     admit(req, node)?;
     let timeout = Duration::from_secs(node.settings.limits.handshake_timeout_secs);
     let authenticated = tokio::time::timeout(timeout, node.auth.handshake(req))
@@ -66,19 +91,13 @@ async fn upgrade_checked(
         // The token came as the only subprotocol: browsers abort unless it is echoed.
         response.insert_header((header::SEC_WEBSOCKET_PROTOCOL, protocol.as_str()));
     }
-    // The session's writer is the response body: frames go from its queue straight to
-    // the socket. The caps are checked as the connection is counted, under one lock.
-    let node = node.clone().into_inner();
-    let writer =
-        session::start(node.clone(), body.into_inner(), authenticated).map_err(cap_reached)?;
-    node.metrics().connection_opened();
-    response
-        .message_body(writer.boxed())
-        .map(HttpResponse::from)
-        .map_err(|e| Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
+    Ok(Accepted {
+        response,
+        authenticated,
+    })
 }
 
-fn cap_reached(reached: CapReached) -> Rejection {
+pub(super) fn cap_reached(reached: CapReached) -> Rejection {
     match reached {
         CapReached::Node(max) => Rejection::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -121,7 +140,7 @@ fn admit(req: &HttpRequest, node: &Node) -> Result<(), Rejection> {
     }
 }
 
-fn refuse(rejection: Rejection) -> HttpResponse {
+pub(super) fn refuse(rejection: Rejection) -> HttpResponse {
     tracing::debug!(code = rejection.code(), "handshake refused");
     rejection.into_response()
 }

@@ -5,6 +5,7 @@ mod endpoint;
 mod health;
 mod http_api;
 mod running;
+mod takeover;
 
 use std::sync::Arc;
 

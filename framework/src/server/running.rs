@@ -2,11 +2,11 @@
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
-use actix_http::Request;
-use actix_service::IntoServiceFactory;
+use actix_http::{HttpService, Request};
+use actix_service::{IntoServiceFactory, fn_service, map_config};
 use actix_web::body::MessageBody;
 use actix_web::dev::{AppConfig, Server, ServerHandle, ServiceFactory};
 use actix_web::{App, Error, HttpServer};
@@ -57,17 +57,52 @@ impl Switchboard {
 
     /// Like [`Self::start`], with extra routes or middleware for the app beside the
     /// WebSocket endpoint (`extra` runs once per worker).
+    ///
+    /// This server takes each WebSocket connection over from actix's HTTP/1 dispatcher
+    /// once its handshake is accepted (see `server/takeover.rs`): a connection costs
+    /// about a third of the memory and each delivery less CPU than the same endpoint
+    /// mounted in an app's own `HttpServer` ([`Self::configure`]). Every request that
+    /// asks for an upgrade is served by Switchboard, so `extra` cannot add WebSocket
+    /// routes of its own (they are answered 404); its other routes behave as usual.
     pub fn start_with<F>(self, addr: &str, extra: F) -> io::Result<Running>
     where
         F: Fn(&mut actix_web::web::ServiceConfig) + Clone + Send + 'static,
     {
+        let settings = &self.settings().server;
+        let limits = &self.settings().limits;
+        let listener = listen(addr, settings.backlog)?;
+        let bound = listener.local_addr()?;
+        // A client that opens a connection but never finishes its request head is dropped.
+        let head_timeout = Duration::from_secs(limits.handshake_timeout_secs);
         let configure = self.configure();
-        let http = self.tune(HttpServer::new(move || {
-            App::new()
-                .configure(configure.clone())
-                .configure(extra.clone())
-        }));
-        self.serve(http.bind(addr)?)
+        let node = self.node.clone();
+        let mut builder = Server::build()
+            .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+            .disable_signals();
+        if settings.workers > 0 {
+            builder = builder.workers(settings.workers);
+        }
+        let server = builder
+            .listen("switchboard", listener, move || {
+                let app = App::new()
+                    .configure(configure.clone())
+                    .configure(extra.clone());
+                let node = node.clone();
+                HttpService::build()
+                    .client_request_timeout(head_timeout)
+                    // Small frames must leave at once: with Nagle's algorithm a frame
+                    // written while the previous one is unacknowledged waits for the
+                    // client's (delayed) ACK.
+                    .tcp_nodelay(true)
+                    .local_addr(bound)
+                    .upgrade(fn_service(move |upgrade| {
+                        super::takeover::take_over(node.clone(), upgrade)
+                    }))
+                    .finish(map_config(app, |_| AppConfig::default()))
+                    .tcp()
+            })?
+            .run();
+        self.running(bound, server)
     }
 
     /// Gives an app's own `HttpServer` what Switchboard's standalone server has: the
@@ -142,8 +177,12 @@ impl Switchboard {
                 "the server is bound to no address",
             )
         })?;
+        self.running(bound, http.run())
+    }
+
+    /// Runs `http` in the background, with the internal listener when configured.
+    fn running(self, bound: SocketAddr, http: Server) -> io::Result<Running> {
         let internal = self.start_internal()?;
-        let http = http.run();
         let handle = http.handle();
         Ok(Running {
             addr: bound,
@@ -243,6 +282,32 @@ impl Running {
     pub async fn wait(self) -> io::Result<()> {
         self.done.await.map_err(io::Error::other)?
     }
+}
+
+/// A listening socket on `addr` with the given backlog (what `HttpServer::bind` does).
+fn listen(addr: &str, backlog: u32) -> io::Result<std::net::TcpListener> {
+    let mut last = None;
+    for addr in addr.to_socket_addrs()? {
+        match listen_on(addr, backlog) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::AddrNotAvailable,
+            format!("{addr} resolves to no address"),
+        )
+    }))
+}
+
+fn listen_on(addr: SocketAddr, backlog: u32) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    Ok(socket.into())
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (what orchestrators send).

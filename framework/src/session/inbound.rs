@@ -1,29 +1,54 @@
-//! Reading one connection: the request payload, decoded into WebSocket messages.
+//! Reading one connection: its bytes, decoded into WebSocket messages with
+//! actix-http's codec.
 //!
-//! actix-ws's `handle` would do this too, but it also builds a second outbound channel
-//! and response body per connection that the session's own [`Writer`](super::Writer)
-//! replaces; decoding here with actix-http's codec (what actix-ws uses) keeps one of
-//! each per connection.
+//! The bytes come from the socket itself when Switchboard's own server took the
+//! connection over after the upgrade ([`Source::Socket`]), or from the request's
+//! payload when the endpoint is a route in an app's own `HttpServer`
+//! ([`Source::Payload`]).
 
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 use actix_codec::Decoder;
 use actix_http::ws::{Codec, Frame};
 use actix_http::ws::{Message, ProtocolError};
 use actix_web::dev::Payload;
+use actix_web::rt::net::TcpStream;
 use actix_web::web::BytesMut;
 use bytestring::ByteString;
 use futures_util::Stream;
 
 use crate::delivery::Room;
 
+/// Bytes asked of the kernel per read of a taken-over socket. The buffer exists only
+/// while a read is under way or a frame is incomplete: an idle connection holds none.
+const READ_BYTES: usize = 4 * 1024;
+
+/// Where a connection's bytes come from.
+pub(crate) enum Source {
+    /// The socket, taken over from actix's dispatcher after the upgrade, with what
+    /// the client sent after its request head (already read by the dispatcher).
+    Socket(Rc<TcpStream>, BytesMut),
+    /// The request's payload, fed by actix's dispatcher (the endpoint is a route).
+    Payload(Payload),
+}
+
+impl Source {
+    /// The taken-over socket, if this is one.
+    pub(crate) fn socket(&self) -> Option<Rc<TcpStream>> {
+        match self {
+            Self::Socket(socket, _) => Some(socket.clone()),
+            Self::Payload(_) => None,
+        }
+    }
+}
+
 /// The frames a client sends, as messages, or why reading stopped ([`ReadError`]).
 pub(crate) struct Inbound {
-    payload: Payload,
+    source: Source,
     /// Nothing is read while the answers to earlier packets fill the outbound queue.
     room: Room,
     /// Nothing is read while the session finishes a packet it handles asynchronously.
@@ -47,13 +72,17 @@ impl std::fmt::Debug for Inbound {
 }
 
 impl Inbound {
-    /// Reads `payload`, refusing frames larger than `max_frame_bytes`.
-    pub(crate) fn new(payload: Payload, max_frame_bytes: usize, room: Room, gate: Gate) -> Self {
+    /// Reads `source`, refusing frames larger than `max_frame_bytes`.
+    pub(crate) fn new(source: Source, max_frame_bytes: usize, room: Room, gate: Gate) -> Self {
+        let (source, buf) = match source {
+            Source::Socket(socket, early) => (Source::Socket(socket, BytesMut::new()), early),
+            payload => (payload, BytesMut::new()),
+        };
         Self {
-            payload,
+            source,
             room,
             gate,
-            buf: BytesMut::new(),
+            buf,
             codec: Codec::new().max_size(max_frame_bytes),
             ended: false,
             failed: false,
@@ -151,21 +180,53 @@ impl Stream for Inbound {
             if this.ended {
                 return Poll::Ready(None);
             }
-            match Pin::new(&mut this.payload).poll_next(cx) {
-                Poll::Ready(Some(Ok(bytes))) => {
-                    if this.buf.is_empty() {
-                        this.buf = BytesMut::from(bytes); // no copy when nothing is buffered
-                    } else {
-                        this.buf.extend_from_slice(&bytes);
-                    }
-                }
-                Poll::Ready(Some(Err(e))) => {
+            match this.fill(cx) {
+                Poll::Ready(Ok(true)) => {}
+                Poll::Ready(Ok(false)) => this.ended = true,
+                Poll::Ready(Err(e)) => {
                     this.failed = true;
-                    return Poll::Ready(Some(Err(ReadError::Gone(io::Error::other(e)))));
+                    return Poll::Ready(Some(Err(ReadError::Gone(e))));
                 }
-                Poll::Ready(None) => this.ended = true,
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    if this.buf.is_empty() {
+                        this.buf = BytesMut::new(); // an idle connection keeps no buffer
+                    }
+                    return Poll::Pending;
+                }
             }
+        }
+    }
+}
+
+impl Inbound {
+    /// Appends the next bytes the client sent to the buffer: `Ok(false)` once the
+    /// client's side has ended.
+    fn fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        match &mut self.source {
+            Source::Socket(socket, _) => loop {
+                if let Err(e) = ready!(socket.poll_read_ready(cx)) {
+                    return Poll::Ready(Err(e));
+                }
+                self.buf.reserve(READ_BYTES);
+                match socket.try_read_buf(&mut self.buf) {
+                    Ok(0) => return Poll::Ready(Ok(false)),
+                    Ok(_) => return Poll::Ready(Ok(true)),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
+            },
+            Source::Payload(payload) => match ready!(Pin::new(payload).poll_next(cx)) {
+                Some(Ok(bytes)) => {
+                    if self.buf.is_empty() {
+                        self.buf = BytesMut::from(bytes); // no copy when nothing is buffered
+                    } else {
+                        self.buf.extend_from_slice(&bytes);
+                    }
+                    Poll::Ready(Ok(true))
+                }
+                Some(Err(e)) => Poll::Ready(Err(io::Error::other(e))),
+                None => Poll::Ready(Ok(false)),
+            },
         }
     }
 }

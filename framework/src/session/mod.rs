@@ -3,7 +3,8 @@
 //! It reads frames (reassembling fragments, enforcing size limits), keeps the
 //! heartbeat, decodes packets and dispatches them ([`dispatch`], [`subscribe`]).
 //! Everything it sends goes through its connection's bounded queue in the delivery
-//! layer, drained by the writer that is the WebSocket response's body.
+//! layer, drained by the connection's writer (which writes the socket, or is the
+//! WebSocket response's body when actix's dispatcher keeps the socket).
 
 mod dispatch;
 mod frames;
@@ -21,13 +22,12 @@ use actix::{
     Message as ActixMessage, SpawnHandle, StreamHandler, WrapFuture,
 };
 use actix_http::ws::{CloseCode as WsCloseCode, CloseReason, Message, ProtocolError};
-use actix_web::dev::Payload;
 use serde_json::json;
 use tracing::debug;
 
 use crate::auth::{Authenticated, RequestOrigin};
 use crate::channel::ChannelActor;
-use crate::delivery::{CapReached, Caps, Connected, WireFrame, Writer};
+use crate::delivery::{self, CapReached, Caps, Connected, WireFrame, Writer};
 use crate::ids::ConnectionId;
 use crate::listener::{ChannelRef, Reply, SessionUser};
 use crate::node::Node;
@@ -36,6 +36,7 @@ use crate::registry::ChannelRegistration;
 use crate::transport::Topic;
 
 use frames::{Assembled, Reassembly};
+pub(crate) use inbound::Source;
 use inbound::{Gate, Inbound, ReadError};
 use rate::{Admission, RateLimiter};
 
@@ -51,12 +52,12 @@ thread_local! {
     static PING: WireFrame = WireFrame::text(&Frame::from_static(PING_PACKET));
 }
 
-/// Registers an upgraded connection reading `payload` (if it fits under the connection
-/// caps) and starts its session actor; returns the response body that writes to it.
-/// Runs on the worker thread that will serve the connection.
+/// Registers an upgraded connection reading `source` (if it fits under the connection
+/// caps) and starts its session actor; returns the writer that writes to it. Runs on
+/// the worker thread that will serve the connection.
 pub(crate) fn start(
     node: Arc<Node>,
-    payload: Payload,
+    source: Source,
     authenticated: Authenticated,
 ) -> Result<Writer, CapReached> {
     let limits = &node.settings.limits;
@@ -72,9 +73,11 @@ pub(crate) fn start(
         // drain's close of every connection may have run before this one was counted.
         connection.close(CloseCode::GoingAway.into());
     }
+    node.metrics().connection_opened();
     let gate = Gate::default();
+    let socket = source.socket();
     let stream = Inbound::new(
-        payload,
+        source,
         limits.max_message_bytes,
         connection.room(),
         gate.clone(),
@@ -104,7 +107,12 @@ pub(crate) fn start(
     let addr = Session::create(move |ctx| {
         ctx.add_stream(stream);
         let addr = ctx.address();
-        session.connection.on_abort(move || addr.do_send(Ended));
+        session.connection.on_abort(move || {
+            if let Some(socket) = socket {
+                delivery::reset(&socket);
+            }
+            addr.do_send(Ended);
+        });
         session
     });
     Ok(writer.on_finish(move || addr.do_send(Ended)))

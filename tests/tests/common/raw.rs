@@ -32,15 +32,22 @@ pub async fn raw_client(addr: SocketAddr, sub: &str) -> TcpStream {
 
 /// Upgrades `tcp` as `sub` (token in the query) and reads up to `ready`.
 async fn handshake(mut tcp: TcpStream, addr: SocketAddr, sub: &str) -> TcpStream {
-    let token = token_for(sub, json!({"name": sub}));
-    let request = format!(
-        "GET /ws?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
-         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-         Sec-WebSocket-Version: 13\r\n\r\n"
-    );
-    tcp.write_all(request.as_bytes()).await.expect("request");
+    tcp.write_all(&upgrade_request(addr, "/ws", sub))
+        .await
+        .expect("request");
     read_until(&mut tcp, b"\"ready\"").await;
     tcp
+}
+
+/// The bytes of a WebSocket upgrade request for `path` as `sub` (token in the query).
+pub fn upgrade_request(addr: SocketAddr, path: &str, sub: &str) -> Vec<u8> {
+    let token = token_for(sub, json!({"name": sub}));
+    format!(
+        "GET {path}?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .into_bytes()
 }
 
 /// A masked client close frame with `code` (sent as it is, valid or not).
@@ -72,7 +79,7 @@ pub async fn server_close_code(tcp: &mut TcpStream) -> u16 {
 }
 
 /// Reads until `needle` has arrived (the handshake and the first packets).
-async fn read_until(tcp: &mut TcpStream, needle: &[u8]) {
+pub async fn read_until(tcp: &mut TcpStream, needle: &[u8]) {
     let mut seen = Vec::new();
     let found = tokio::time::timeout(PATIENCE, async {
         let mut buf = [0u8; 1024];
