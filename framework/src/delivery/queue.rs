@@ -102,6 +102,8 @@ pub(crate) struct Queue {
 #[repr(align(64))]
 struct Pending(RefCell<Frames>);
 
+const _: () = assert!(std::mem::size_of::<Pending>() == 64, "one cache line");
+
 #[derive(Default)]
 struct Frames {
     queued: VecDeque<LocalFrame>,
@@ -110,8 +112,11 @@ struct Frames {
     bytes: u32,
     /// A close was asked for: nothing more is queued.
     closing: bool,
-    /// Woken by a push and not yet passed over once (see [`Queue::take`]).
-    fresh: bool,
+    /// Passes the writer may still let go by before it writes (see [`Queue::take`]).
+    deferrals: u8,
+    /// Frames queued when the writer last let a pass go by (saturating; kept small so
+    /// that this struct stays in one cache line).
+    seen: u16,
 }
 
 #[derive(Default)]
@@ -177,7 +182,8 @@ impl Queue {
         pending.bytes = bytes as u32; // at most bounds.bytes, itself at most u32::MAX
         pending.queued.push_back(frame.clone());
         if pending.queued.len() == 1 {
-            pending.fresh = true;
+            pending.deferrals = MAX_DEFERRALS;
+            pending.seen = 0;
             wake(&pending);
         }
         Ok(())
@@ -271,26 +277,32 @@ impl Queue {
 
     // The writer's side.
 
-    /// Appends what is queued to `buf`, up to about [`BATCH_BYTES`] (the dispatcher asks
-    /// again at once while its own buffer has room), or says the close frame is due
-    /// once everything queued has gone.
-    pub(super) fn take(&self, buf: &mut BytesMut, waker: &Waker) -> Taken {
+    /// Appends what is queued to `buf`, up to about `batch` bytes, or says the close
+    /// frame is due once everything queued has gone.
+    pub(super) fn take(&self, buf: &mut BytesMut, batch: usize, waker: &Waker) -> Taken {
         {
             let mut pending = self.pending.0.borrow_mut();
-            if pending.fresh && !pending.closing {
-                // Let the rest of this round of sends arrive first: one write for all.
-                pending.fresh = false;
+            let queued = u16::try_from(pending.queued.len()).unwrap_or(u16::MAX);
+            if pending.deferrals > 0
+                && queued != pending.seen
+                && (pending.bytes as usize) < batch
+                && !pending.closing
+            {
+                // Sends are still arriving (the queue grew since the last pass): let
+                // this round of them finish first, so one write carries them all.
+                pending.deferrals -= 1;
+                pending.seen = queued;
                 waker.wake_by_ref();
                 return Taken::Nothing;
             }
             if !pending.queued.is_empty() {
-                buf.reserve((pending.bytes as usize).min(BATCH_BYTES));
+                buf.reserve((pending.bytes as usize).min(batch));
                 let mut taken = 0;
                 while let Some(frame) = pending.queued.pop_front() {
                     buf.extend_from_slice(&frame);
                     pending.bytes -= frame.len() as u32;
                     taken += 1;
-                    if buf.len() >= BATCH_BYTES {
+                    if buf.len() >= batch {
                         break;
                     }
                 }
@@ -333,13 +345,12 @@ impl Queue {
     }
 }
 
+/// At most this many passes of the worker go by between a connection's first queued
+/// frame and its write, while its queue keeps growing (see [`Queue::take`]).
+const MAX_DEFERRALS: u8 = 8;
+
 /// A queue whose deque grew past this many slots is given back its memory once drained.
 const RETAINED_CAPACITY: usize = 64;
-
-/// Bytes handed to the dispatcher per poll: small enough that the writer's buffer is
-/// reused while still in the core's cache (the dispatcher copies it out and drops it
-/// before asking again), large enough to cost one poll per several frames.
-const BATCH_BYTES: usize = 8 * 1024;
 
 fn wake(pending: &Frames) {
     if let Some(waker) = &pending.waker {
@@ -417,11 +428,54 @@ mod tests {
         let waker = futures_util::task::noop_waker();
         let mut buf = BytesMut::new();
         assert!(
-            matches!(q.take(&mut buf, &waker), Taken::Nothing),
+            matches!(q.take(&mut buf, 1024, &waker), Taken::Nothing),
             "a woken writer waits one round"
         );
-        assert!(matches!(q.take(&mut buf, &waker), Taken::Frames));
+        assert!(matches!(q.take(&mut buf, 1024, &waker), Taken::Frames));
         assert_eq!(buf.len(), frame().len());
         assert!(!q.stalled(t0 + timeout * 2, timeout), "progress resets it");
+    }
+
+    #[test]
+    fn a_woken_writer_waits_while_its_queue_grows_then_writes_it_all_at_once() {
+        let q = queue();
+        let bounds = Bounds::new(64, 1 << 20);
+        let waker = futures_util::task::noop_waker();
+        let mut buf = BytesMut::new();
+        q.push(&frame(), bounds).expect("queued");
+        for _ in 0..3 {
+            assert!(matches!(q.take(&mut buf, 1024, &waker), Taken::Nothing));
+            q.push(&frame(), bounds).expect("queued"); // the round goes on
+        }
+        assert!(matches!(q.take(&mut buf, 1024, &waker), Taken::Nothing));
+        assert!(
+            matches!(q.take(&mut buf, 1024, &waker), Taken::Frames),
+            "a pass that brought nothing new: write"
+        );
+        assert_eq!(buf.len(), 4 * frame().len(), "one batch for the round");
+    }
+
+    #[test]
+    fn a_writer_defers_a_bounded_number_of_passes_and_not_past_a_full_batch() {
+        let q = queue();
+        let bounds = Bounds::new(64, 1 << 20);
+        let waker = futures_util::task::noop_waker();
+        let mut buf = BytesMut::new();
+        q.push(&frame(), bounds).expect("queued");
+        let mut passes = 0;
+        while matches!(q.take(&mut buf, 1024, &waker), Taken::Nothing) {
+            passes += 1;
+            q.push(&frame(), bounds).expect("queued"); // sends never stop
+        }
+        assert_eq!(passes, usize::from(MAX_DEFERRALS));
+        buf.clear();
+        let q = queue();
+        let batch = 2 * frame().len();
+        q.push(&frame(), bounds).expect("queued");
+        q.push(&frame(), bounds).expect("queued");
+        assert!(
+            matches!(q.take(&mut buf, batch, &waker), Taken::Frames),
+            "a full batch goes at once"
+        );
     }
 }

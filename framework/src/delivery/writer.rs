@@ -25,6 +25,15 @@ use actix_web::web::{Bytes, BytesMut};
 use super::frame::WireFrame;
 use super::queue::{Queue, Taken};
 
+/// Bytes written to a taken-over socket at once: each write costs a system call and
+/// wakes the client, so a batch holds what a round of broadcasts queued.
+const SOCKET_BATCH_BYTES: usize = 64 * 1024;
+
+/// Bytes handed to actix's dispatcher per poll: small enough that the writer's buffer
+/// is reused while still in the core's cache (the dispatcher copies it out and drops
+/// it before asking again), large enough to cost one poll per several frames.
+const BODY_BATCH_BYTES: usize = 8 * 1024;
+
 /// The receiving side of a connection's [`Queue`].
 pub(crate) struct Writer {
     queue: Rc<Queue>,
@@ -112,7 +121,11 @@ impl Future for SocketWrite {
                 shut_down_sending(&this.socket);
                 return Poll::Ready(());
             }
-            match this.writer.queue.take(&mut this.out, cx.waker()) {
+            match this
+                .writer
+                .queue
+                .take(&mut this.out, SOCKET_BATCH_BYTES, cx.waker())
+            {
                 Taken::Frames => {}
                 Taken::Close(reason) => {
                     this.out.extend_from_slice(WireFrame::close(reason).bytes());
@@ -145,7 +158,7 @@ impl MessageBody for Writer {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.get_mut();
-        match this.queue.take(&mut this.buf, cx.waker()) {
+        match this.queue.take(&mut this.buf, BODY_BATCH_BYTES, cx.waker()) {
             Taken::Frames => Poll::Ready(Some(Ok(this.buf.split().freeze()))),
             Taken::Close(reason) => Poll::Ready(Some(Ok(WireFrame::close(reason).bytes().clone()))),
             Taken::Nothing => Poll::Pending,
