@@ -35,6 +35,7 @@ mod send; //          SocketServer: send from anywhere
 mod server; //        Switchboard, endpoint, HTTP API, drain
 mod session; //       the per-connection actor
 mod stats;
+mod stream; //        channels with positions and history
 mod transport; //     other nodes: the backplane and its transports
 
 #[doc(hidden)]
@@ -50,6 +51,7 @@ pub use registry::{ChannelRegistration, RegistryError, SocketRegistration};
 pub use send::{SendError, SocketServer, sockets};
 pub use server::{Running, StartError, Switchboard, SwitchboardBuilder};
 pub use stats::{BackplaneStats, Stats};
+pub use stream::HistorySpec;
 
 #[cfg(feature = "macros")]
 pub use switchboard_macros::{ChannelListener, SocketListener, channel_events, socket_handler};

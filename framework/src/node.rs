@@ -20,7 +20,7 @@ use crate::transport::Backplane;
 pub(crate) struct Node {
     pub(crate) settings: Settings,
     pub(crate) ids: ConnectionIds,
-    pub(crate) registry: Registry,
+    pub(crate) registry: Arc<Registry>,
     pub(crate) channels: Channels,
     pub(crate) auth: Chain,
     pub(crate) sends: Arc<SendPath>,
@@ -37,7 +37,7 @@ impl Node {
     pub(crate) fn new(
         settings: Settings,
         ids: ConnectionIds,
-        registry: Registry,
+        registry: Arc<Registry>,
         channels: Channels,
         auth: Chain,
         sends: SendPath,

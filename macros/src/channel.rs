@@ -8,6 +8,7 @@ use syn::{
 };
 
 use crate::errors::Errors;
+use crate::history::{self, History};
 use crate::hooks::{self, Hook};
 use crate::methods::{Method, Returns};
 use crate::{attr, item, names};
@@ -29,12 +30,12 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
             None
         }
         Some(channel) => errors.take(
-            attr::string_arg(channel, "#[channel(\"user:chat.{id}\")]")
-                .and_then(|lit| names::check_pattern(&lit).map(|()| lit)),
+            history::channel_args(channel)
+                .and_then(|(lit, history)| names::check_pattern(&lit).map(|()| (lit, history))),
         ),
     };
-    let expansion = pattern.map_or_else(TokenStream::new, |pattern| {
-        let listener = impl_listener(ident, &pattern);
+    let expansion = pattern.map_or_else(TokenStream::new, |(pattern, history)| {
+        let listener = impl_listener(ident, &pattern, history);
         quote! {
             #listener
             ::switchboard::__private::inventory::submit! {
@@ -44,19 +45,26 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     });
     // A stand-in impl keeps `#[channel_events]` on the same type from failing too.
     let fallback = if shape_ok {
-        impl_listener(ident, &LitStr::new("", ident.span()))
+        impl_listener(ident, &LitStr::new("", ident.span()), None)
     } else {
         TokenStream::new()
     };
     errors.emit(expansion, fallback)
 }
 
-fn impl_listener(ident: &Ident, pattern: &LitStr) -> TokenStream {
+fn impl_listener(ident: &Ident, pattern: &LitStr, history: Option<History>) -> TokenStream {
     let name = ident.unraw().to_string();
+    let history = history.map(|History { size, ttl_secs }| {
+        quote! {
+            const HISTORY: ::core::option::Option<::switchboard::HistorySpec> =
+                ::core::option::Option::Some(::switchboard::HistorySpec::new(#size, #ttl_secs));
+        }
+    });
     quote! {
         impl ::switchboard::__private::ChannelListener for #ident {
             const PATTERN: &'static str = #pattern;
             const NAME: &'static str = #name;
+            #history
         }
     }
 }

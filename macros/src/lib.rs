@@ -17,6 +17,7 @@
 mod attr;
 mod channel;
 mod errors;
+mod history;
 mod hooks;
 mod item;
 mod methods;
@@ -47,6 +48,26 @@ use syn::{DeriveInput, parse_macro_input};
 /// # fn main() {
 /// # use switchboard::__private::ChannelListener as _;
 /// # assert_eq!(UserChat::PATTERN, "user:chat.{id}");
+/// # }
+/// ```
+///
+/// A channel whose listener adds `history` is a stream: every publication carries an
+/// `offset` and an `epoch`, the last `size` are kept until `ttl` after the last one,
+/// and a client that reconnects with `since` gets what it missed (defaults: `size =
+/// 100`, `ttl = "10m"`; durations in `s`, `m`, `h` or `d`):
+///
+/// ```
+/// use switchboard::prelude::*;
+///
+/// #[derive(ChannelListener, Default)]
+/// #[channel("room.{id}", history(size = 100, ttl = "10m"))]
+/// pub struct Room;
+///
+/// #[channel_events]
+/// impl Room {}
+/// # fn main() {
+/// # use switchboard::__private::ChannelListener as _;
+/// # assert_eq!(Room::HISTORY, Some(switchboard::HistorySpec::new(100, 600)));
 /// # }
 /// ```
 ///

@@ -66,6 +66,8 @@ pub struct Settings {
     pub http_api: HttpApiSettings,
     /// The Prometheus metrics endpoint.
     pub metrics: MetricsSettings,
+    /// What streams (channels with history) keep.
+    pub history: HistorySettings,
 }
 
 impl Default for Settings {
@@ -83,6 +85,7 @@ impl Default for Settings {
             backplane: BackplaneSettings::default(),
             http_api: HttpApiSettings::default(),
             metrics: MetricsSettings::default(),
+            history: HistorySettings::default(),
         }
     }
 }
@@ -278,4 +281,52 @@ pub enum BackplaneKind {
     Memory,
     /// Nodes share Redis pub/sub; a send reaches subscribers on every node.
     Redis,
+}
+
+/// `[history]`: what streams keep (channels whose publications carry an offset and
+/// can be recovered after a reconnect; `docs/protocol.md`, "Streams").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct HistorySettings {
+    /// Bytes of history this node keeps for all streams together; past it, the oldest
+    /// publications of the largest streams are dropped (a recovery that needed them
+    /// answers `recovered: false`).
+    pub max_bytes: usize,
+    /// Streams by listener pattern: makes a listener's channels streams, or overrides
+    /// the `history(...)` its `#[channel]` declares.
+    pub channels: Vec<HistoryChannel>,
+}
+
+impl Default for HistorySettings {
+    fn default() -> Self {
+        Self {
+            max_bytes: 64 * 1024 * 1024,
+            channels: Vec::new(),
+        }
+    }
+}
+
+/// One `[[history.channels]]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct HistoryChannel {
+    /// A channel listener's pattern, exactly as its `#[channel]` writes it.
+    pub pattern: String,
+    /// Publications kept per channel.
+    pub size: usize,
+    /// Seconds history is kept after a channel's last publication.
+    pub ttl_secs: u64,
+}
+
+impl HistoryChannel {
+    /// An entry for `pattern`.
+    pub fn new(pattern: impl Into<String>, size: usize, ttl_secs: u64) -> Self {
+        Self {
+            pattern: pattern.into(),
+            size,
+            ttl_secs,
+        }
+    }
 }

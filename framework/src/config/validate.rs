@@ -31,6 +31,20 @@ impl Settings {
                 format!("must be host:port, got {:?}", self.server.bind),
             ));
         }
+        for (i, channel) in self.history.channels.iter().enumerate() {
+            if channel.size == 0 {
+                return Err(invalid(
+                    &format!("history.channels[{i}].size"),
+                    "must be at least 1".into(),
+                ));
+            }
+            if channel.ttl_secs == 0 {
+                return Err(invalid(
+                    &format!("history.channels[{i}].ttl_secs"),
+                    "must be at least 1".into(),
+                ));
+            }
+        }
         if self.server.backlog == 0 {
             return Err(invalid("server.backlog", "must be at least 1".into()));
         }

@@ -1,8 +1,8 @@
 //! Server-to-client WebSocket frames, encoded once.
 //!
 //! A send is serialized to JSON once ([`Frame`]) and framed once here (header and
-//! unmasked payload); every recipient on a worker is handed the same bytes, and the
-//! HTTP dispatcher copies them straight into the socket's write buffer.
+//! unmasked payload); every recipient on a worker is handed the same bytes, and each
+//! connection's writer copies a batch of them into one buffer for one write.
 
 use std::rc::Rc;
 

@@ -297,7 +297,7 @@ impl Index {
             users: maps.users.len(),
             channels: maps.channels.len(),
             subscriptions: maps.subscriptions,
-            channel_actors: 0,
+            ..Stats::default()
         }
     }
 }

@@ -36,6 +36,7 @@ pub(crate) use socket::{configure_accepted, reset};
 pub(crate) use target::Target;
 pub(crate) use writer::Writer;
 
+pub(crate) use queue::Stamp;
 use queue::{Bounds, Queue, Undeliverable};
 use worker::{Job, Local};
 
@@ -137,6 +138,17 @@ impl Delivery {
     /// there are. Recipients on this thread's worker get it before this returns; other
     /// workers get it through their inbox, in the order this thread sent.
     pub(crate) fn deliver(&self, target: &Target, frame: &Frame) -> usize {
+        self.deliver_stamped(target, frame, None)
+    }
+
+    /// Like [`Self::deliver`], for a stream's publication at `at`: a subscriber whose
+    /// subscribe is reading the stream's history gets it after that (or not at all,
+    /// when the history it was sent already held it).
+    pub(crate) fn deliver_at(&self, target: &Target, frame: &Frame, at: Stamp) -> usize {
+        self.deliver_stamped(target, frame, Some(at))
+    }
+
+    fn deliver_stamped(&self, target: &Target, frame: &Frame, at: Option<Stamp>) -> usize {
         let here = Local::find(self.shared.id);
         // Framed only when some worker has a recipient (a channel may have none here).
         let mut wire = None;
@@ -145,10 +157,11 @@ impl Delivery {
                 .index
                 .route(target, here.as_ref().map(|l| l.worker), || {
                     let wire = wire.get_or_insert_with(|| WireFrame::text(frame));
-                    Job::Deliver(target.clone(), wire.copy_for_another_worker())
+                    Job::Deliver(target.clone(), wire.copy_for_another_worker(), at.clone())
                 });
         if let (true, Some(here)) = (local, here) {
-            here.deliver(target, wire.get_or_insert_with(|| WireFrame::text(frame)));
+            let wire = wire.get_or_insert_with(|| WireFrame::text(frame));
+            here.deliver(target, wire, at.as_ref());
         }
         recipients
     }
@@ -247,9 +260,27 @@ impl Connected {
         subscribed
     }
 
+    /// Holds back the live publications of stream `channel` (see [`Queue::hold`])
+    /// while the subscribe reads its history.
+    pub(crate) fn hold(&self, channel: &Arc<str>) {
+        self.queue.hold(channel.clone());
+    }
+
+    /// Queues what was held back after `sent` and drops what the subscriber was
+    /// already sent (see [`Queue::release`]).
+    pub(crate) fn release(&self, channel: &Arc<str>, sent: Stamp) {
+        self.queue.release(channel, sent, self.local.bounds);
+    }
+
+    /// Forgets what [`Self::hold`] set up (the subscribe was refused).
+    pub(crate) fn forget(&self, channel: &str) {
+        self.queue.forget(channel);
+    }
+
     /// Removes a subscription; returns whether the channel has no subscriber left on
     /// this node.
     pub(crate) fn unsubscribe(&self, channel: &str) -> bool {
+        self.queue.forget(channel);
         self.local.unsubscribe(&self.queue, channel);
         self.delivery.index().unsubscribe(&self.queue.id, channel)
     }

@@ -12,7 +12,7 @@
 //! [`Writer`]: super::Writer
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Poll, Waker};
@@ -131,6 +131,26 @@ struct State {
     on_abort: Option<Box<dyn FnOnce()>>,
     /// The session's reader, paused while the queue is more than half full.
     reader: Option<Waker>,
+    /// Streams whose live publications are held back or filtered while a subscribe
+    /// reads their history (see [`Queue::hold`]); none most of the time.
+    gates: HashMap<Arc<str>, Gate>,
+}
+
+/// What happens to a live publication of one stream on its way into this queue.
+#[derive(Debug)]
+enum Gate {
+    /// A subscribe is reading the stream's history: publications wait here.
+    Held(Vec<(Stamp, LocalFrame)>),
+    /// The subscribe sent everything up to this position: older publications of the
+    /// same epoch still in flight are dropped; the first newer one opens the gate.
+    Floor(Stamp),
+}
+
+/// A publication's position in its stream (see `crate::stream`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    pub(crate) offset: u64,
+    pub(crate) epoch: Arc<str>,
 }
 
 /// What the sweep saw at its last look.
@@ -187,6 +207,71 @@ impl Queue {
             wake(&pending);
         }
         Ok(())
+    }
+
+    /// Queues the publication at `offset` of stream `channel`, unless a subscribe is
+    /// reading the stream's history (it waits) or has already sent it (dropped).
+    pub(crate) fn push_at(
+        &self,
+        frame: &LocalFrame,
+        bounds: Bounds,
+        channel: &str,
+        at: &Stamp,
+    ) -> Result<(), Undeliverable> {
+        {
+            let mut state = self.state.borrow_mut();
+            let gates = &mut state.gates;
+            if let Some(gate) = gates.get_mut(channel) {
+                match gate {
+                    Gate::Held(held) => {
+                        held.push((at.clone(), frame.clone()));
+                        return Ok(());
+                    }
+                    Gate::Floor(floor) if at.epoch == floor.epoch && at.offset <= floor.offset => {
+                        return Ok(());
+                    }
+                    Gate::Floor(_) => {
+                        gates.remove(channel);
+                        if gates.is_empty() {
+                            *gates = HashMap::new(); // give its memory back
+                        }
+                    }
+                }
+            }
+        }
+        self.push(frame, bounds)
+    }
+
+    /// Holds back live publications of stream `channel` while its history is read.
+    pub(crate) fn hold(&self, channel: Arc<str>) {
+        self.state
+            .borrow_mut()
+            .gates
+            .insert(channel, Gate::Held(Vec::new()));
+    }
+
+    /// Ends [`Self::hold`]: what was held back after position `sent` is queued (the
+    /// rest was in the history the subscriber was sent), and publications still in
+    /// flight up to `sent` will be dropped.
+    pub(crate) fn release(&self, channel: &Arc<str>, sent: Stamp, bounds: Bounds) {
+        let held = {
+            let mut state = self.state.borrow_mut();
+            match state.gates.insert(channel.clone(), Gate::Floor(sent)) {
+                Some(Gate::Held(held)) => held,
+                _ => Vec::new(),
+            }
+        };
+        for (at, frame) in held {
+            let _ = self.push_at(&frame, bounds, channel, &at);
+        }
+    }
+
+    /// Forgets any gate of `channel` (the connection left it).
+    pub(crate) fn forget(&self, channel: &str) {
+        let gates = &mut self.state.borrow_mut().gates;
+        if gates.remove(channel).is_some() && gates.is_empty() {
+            *gates = HashMap::new(); // give its memory back
+        }
     }
 
     /// Whether the session may read its client's next packet: not while what waits
@@ -477,5 +562,43 @@ mod tests {
             matches!(q.take(&mut buf, batch, &waker), Taken::Frames),
             "a full batch goes at once"
         );
+    }
+
+    fn stamp(offset: u64, epoch: &str) -> Stamp {
+        Stamp {
+            offset,
+            epoch: epoch.into(),
+        }
+    }
+
+    fn queued(q: &Queue) -> usize {
+        q.pending.0.borrow().queued.len()
+    }
+
+    #[test]
+    fn a_held_stream_queues_only_what_followed_the_history_sent_then_drops_stale_ones() {
+        let q = queue();
+        let bounds = Bounds::new(64, 1 << 20);
+        let room: Arc<str> = "room.1".into();
+        q.hold(room.clone());
+        for offset in [4, 5, 6] {
+            q.push_at(&frame(), bounds, &room, &stamp(offset, "e"))
+                .expect("held");
+        }
+        assert_eq!(queued(&q), 0, "held while the history is read");
+        q.release(&room, stamp(5, "e"), bounds);
+        assert_eq!(queued(&q), 1, "4 and 5 were in the history sent; 6 follows");
+        q.hold(room.clone());
+        q.release(&room, stamp(9, "e"), bounds);
+        q.push_at(&frame(), bounds, &room, &stamp(8, "e"))
+            .expect("dropped");
+        assert_eq!(queued(&q), 1, "still in flight, already sent");
+        q.push_at(&frame(), bounds, &room, &stamp(1, "new"))
+            .expect("queued");
+        assert_eq!(queued(&q), 2, "a new epoch opens the gate");
+        q.push_at(&frame(), bounds, &room, &stamp(2, "new"))
+            .expect("queued");
+        assert_eq!(queued(&q), 3);
+        assert!(q.state.borrow().gates.is_empty(), "no gate left behind");
     }
 }

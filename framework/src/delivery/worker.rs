@@ -22,7 +22,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use super::Target;
 use super::frame::{LocalFrame, WireFrame};
 use super::index::Index;
-use super::queue::{Bounds, Queue};
+use super::queue::{Bounds, Queue, Stamp};
 use crate::ids::ConnectionId;
 use crate::stats::Metrics;
 
@@ -30,7 +30,8 @@ use crate::stats::Metrics;
 #[derive(Debug)]
 pub(crate) enum Job {
     /// Deliver a frame (this worker's own copy) to its recipients here.
-    Deliver(Target, WireFrame),
+    /// A send, and the publication's stream position when it has one.
+    Deliver(Target, WireFrame, Option<Stamp>),
     /// Close every connection (drain).
     CloseAll(CloseReason),
 }
@@ -141,14 +142,18 @@ impl Local {
 
     /// Pushes `frame` to every recipient of `target` on this worker; returns how many
     /// accepted it.
-    pub(super) fn deliver(&self, target: &Target, frame: &WireFrame) -> usize {
+    pub(super) fn deliver(&self, target: &Target, frame: &WireFrame, at: Option<&Stamp>) -> usize {
         let frame = &frame.to_local();
         let bounds = self.bounds;
         let accepted = match target {
             Target::Channel { name, except } => self.channels.borrow().get(name).map_or(0, |m| {
-                push_all(m.values(), frame, bounds, |q| {
-                    except.as_ref() != Some(&q.id)
-                })
+                let recipients = m.values().filter(|q| except.as_ref() != Some(&q.id));
+                match at {
+                    None => recipients.filter(|q| q.push(frame, bounds).is_ok()).count(),
+                    Some(at) => recipients
+                        .filter(|q| q.push_at(frame, bounds, name, at).is_ok())
+                        .count(),
+                }
             }),
             Target::User { id, via } => self.users.borrow().get(id).map_or(0, |m| {
                 push_all(m.values(), frame, bounds, |q| {
@@ -172,8 +177,8 @@ impl Local {
 
     pub(super) fn run_job(&self, job: Job) {
         match job {
-            Job::Deliver(target, frame) => {
-                self.deliver(&target, &frame);
+            Job::Deliver(target, frame, at) => {
+                self.deliver(&target, &frame, at.as_ref());
             }
             Job::CloseAll(reason) => {
                 for queue in self.connections.borrow().values() {

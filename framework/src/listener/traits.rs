@@ -49,6 +49,9 @@ pub trait ChannelListener: Default + Send + Sync + 'static {
     const PATTERN: &'static str;
     /// The type's name, for start-up errors.
     const NAME: &'static str;
+    /// What its channels keep when they are streams
+    /// (`#[channel("room.{id}", history(size = 100, ttl = "10m"))]`).
+    const HISTORY: Option<crate::stream::HistorySpec> = None;
 }
 
 /// The hooks and events of a channel listener. Implemented by `#[channel_events]`.

@@ -6,6 +6,7 @@ use crate::listener::{
     AuthFuture, ChannelEvents, EventFuture, Invocation, SocketError, SocketHandler, UserType,
 };
 use crate::protocol::ErrorCode;
+use crate::stream::HistorySpec;
 
 /// A listener instance, type-erased so one table holds every listener type.
 pub(crate) type Erased = Arc<dyn Any + Send + Sync>;
@@ -19,6 +20,7 @@ pub struct ChannelRegistration {
     pub(crate) events: &'static [&'static str],
     pub(crate) user_types: &'static [UserType],
     pub(crate) state_types: &'static [UserType],
+    pub(crate) history: Option<HistorySpec>,
     pub(crate) create: fn() -> Erased,
     pub(crate) authorise: fn(Erased, Invocation) -> AuthFuture,
     pub(crate) dispatch: fn(Erased, &str, Invocation) -> Option<EventFuture>,
@@ -34,6 +36,7 @@ impl ChannelRegistration {
             events: T::EVENTS,
             user_types: T::USER_TYPES,
             state_types: T::STATE_TYPES,
+            history: T::HISTORY,
             create: create::<T>,
             authorise: authorise::<T>,
             dispatch: dispatch::<T>,
@@ -44,6 +47,11 @@ impl ChannelRegistration {
     /// The listener type's name.
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// What its channels keep when they are streams, as the listener declares it.
+    pub fn history(&self) -> Option<HistorySpec> {
+        self.history
     }
 
     /// The channel pattern.

@@ -184,6 +184,11 @@ impl Registry {
     }
 
     /// The most specific channel listener matching `channel`, with its wildcard values.
+    /// Every channel listener, most specific pattern first.
+    pub(crate) fn channel_listeners(&self) -> impl Iterator<Item = &'static ChannelRegistration> {
+        self.routes.iter().map(|route| route.registration)
+    }
+
     pub(crate) fn resolve(&self, channel: &str) -> Option<(&'static ChannelRegistration, Params)> {
         self.routes.iter().find_map(|route| {
             let captures = route.pattern.matches(channel)?;
@@ -309,6 +314,7 @@ mod tests {
             events,
             user_types: &[],
             state_types: &[],
+            history: None,
             create,
             authorise,
             dispatch,

@@ -15,9 +15,10 @@ pub use server::{SendError, SocketServer};
 
 use std::sync::Arc;
 
-use crate::delivery::{Delivery, Target};
+use crate::delivery::{Delivery, Stamp, Target};
 use crate::ids::NodeId;
 use crate::protocol::Frame;
+use crate::stream::{History, StreamSpecs};
 use crate::transport::Backplane;
 
 /// What every send on one node goes through.
@@ -28,11 +29,42 @@ pub(crate) struct SendPath {
     pub(crate) backplane: Backplane,
     /// The sessions, for server-side control.
     pub(crate) controls: Arc<Controls>,
+    /// Which channels are streams, and what they keep.
+    pub(crate) streams: Streams,
+}
+
+/// The streams of one node (see `crate::stream`).
+pub(crate) struct Streams {
+    pub(crate) specs: StreamSpecs,
+    pub(crate) history: History,
+}
+
+impl std::fmt::Debug for Streams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Streams")
+            .field("history", &self.history)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SendPath {
     /// Delivers here, then publishes for the other nodes; returns the recipients here.
+    /// A publication on a stream gets its position first, and is kept.
     pub(crate) fn send(&self, target: Target, frame: Frame) -> usize {
+        if let Target::Channel { name, .. } = &target
+            && let Some(spec) = (self.streams.specs)(name)
+        {
+            let history = &self.streams.history;
+            return history.publish(name, spec, &frame, |at, position| {
+                let stamp = Stamp {
+                    offset: position.offset,
+                    epoch: position.epoch.clone(),
+                };
+                let delivered = self.delivery.deliver_at(&target, at, stamp);
+                self.backplane.publish(&target, at.clone());
+                delivered
+            });
+        }
         let delivered = self.delivery.deliver(&target, &frame);
         self.backplane.publish(&target, frame);
         delivered

@@ -259,8 +259,11 @@ impl SocketServer {
 
     /// Counts of connections, users and channels on this node.
     pub fn stats(&self) -> Stats {
+        let (streams, history_bytes) = self.path.streams.history.size();
         Stats {
             channel_actors: self.path.delivery.metrics().channel_actors(),
+            streams,
+            history_bytes,
             ..self.path.delivery.index().stats()
         }
     }

@@ -8,7 +8,7 @@
 //! | `POST PREFIX/users/{id}/events` | `{event, data?}` | send to every connection of a user |
 //! | `POST PREFIX/connections/{id}/events` | `{event, data?}` | send to one connection, on whichever node holds it: 404 when none does |
 //! | `POST PREFIX/users/{id}/reauthorise` | | authorise the user's subscriptions again, on every node |
-//! | `GET PREFIX/stats` | | this node's connections, users, channels, subscriptions, channel actors, subscribers per channel |
+//! | `GET PREFIX/stats` | | this node's connections, users, channels, subscriptions, channel actors, streams and their history's bytes, subscribers per channel |
 //!
 //! Callers authenticate with `Authorization: Bearer KEY` or `X-Api-Key: KEY`, compared in
 //! constant time. A bad body gets 400 naming the field; a wrong or missing key, 401.
@@ -270,6 +270,8 @@ async fn stats(req: HttpRequest, node: web::Data<Node>) -> HttpResponse {
         "channels": stats.channels,
         "subscriptions": stats.subscriptions,
         "channel_actors": stats.channel_actors,
+        "streams": stats.streams,
+        "history_bytes": stats.history_bytes,
         "subscribers": node.server().subscriber_counts(),
         "backplane": server.backplane_stats(),
     }))

@@ -5,6 +5,7 @@ mod endpoint;
 mod health;
 mod http_api;
 mod running;
+mod streams;
 mod takeover;
 
 use std::sync::Arc;
@@ -19,8 +20,11 @@ use crate::ids::{ConnectionIds, NodeId};
 use crate::listener::States;
 use crate::node::Node;
 use crate::registry::{Registry, RegistryError};
-use crate::send::{Controls, SendPath, SocketServer, install_for_this_thread, install_global};
+use crate::send::{
+    Controls, SendPath, SocketServer, Streams, install_for_this_thread, install_global,
+};
 use crate::stats::Metrics;
+use crate::stream::History;
 use crate::transport::{self, ControlSink};
 
 pub use running::Running;
@@ -114,7 +118,7 @@ impl SwitchboardBuilder {
         settings.validate()?;
         let produced = self.resolver.user_type();
         let auth = Chain::build(&settings, self.resolver)?;
-        let registry = Registry::from_inventory()?;
+        let registry = Arc::new(Registry::from_inventory()?);
         registry.check_user_type(produced)?;
         registry.check_states(|id| self.states.contains(id))?;
         let metrics = Arc::new(Metrics::default());
@@ -133,6 +137,10 @@ impl SwitchboardBuilder {
                 controls.apply(&control, delivery.index());
             })
         };
+        let streams = Streams {
+            specs: streams::specs(&registry, &settings)?,
+            history: History::new(settings.history.max_bytes),
+        };
         let backplane = transport::from_settings(
             &settings.backplane,
             id.clone(),
@@ -144,6 +152,7 @@ impl SwitchboardBuilder {
             delivery,
             backplane,
             controls,
+            streams,
         };
         let mut node = Node::new(
             settings,
@@ -217,8 +226,9 @@ impl Switchboard {
 
     /// Prepares each accepted TCP socket: the kernel then resets a connection whose peer
     /// stops reading for `limits.write_timeout_secs` (`TCP_USER_TIMEOUT`). Switchboard's
-    /// own [`start`](Self::start) installs it; an app that builds its own `HttpServer`
-    /// adds it there:
+    /// own [`start`](Self::start) does not need it (it owns each WebSocket connection's
+    /// socket and resets it itself); an app that builds its own `HttpServer` adds it
+    /// there ([`tune`](Self::tune) does):
     ///
     /// ```no_run
     /// # use actix_web::{App, HttpServer};

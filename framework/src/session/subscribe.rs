@@ -8,8 +8,10 @@ use tokio::sync::oneshot;
 
 use super::{Session, Subscription};
 use crate::channel::{Authorise, authorisation_timeout};
+use crate::delivery::Stamp;
 use crate::listener::{ChannelRef, SocketError};
 use crate::protocol::{self, ErrorCode, InboundPacket, events};
+use crate::stream::{HistorySpec, Position, Since};
 use crate::transport::Topic;
 
 impl Session {
@@ -34,6 +36,13 @@ impl Session {
                 "`data.channel` must be a channel name",
             );
             return self.reply(&packet).send(Err(refusal));
+        };
+        let since = match Since::from_request(&packet.data) {
+            Ok(since) => since,
+            Err(field) => {
+                let refusal = SocketError::with_code(ErrorCode::BadPayload, field);
+                return self.reply(&packet).send(Err(refusal));
+            }
         };
         if self.subscriptions.contains_key(&name) {
             return self.answer_subscribe(&name, packet.id, Ok(())); // already joined
@@ -88,7 +97,12 @@ impl Session {
         // The session goes on (heartbeats, expiry, sends) while the client's next
         // packets wait, so they see the subscription.
         self.gate.hold();
+        let stream = (self.node.sends.streams.specs)(&name);
         let joined = verdict.into_actor(self).then(move |verdict, session, _| {
+            if verdict.is_ok() && stream.is_some() {
+                // Live publications wait until the position and history are read.
+                session.connection.hold(&name);
+            }
             let joined = verdict.is_ok() && session.connection.subscribe(&name);
             let node = session.node.clone();
             let synced = if joined {
@@ -121,7 +135,13 @@ impl Session {
                             .with_reason("backplane_unavailable"))
                         }
                     };
-                    session.answer_subscribe(&name, id, verdict);
+                    match (verdict, stream) {
+                        (Ok(()), Some(spec)) => session.join_stream(&name, id, spec, since),
+                        (verdict, _) => {
+                            session.connection.forget(&name);
+                            session.answer_subscribe(&name, id, verdict);
+                        }
+                    }
                     session.gate.release();
                 })
         });
@@ -156,6 +176,55 @@ impl Session {
             drop(node.backplane().sync(Topic::Channel(name.into())));
         }
         existed
+    }
+
+    /// Answers a subscribe to a stream with its position (and, for a `since`, whether
+    /// what followed it could be recovered), sends what was missed, then lets the live
+    /// publications through: those the history already held are dropped.
+    fn join_stream(
+        &mut self,
+        name: &Arc<str>,
+        id: Option<u64>,
+        spec: HistorySpec,
+        since: Option<Since>,
+    ) {
+        let recovery = self
+            .node
+            .sends
+            .streams
+            .history
+            .read(name, spec, since.as_ref());
+        let Position { offset, epoch } = recovery.position;
+        let mut response = json!({
+            "channel": &**name,
+            "successful": true,
+            "offset": offset,
+            "epoch": &*epoch,
+        });
+        let missed = match recovery.missed {
+            None => Vec::new(),
+            Some(None) => {
+                response["recovered"] = json!(false);
+                Vec::new()
+            }
+            Some(Some(missed)) => {
+                response["recovered"] = json!(true);
+                response["missed"] = json!(missed.len());
+                missed
+            }
+        };
+        self.send(protocol::encode(
+            events::SUBSCRIBE_RESPONSE,
+            None,
+            &response,
+        ));
+        if let Some(id) = id {
+            self.push(protocol::ack_ok(id, &response));
+        }
+        for frame in missed {
+            self.push(frame);
+        }
+        self.connection.release(name, Stamp { offset, epoch });
     }
 
     /// `subscribe-channel-response`, plus the ack when the request had an `id`.

@@ -22,6 +22,10 @@ pub struct Stats {
     pub subscriptions: usize,
     /// Channel listener actors running (one per active concrete channel).
     pub channel_actors: usize,
+    /// Streams whose history this node keeps (freed once their `ttl` has passed).
+    pub streams: usize,
+    /// Bytes of that history (at most `history.max_bytes`).
+    pub history_bytes: usize,
 }
 
 /// Counters of one node's backplane.

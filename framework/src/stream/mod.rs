@@ -1,0 +1,29 @@
+//! Streams: channels whose publications carry a position and are kept for a while, so
+//! a client that comes back gets what it missed (`docs/protocol.md`, "Streams").
+//!
+//! A channel is a stream when its listener keeps history
+//! (`#[channel("room.{id}", history(size = 100, ttl = "10m"))]`) or
+//! `Websockets.toml` gives its pattern a `[[history.channels]]` entry. Every publication
+//! on it gets the next `offset` of the channel's `epoch` and is kept, at most `size` of
+//! them, until `ttl` has passed since the last one ([`History`]). A subscribe reads the
+//! position, and what was published after the client's `since`, while the connection's
+//! live feed of that channel is held back; the delivery layer then drops what the read
+//! already covered, so nothing is delivered twice and nothing is skipped.
+//!
+//! Layout: `spec` (what a listener declares), `position` (offsets, epochs and the
+//! client's `since`), `history` (the in-memory store of one node).
+
+mod history;
+mod position;
+mod spec;
+
+pub use spec::HistorySpec;
+
+pub(crate) use history::History;
+pub(crate) use position::{Position, Since, positioned};
+
+use std::sync::Arc;
+
+/// Which channels are streams, and with what history (the listener's declaration or
+/// the configuration's override, resolved like routing).
+pub(crate) type StreamSpecs = Arc<dyn Fn(&str) -> Option<HistorySpec> + Send + Sync>;

@@ -1,0 +1,172 @@
+//! `#[channel("room.{id}", history(size = 100, ttl = "10m"))]`: the pattern, and what
+//! the channel keeps when it is a stream.
+
+use syn::parse::ParseStream;
+use syn::{Attribute, Ident, LitInt, LitStr, Meta, Token};
+
+/// Publications kept when `history` names no `size`.
+const DEFAULT_SIZE: usize = 100;
+/// Seconds kept when `history` names no `ttl` (10 minutes).
+const DEFAULT_TTL_SECS: u64 = 600;
+
+const EXAMPLE: &str = "#[channel(\"room.{id}\", history(size = 100, ttl = \"10m\"))]";
+
+/// What a stream keeps: publications and seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct History {
+    pub(crate) size: usize,
+    pub(crate) ttl_secs: u64,
+}
+
+/// The pattern of `#[channel(...)]`, and its `history(...)` if it has one.
+pub(crate) fn channel_args(attr: &Attribute) -> syn::Result<(LitStr, Option<History>)> {
+    let expected = format!(
+        "expected a string literal, as in `#[channel(\"user:chat.{{id}}\")]` or `{EXAMPLE}`"
+    );
+    let list = match &attr.meta {
+        Meta::List(list) if !list.tokens.is_empty() => list,
+        _ => return Err(syn::Error::new_spanned(attr, expected)),
+    };
+    list.parse_args_with(|input: ParseStream<'_>| {
+        if !input.peek(LitStr) {
+            return Err(syn::Error::new_spanned(&list.tokens, &expected));
+        }
+        let pattern: LitStr = input.parse()?;
+        if input.is_empty() {
+            return Ok((pattern, None));
+        }
+        input.parse::<Token![,]>()?;
+        let word: Ident = input.parse()?;
+        if word != "history" {
+            return Err(syn::Error::new(
+                word.span(),
+                format!("unknown channel option `{word}`; the one option is `history`, as in `{EXAMPLE}`"),
+            ));
+        }
+        let history = if input.is_empty() {
+            History {
+                size: DEFAULT_SIZE,
+                ttl_secs: DEFAULT_TTL_SECS,
+            }
+        } else {
+            let inner;
+            syn::parenthesized!(inner in input);
+            history_options(&inner)?
+        };
+        if !input.is_empty() {
+            return Err(input.error(format!("unexpected tokens after `history(...)`; {expected}")));
+        }
+        Ok((pattern, Some(history)))
+    })
+}
+
+/// `size = N, ttl = "10m"`, in any order, each optional.
+fn history_options(input: ParseStream<'_>) -> syn::Result<History> {
+    let mut history = History {
+        size: DEFAULT_SIZE,
+        ttl_secs: DEFAULT_TTL_SECS,
+    };
+    while !input.is_empty() {
+        let key: Ident = input.parse()?;
+        input.parse::<Token![=]>()?;
+        match key.to_string().as_str() {
+            "size" => {
+                let size: LitInt = input.parse()?;
+                history.size = size.base10_parse()?;
+                if history.size == 0 {
+                    return Err(syn::Error::new(size.span(), "`size` must be at least 1"));
+                }
+            }
+            "ttl" => {
+                let ttl: LitStr = input.parse()?;
+                history.ttl_secs = duration_secs(&ttl.value()).ok_or_else(|| {
+                    syn::Error::new(
+                        ttl.span(),
+                        "`ttl` is a duration such as \"90s\", \"10m\", \"2h\" or \"1d\" (at least 1s)",
+                    )
+                })?;
+            }
+            other => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("unknown history option `{other}`; the options are `size` and `ttl`"),
+                ));
+            }
+        }
+        if !input.is_empty() {
+            input.parse::<Token![,]>()?;
+        }
+    }
+    Ok(history)
+}
+
+/// `"90s"`, `"10m"`, `"2h"`, `"1d"` in seconds; at least one second.
+fn duration_secs(text: &str) -> Option<u64> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return None,
+    };
+    n.checked_mul(scale).filter(|secs| *secs > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn args(attr: Attribute) -> Result<(String, Option<History>), String> {
+        channel_args(&attr)
+            .map(|(lit, history)| (lit.value(), history))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn reads_the_pattern_alone_or_with_history() {
+        assert_eq!(
+            args(parse_quote!(#[channel("a.*")])),
+            Ok(("a.*".into(), None))
+        );
+        let defaults = Some(History {
+            size: 100,
+            ttl_secs: 600,
+        });
+        assert_eq!(
+            args(parse_quote!(#[channel("a.*", history)])),
+            Ok(("a.*".into(), defaults))
+        );
+        assert_eq!(
+            args(parse_quote!(#[channel("a.*", history(ttl = "2h", size = 5))])),
+            Ok((
+                "a.*".into(),
+                Some(History {
+                    size: 5,
+                    ttl_secs: 7200
+                })
+            ))
+        );
+    }
+
+    #[test]
+    fn refuses_unknown_options_and_bad_values() {
+        assert!(args(parse_quote!(#[channel("a.*", presence)])).is_err());
+        assert!(args(parse_quote!(#[channel("a.*", history(depth = 3))])).is_err());
+        assert!(args(parse_quote!(#[channel("a.*", history(size = 0))])).is_err());
+        assert!(args(parse_quote!(#[channel("a.*", history(ttl = "10 minutes"))])).is_err());
+        assert!(args(parse_quote!(#[channel("a.*", history(ttl = "0s"))])).is_err());
+    }
+
+    #[test]
+    fn durations_have_a_unit() {
+        assert_eq!(duration_secs("90s"), Some(90));
+        assert_eq!(duration_secs("10m"), Some(600));
+        assert_eq!(duration_secs("1d"), Some(86400));
+        assert_eq!(duration_secs("10"), None);
+        assert_eq!(duration_secs("m"), None);
+    }
+}
