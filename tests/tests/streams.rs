@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{Client, eventually, settings, start};
 use serde_json::{Value, json};
-use switchboard::config::{BackplaneKind, HistoryChannel};
+use switchboard::config::HistoryChannel;
 use switchboard::prelude::*;
 use switchboard::{StartError, Switchboard};
 
@@ -305,15 +305,6 @@ async fn the_configuration_makes_a_pattern_a_stream_and_names_a_wrong_one() {
     let error = error.to_string();
     assert!(error.contains("history.channels[0].pattern"), "{error}");
     assert!(error.contains("plain.{id}"), "lists the patterns: {error}");
-}
-
-#[actix_web::test]
-async fn streams_refuse_the_redis_backplane_until_it_keeps_history() {
-    let mut s = settings();
-    s.backplane.kind = BackplaneKind::Redis;
-    let error = build(s).expect_err("streams need the memory backplane");
-    assert!(matches!(error, StartError::Config(_)));
-    assert!(error.to_string().contains("backplane.kind"), "{error}");
 }
 
 #[actix_web::test]

@@ -250,6 +250,14 @@ impl Index {
         self.read().channels.contains_key(channel)
     }
 
+    /// Subscribers of `channel` on this node.
+    pub(crate) fn subscribers(&self, channel: &str) -> usize {
+        self.read()
+            .channels
+            .get(channel)
+            .map_or(0, |counts| counts.iter().map(|n| *n as usize).sum())
+    }
+
     pub(crate) fn has_user(&self, user: &str) -> bool {
         self.read().users.contains_key(user)
     }

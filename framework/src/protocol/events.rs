@@ -27,9 +27,12 @@ pub const REFRESH_RESPONSE: &str = "refresh-token-response";
 /// s→c (with `channel`): the server took this connection out of the channel,
 /// `data: {reason, message}`.
 pub const UNSUBSCRIBED: &str = "unsubscribed";
+/// s→c (with `channel`): publications on this stream were lost and cannot be
+/// recovered; the client re-fetches. `data: {reason, offset, epoch}`.
+pub const RESYNC: &str = "resync";
 
 /// Every reserved event: no listener may handle one, no application may send one.
-pub const RESERVED: [&str; 13] = [
+pub const RESERVED: [&str; 14] = [
     READY,
     PING,
     PONG,
@@ -43,10 +46,11 @@ pub const RESERVED: [&str; 13] = [
     REFRESH_REQUEST,
     REFRESH_RESPONSE,
     UNSUBSCRIBED,
+    RESYNC,
 ];
 
 /// Events only the server may send; a client sending one gets a `bad_packet` error.
-pub const SERVER_ONLY: [&str; 9] = [
+pub const SERVER_ONLY: [&str; 10] = [
     READY,
     PING,
     SUBSCRIBE_RESPONSE,
@@ -56,4 +60,5 @@ pub const SERVER_ONLY: [&str; 9] = [
     TOKEN_EXPIRING,
     REFRESH_RESPONSE,
     UNSUBSCRIBED,
+    RESYNC,
 ];

@@ -54,6 +54,12 @@ impl SendPath {
         if let Target::Channel { name, .. } = &target
             && let Some(spec) = (self.streams.specs)(name)
         {
+            if self.backplane.spans_nodes() {
+                // The broker positions it; every node, this one too, delivers it from there.
+                let here = self.delivery.index().subscribers(name);
+                self.backplane.publish_stream(&target, frame, spec);
+                return here;
+            }
             let history = &self.streams.history;
             return history.publish(name, spec, &frame, |at, position| {
                 let stamp = Stamp {

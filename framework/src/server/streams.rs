@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::config::{BackplaneKind, ConfigError, Settings};
+use crate::config::{ConfigError, Settings};
 use crate::registry::Registry;
 use crate::stream::{HistorySpec, StreamSpecs};
 
@@ -46,14 +46,6 @@ pub(super) fn specs(
         || registry
             .channel_listeners()
             .any(|listener| listener.history().is_some());
-    if any && settings.backplane.kind == BackplaneKind::Redis {
-        return Err(invalid(
-            "backplane.kind".to_owned(),
-            "streams (channels with history) run on the memory backplane only so far; \
-             the Redis backplane cannot keep their offsets and history yet"
-                .to_owned(),
-        ));
-    }
     if !any {
         return Ok(Arc::new(|_: &str| None)); // no stream anywhere: no lookup per send
     }

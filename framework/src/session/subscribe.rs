@@ -11,7 +11,7 @@ use crate::channel::{Authorise, authorisation_timeout};
 use crate::delivery::Stamp;
 use crate::listener::{ChannelRef, SocketError};
 use crate::protocol::{self, ErrorCode, InboundPacket, events};
-use crate::stream::{HistorySpec, Position, Since};
+use crate::stream::{HistorySpec, Position, Recovery, Since};
 use crate::transport::Topic;
 
 impl Session {
@@ -121,28 +121,24 @@ impl Session {
             // backplane cannot confirm is undone and refused, never reported as joined.
             tokio::time::timeout(super::SYNC_TIMEOUT, synced)
                 .into_actor(session)
-                .map(move |confirmed, session, _| {
+                .map(move |confirmed, session, ctx| {
                     let verdict = match (verdict, confirmed) {
                         (Ok(()), Ok(true)) => Ok(()),
                         (Err(refusal), _) => Err(refusal),
                         (Ok(()), _) => {
                             session.leave(&name);
-                            Err(SocketError::with_code(
-                                ErrorCode::Internal,
-                                "the other nodes cannot be reached to deliver this channel's \
-                                 messages; try again shortly",
-                            )
-                            .with_reason("backplane_unavailable"))
+                            Err(backplane_unavailable())
                         }
                     };
                     match (verdict, stream) {
-                        (Ok(()), Some(spec)) => session.join_stream(&name, id, spec, since),
+                        // Answered with the stream's position; releases the gate itself.
+                        (Ok(()), Some(spec)) => session.join_stream(name, id, spec, since, ctx),
                         (verdict, _) => {
                             session.connection.forget(&name);
                             session.answer_subscribe(&name, id, verdict);
+                            session.gate.release();
                         }
                     }
-                    session.gate.release();
                 })
         });
         ctx.spawn(joined);
@@ -178,22 +174,46 @@ impl Session {
         existed
     }
 
-    /// Answers a subscribe to a stream with its position (and, for a `since`, whether
-    /// what followed it could be recovered), sends what was missed, then lets the live
-    /// publications through: those the history already held are dropped.
+    /// Reads the stream's position (and, for a `since`, what followed it): from this
+    /// node's history, or from the broker's through the backplane; then answers and
+    /// lets the client's next packets through.
     fn join_stream(
         &mut self,
-        name: &Arc<str>,
+        name: Arc<str>,
         id: Option<u64>,
         spec: HistorySpec,
         since: Option<Since>,
+        ctx: &mut Context<Self>,
     ) {
-        let recovery = self
-            .node
-            .sends
-            .streams
-            .history
-            .read(name, spec, since.as_ref());
+        let backplane = self.node.backplane();
+        if !backplane.spans_nodes() {
+            let recovery = self
+                .node
+                .sends
+                .streams
+                .history
+                .read(&name, spec, since.as_ref());
+            self.answer_stream(&name, id, recovery);
+            self.gate.release();
+            return;
+        }
+        let read = backplane.read_stream(name.clone(), spec, since);
+        ctx.spawn(read.into_actor(self).map(move |recovery, session, _| {
+            match recovery {
+                Some(recovery) => session.answer_stream(&name, id, recovery),
+                None => {
+                    session.leave(&name);
+                    session.answer_subscribe(&name, id, Err(backplane_unavailable()));
+                }
+            }
+            session.gate.release();
+        }));
+    }
+
+    /// Answers a subscribe to a stream with its position (and whether what followed
+    /// `since` was recovered), sends what was missed, then lets the live publications
+    /// through: those the history already held are dropped.
+    fn answer_stream(&mut self, name: &Arc<str>, id: Option<u64>, recovery: Recovery) {
         let Position { offset, epoch } = recovery.position;
         let mut response = json!({
             "channel": &**name,
@@ -264,6 +284,16 @@ pub(super) fn not_delivered<M>(refused: &actix::prelude::SendError<M>) -> Socket
         ),
         actix::prelude::SendError::Closed(_) => channel_stopped(),
     }
+}
+
+/// The backplane could not confirm the subscription (or read the stream) in time.
+fn backplane_unavailable() -> SocketError {
+    SocketError::with_code(
+        ErrorCode::Internal,
+        "the other nodes cannot be reached to deliver this channel's messages; try again \
+         shortly",
+    )
+    .with_reason("backplane_unavailable")
 }
 
 /// The channel's actor is gone (it stopped while asked).

@@ -198,31 +198,40 @@ impl Ring {
 
     /// Everything published after `since`, if this ring still holds all of it.
     fn after(&self, since: &Since) -> Option<Vec<Frame>> {
-        if *since.epoch != *self.epoch || since.offset > self.offset {
-            return None;
-        }
-        if since.offset == self.offset {
-            return Some(Vec::new());
-        }
-        let first = self
-            .kept
-            .front()
-            .map_or(self.offset + 1, |(offset, _)| *offset);
-        if first > since.offset + 1 {
-            return None; // trimmed past it
-        }
-        Some(
-            self.kept
-                .iter()
-                .filter(|(offset, _)| *offset > since.offset)
-                .map(|(_, frame)| frame.clone())
-                .collect(),
-        )
+        let position = Position {
+            offset: self.offset,
+            epoch: self.epoch.clone(),
+        };
+        recover(since, &position, self.kept.iter().cloned())
     }
 }
 
+/// What followed `since` in a stream now at `position` whose history is `kept`
+/// (oldest first, positioned frames with their offsets): `None` when that cannot be
+/// told in full (another epoch, trimmed past it, or `since` ahead of the stream).
+pub(crate) fn recover(
+    since: &Since,
+    position: &Position,
+    kept: impl IntoIterator<Item = (u64, Frame)>,
+) -> Option<Vec<Frame>> {
+    if *since.epoch != *position.epoch || since.offset > position.offset {
+        return None;
+    }
+    let missed: Vec<(u64, Frame)> = kept
+        .into_iter()
+        .filter(|(offset, _)| *offset > since.offset && *offset <= position.offset)
+        .collect();
+    // Complete only when it runs without a hole from `since` to the position.
+    let complete = missed.len() as u64 == position.offset - since.offset
+        && missed
+            .iter()
+            .zip(since.offset + 1..)
+            .all(|((offset, _), expected)| *offset == expected);
+    complete.then(|| missed.into_iter().map(|(_, frame)| frame).collect())
+}
+
 /// A fresh epoch: 8 random hex digits.
-fn new_epoch() -> Arc<str> {
+pub(crate) fn new_epoch() -> Arc<str> {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(
         std::time::SystemTime::now()

@@ -10,8 +10,13 @@
 //! live feed of that channel is held back; the delivery layer then drops what the read
 //! already covered, so nothing is delivered twice and nothing is skipped.
 //!
+//! On one node (the memory backplane) the history is kept here ([`History`]); across
+//! nodes Redis keeps it, positioning each publication atomically, and the backplane's
+//! bridge delivers, repairs gaps and reads for subscribes (`transport/bridge/streams.rs`).
+//!
 //! Layout: `spec` (what a listener declares), `position` (offsets, epochs and the
-//! client's `since`), `history` (the in-memory store of one node).
+//! client's `since`), `history` (the in-memory store of one node, and the recovery rule
+//! both paths share).
 
 mod history;
 mod position;
@@ -19,7 +24,7 @@ mod spec;
 
 pub use spec::HistorySpec;
 
-pub(crate) use history::History;
+pub(crate) use history::{History, Recovery, new_epoch, recover};
 pub(crate) use position::{Position, Since, positioned};
 
 use std::sync::Arc;

@@ -17,6 +17,8 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
+mod streams;
+
 use super::backoff::Backoff;
 use super::envelope::{Control, Receipt};
 use super::topic::Names;
@@ -26,6 +28,9 @@ use crate::delivery::{Delivery, NotDelivered, Target};
 use crate::ids::{ConnectionId, NodeId};
 use crate::protocol::Frame;
 use crate::stats::BackplaneStats;
+use crate::stream::{HistorySpec, Position, Recovery, Since};
+
+use streams::ReadRequest;
 
 /// Longest wait for the broker to answer one command before the link counts as lost.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(3);
@@ -112,6 +117,9 @@ struct Outgoing {
 enum Message {
     /// A send, already delivered on this node.
     Send(Envelope),
+    /// A publication on a stream: positioned by the broker, then delivered on every
+    /// node that has subscribers, this one included.
+    Stream(Envelope, HistorySpec),
     /// An instruction for the sessions it names.
     Control(Control),
 }
@@ -121,6 +129,7 @@ impl Outgoing {
     fn encode(&self, origin: &str) -> Option<Vec<u8>> {
         match &self.message {
             Message::Send(envelope) => envelope.encode(),
+            Message::Stream(envelope, _) => envelope.encode_rest(),
             Message::Control(control) => control.encode(origin),
         }
     }
@@ -129,14 +138,14 @@ impl Outgoing {
     fn ask(&self) -> Option<u64> {
         match &self.message {
             Message::Send(envelope) => envelope.ask,
-            Message::Control(_) => None,
+            Message::Stream(..) | Message::Control(_) => None,
         }
     }
 
     /// Bytes counted against `publish_queue_bytes`.
     fn size(&self) -> usize {
         match &self.message {
-            Message::Send(envelope) => envelope.frame.as_str().len(),
+            Message::Send(envelope) | Message::Stream(envelope, _) => envelope.frame.as_str().len(),
             Message::Control(_) => 0,
         }
     }
@@ -164,6 +173,7 @@ struct Remote {
     queue_bytes: usize,
     publishes: mpsc::Sender<Outgoing>,
     syncs: mpsc::UnboundedSender<SyncRequest>,
+    reads: mpsc::UnboundedSender<ReadRequest>,
     counters: Arc<Counters>,
     asks: Arc<Asks>,
     /// Asks the bridge to flush and leave; it answers on the enclosed sender.
@@ -190,6 +200,7 @@ impl Backplane {
     ) -> Result<Self, ConfigError> {
         let (publishes, publish_rx) = mpsc::channel(settings.publish_queue);
         let (syncs, sync_rx) = mpsc::unbounded_channel();
+        let (reads, read_rx) = mpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
         let asks = Arc::new(Asks::default());
         let (stop, stop_rx) = oneshot::channel();
@@ -202,10 +213,12 @@ impl Backplane {
             controls,
             publishes: publish_rx,
             syncs: sync_rx,
+            reads: read_rx,
             counters: counters.clone(),
             asks: asks.clone(),
             subscribed: HashSet::new(),
             receipts: Vec::new(),
+            positions: HashMap::new(),
         };
         std::thread::Builder::new()
             .name(format!("switchboard-{}", T::KIND))
@@ -230,6 +243,7 @@ impl Backplane {
                 queue_bytes: settings.publish_queue_bytes,
                 publishes,
                 syncs,
+                reads,
                 counters,
                 asks,
                 stop: Mutex::new(Some(stop)),
@@ -242,6 +256,36 @@ impl Backplane {
         if let Some(remote) = &self.remote {
             remote.enqueue(target, frame, None);
         }
+    }
+
+    /// Hands a publication on stream `target` to the broker, which positions it and
+    /// publishes it to every node with subscribers, this one included (delivery here
+    /// waits for that, so every node delivers in the broker's order); never waits.
+    pub(crate) fn publish_stream(&self, target: &Target, frame: Frame, spec: HistorySpec) {
+        if let Some(remote) = &self.remote {
+            remote.enqueue_with(target, frame, |envelope| Message::Stream(envelope, spec));
+        }
+    }
+
+    /// Reads stream `channel`'s position and, for a `since`, what followed it; `None`
+    /// when the broker cannot be reached now.
+    pub(crate) fn read_stream(
+        &self,
+        channel: Arc<str>,
+        spec: HistorySpec,
+        since: Option<Since>,
+    ) -> Pin<Box<dyn Future<Output = Option<Recovery>> + Send>> {
+        let Some(remote) = &self.remote else {
+            return Box::pin(async { None });
+        };
+        let (reply, read) = oneshot::channel();
+        let _ = remote.reads.send(ReadRequest {
+            channel,
+            spec,
+            since,
+            reply,
+        });
+        Box::pin(async move { read.await.ok().flatten() })
     }
 
     /// Hands `control` to the other nodes' sessions on `topic`; never waits. The
@@ -342,6 +386,18 @@ impl Remote {
     /// Queues a publish unless the queue is full in messages or bytes (then it is
     /// dropped and counted); `false` when dropped.
     fn enqueue(&self, target: &Target, frame: Frame, ask: Option<u64>) -> bool {
+        self.enqueue_with(target, frame.clone(), |mut envelope| {
+            envelope.ask = ask;
+            Message::Send(envelope)
+        })
+    }
+
+    fn enqueue_with(
+        &self,
+        target: &Target,
+        frame: Frame,
+        message: impl FnOnce(Envelope) -> Message,
+    ) -> bool {
         let size = frame.as_str().len();
         let queued = self
             .counters
@@ -351,11 +407,12 @@ impl Remote {
             origin: self.node.as_str().to_owned(),
             target: target.clone(),
             frame,
-            ask,
+            ask: None,
+            at: None,
         };
         let outgoing = Outgoing {
             topic: Topic::of(target),
-            message: Message::Send(envelope),
+            message: message(envelope),
         };
         // Full (the broker is slower than the senders) or stopped: drop, count, never wait.
         if queued + size > self.queue_bytes || self.publishes.try_send(outgoing).is_err() {
@@ -410,6 +467,9 @@ struct Bridge<T: Transport> {
     subscribed: HashSet<String>,
     /// Answers to other nodes' asks, published right after the arrivals that asked.
     receipts: Vec<(String, Vec<u8>)>,
+    reads: mpsc::UnboundedReceiver<ReadRequest>,
+    /// The last publication delivered here, per stream with local subscribers.
+    positions: HashMap<Arc<str>, Position>,
 }
 
 impl<T: Transport> Bridge<T> {
@@ -422,7 +482,11 @@ impl<T: Transport> Bridge<T> {
                     add(&self.counters.connects, 1);
                     self.counters.connected.store(true, Ordering::Relaxed);
                     info!(node = %self.node, kind = T::KIND, subscriptions = self.subscribed.len(), "backplane connected");
-                    let end = self.serve(link, arrivals).await;
+                    let mut link = link;
+                    let end = match self.catch_up(&mut link).await {
+                        Ok(()) => self.serve(link, arrivals).await,
+                        Err(why) => End::Lost(why),
+                    };
                     self.counters.connected.store(false, Ordering::Relaxed);
                     self.subscribed.clear();
                     self.counters.subscriptions.store(0, Ordering::Relaxed);
@@ -498,6 +562,12 @@ impl<T: Transport> Bridge<T> {
                 }
                 arrival = arrivals.next() => match arrival {
                     Some(arrival) => {
+                        if let Some(publication) = self.stream_publication(&arrival) {
+                            if let Err(why) = self.deliver_stream(&mut link, publication).await {
+                                return End::Lost(why);
+                            }
+                            continue;
+                        }
                         self.deliver(arrival);
                         if let Err(why) = self.send_receipts(&mut link).await {
                             return End::Lost(why);
@@ -526,6 +596,11 @@ impl<T: Transport> Bridge<T> {
                         return End::Lost(why);
                     }
                 }
+                Some(request) = self.reads.recv() => {
+                    if let Err(why) = self.answer_read(&mut link, request).await {
+                        return End::Lost(why);
+                    }
+                }
             }
         }
     }
@@ -547,9 +622,14 @@ impl<T: Transport> Bridge<T> {
         let in_flight = bytes_of(batch);
         let mut refused = 0;
         let mut asks = Vec::with_capacity(batch.len());
+        let mut streams = Vec::new();
         let messages: Vec<_> = batch
             .drain(..)
             .filter_map(|o| match o.encode(self.node.as_str()) {
+                Some(rest) if matches!(o.message, Message::Stream(..)) => {
+                    streams.extend(self.stream_publish(&o, rest));
+                    None
+                }
                 Some(bytes) => {
                     asks.push(o.ask());
                     Some((self.names.of(&o.topic), bytes))
@@ -564,7 +644,20 @@ impl<T: Transport> Bridge<T> {
             })
             .collect();
         add(&self.counters.publish_failed, refused);
-        let published = timed(link.publish(&messages)).await;
+        let plain = if messages.is_empty() {
+            Ok(Vec::new()) // a batch of stream publications only
+        } else {
+            timed(link.publish(&messages)).await
+        };
+        let published = match plain {
+            Ok(receivers) if !streams.is_empty() => {
+                timed(link.publish_streams(&streams)).await.map(|()| {
+                    add(&self.counters.published, streams.len());
+                    receivers
+                })
+            }
+            published => published,
+        };
         self.dequeued(in_flight);
         match published {
             Ok(receivers) => {
@@ -628,6 +721,13 @@ impl<T: Transport> Bridge<T> {
             timed(link.unsubscribe(&leave)).await?;
             for name in &leave {
                 self.subscribed.remove(name);
+            }
+            for request in requests {
+                if let Topic::Channel(channel) = &request.topic
+                    && !index.has_subscribers(channel)
+                {
+                    self.positions.remove(channel);
+                }
             }
         }
         self.counters
@@ -706,6 +806,9 @@ impl<T: Transport> Bridge<T> {
                     Some(request) => { let _ = request.done.send(false); }
                     None => return End::Shutdown,
                 },
+                Some(request) = self.reads.recv() => {
+                    let _ = request.reply.send(None); // nothing to read from
+                }
                 received = self.publishes.recv_many(&mut batch, PUBLISH_BATCH) => {
                     if received == 0 {
                         return End::Shutdown;

@@ -15,6 +15,13 @@
 //! A send to one connection may ask for a [`Receipt`]: its first line is then
 //! `sb1 ask=ID`, and the node holding the connection answers on the asker's node topic
 //! with `sb1 receipt\n ANSWERING_NODE \n ID \n OUTCOME`.
+//!
+//! A publication on a stream has the first line `sb1 at=OFFSET EPOCH`, written by the
+//! broker as it gives the publication its position (see `Link::publish_streams`); the
+//! node hands over only the rest, which is also what the stream's history keeps, after
+//! the offset: `OFFSET\n ORIGIN_NODE \n ...`.
+
+use std::sync::Arc;
 
 use actix_web::web::Bytes;
 use bytestring::ByteString;
@@ -26,6 +33,7 @@ use crate::protocol::Frame;
 
 const VERSION: &str = "sb1";
 const ASK: &str = "sb1 ask=";
+const AT: &str = "sb1 at=";
 const RECEIPT: &str = "sb1 receipt";
 const CONTROL: &str = "sb1 control";
 
@@ -37,11 +45,27 @@ pub(crate) struct Envelope {
     pub(crate) frame: Frame,
     /// Set when the sender waits for a [`Receipt`] (sends to one connection only).
     pub(crate) ask: Option<u64>,
+    /// A stream publication's offset and epoch, as the broker gave them.
+    pub(crate) at: Option<(u64, Arc<str>)>,
 }
 
 impl Envelope {
     /// The bytes to publish; `None` when a header value holds a newline.
     pub(crate) fn encode(&self) -> Option<Vec<u8>> {
+        let version = match self.ask {
+            Some(ask) => format!("{ASK}{ask}"),
+            None => VERSION.to_owned(),
+        };
+        let rest = self.encode_rest()?;
+        let mut out = Vec::with_capacity(version.len() + 1 + rest.len());
+        out.extend_from_slice(version.as_bytes());
+        out.push(b'\n');
+        out.extend_from_slice(&rest);
+        Some(out)
+    }
+
+    /// Everything after the first line (what a stream's broker script is handed).
+    pub(crate) fn encode_rest(&self) -> Option<Vec<u8>> {
         let frame = self.frame.as_str();
         let (connection, except, via) = match &self.target {
             Target::Connection(id) => (Some(id.as_str()), None, None),
@@ -49,13 +73,8 @@ impl Envelope {
             Target::User { via, .. } => (None, None, via.as_deref()),
             Target::Everyone => (None, None, None),
         };
-        let version = match self.ask {
-            Some(ask) => format!("{ASK}{ask}"),
-            None => VERSION.to_owned(),
-        };
         let fields = [
-            version.as_str(),
-            &self.origin,
+            self.origin.as_str(),
             connection.unwrap_or(""),
             except.unwrap_or(""),
             via.unwrap_or(""),
@@ -76,14 +95,41 @@ impl Envelope {
     /// Parses a message that arrived on `topic`; `None` for anything this version did
     /// not write.
     pub(crate) fn decode(topic: Topic, bytes: &[u8]) -> Option<Self> {
-        let mut parts = bytes.splitn(6, |b| *b == b'\n');
-        let mut field = || -> Option<&str> { std::str::from_utf8(parts.next()?).ok() };
-        let version = field()?;
-        let ask = match version.strip_prefix(ASK) {
-            Some(id) => Some(id.parse().ok()?),
-            None if version == VERSION => None,
-            None => return None,
+        let end = bytes.iter().position(|b| *b == b'\n')?;
+        let version = std::str::from_utf8(&bytes[..end]).ok()?;
+        let (ask, at) = if let Some(id) = version.strip_prefix(ASK) {
+            (Some(id.parse().ok()?), None)
+        } else if let Some(position) = version.strip_prefix(AT) {
+            let (offset, epoch) = position.split_once(' ')?;
+            (None, Some((offset.parse().ok()?, Arc::from(epoch))))
+        } else if version == VERSION {
+            (None, None)
+        } else {
+            return None;
         };
+        Self::decode_rest(topic, &bytes[end + 1..], ask, at)
+    }
+
+    /// One entry of a stream's history: `OFFSET\n` and the rest of an envelope.
+    pub(crate) fn decode_entry(topic: Topic, bytes: &[u8], epoch: &Arc<str>) -> Option<Self> {
+        let end = bytes.iter().position(|b| *b == b'\n')?;
+        let offset = std::str::from_utf8(&bytes[..end]).ok()?.parse().ok()?;
+        Self::decode_rest(
+            topic,
+            &bytes[end + 1..],
+            None,
+            Some((offset, epoch.clone())),
+        )
+    }
+
+    fn decode_rest(
+        topic: Topic,
+        bytes: &[u8],
+        ask: Option<u64>,
+        at: Option<(u64, Arc<str>)>,
+    ) -> Option<Self> {
+        let mut parts = bytes.splitn(5, |b| *b == b'\n');
+        let mut field = || -> Option<&str> { std::str::from_utf8(parts.next()?).ok() };
         let origin = field()?.to_owned();
         let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
         let connection = optional(field()?);
@@ -110,6 +156,7 @@ impl Envelope {
             target,
             frame: Frame::from_text(frame),
             ask,
+            at,
         })
     }
 }
@@ -226,6 +273,7 @@ mod tests {
             target,
             frame,
             ask: None,
+            at: None,
         }
     }
 

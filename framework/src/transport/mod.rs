@@ -22,17 +22,16 @@
 //! unsubscribes, publishes and yields what arrives. `redis` is one such transport;
 //! another (NATS, Redis Cluster's sharded pub/sub) is a file of the same size.
 //!
-//! Where the next capabilities go: stream positions and history (an offset per
-//! publication, a bounded log per channel, reads since an offset) and presence (members
-//! per channel with expiry) are storage the broker must keep atomically with the
-//! publish, so they are further methods of [`Link`] that a transport implements with
-//! its own primitives (a Lua script or `MULTI` on Redis), while the bridge keeps what is
-//! common: which topics carry them, recovery after a reconnect, counters. The
-//! in-memory backplane gets the same capabilities from a local store.
+//! Streams (channels with positions and history) are storage the broker keeps
+//! atomically with the publish, so they are methods of [`Link`] a transport implements
+//! with its own primitives (a Lua script on Redis); the bridge keeps what is common:
+//! delivering in the broker's order, repairing gaps from history, reading for
+//! subscribes (`bridge/streams.rs`). Presence will follow the same shape.
 //!
-//! Delivery across nodes is at most once: while the transport is unreachable, local
-//! delivery goes on, cross-node publishes are dropped and counted, and the node
-//! reconnects and restores its subscriptions by itself.
+//! Delivery across nodes is at most once for plain channels: while the transport is
+//! unreachable, local delivery goes on, cross-node publishes are dropped and counted,
+//! and the node reconnects and restores its subscriptions by itself. A stream's
+//! subscribers get every publication Redis positioned, or a `resync`.
 
 mod backoff;
 mod bridge;
@@ -43,6 +42,8 @@ mod topic;
 use std::future::Future;
 use std::pin::Pin;
 
+use std::sync::Arc;
+
 use futures_util::Stream;
 
 pub(crate) use bridge::{Answer, Backplane};
@@ -52,6 +53,7 @@ pub(crate) use topic::Topic;
 use crate::config::{BackplaneKind, BackplaneSettings, ConfigError};
 use crate::delivery::Delivery;
 use crate::ids::NodeId;
+use crate::stream::HistorySpec;
 
 /// Why a transport operation failed; the bridge reconnects after any of them.
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +118,56 @@ pub(crate) trait Link {
         &mut self,
         batch: &[(String, Vec<u8>)],
     ) -> impl Future<Output = Result<Vec<u64>, TransportError>>;
+
+    /// For each publication, atomically: gives it the next offset of its stream
+    /// (starting `new_epoch` when the stream has none), appends it to the stream's
+    /// history (the last `spec.size()`, all expiring `spec.ttl()` after this one) and
+    /// publishes `sb1 at=OFFSET EPOCH`, a newline and `rest` on `topic`. Two nodes
+    /// publishing at once can never share an offset or leave one out.
+    fn publish_streams(
+        &mut self,
+        batch: &[StreamPublish],
+    ) -> impl Future<Output = Result<(), TransportError>>;
+
+    /// A stream's position (starting `new_epoch`, kept for `ttl`, when it has none)
+    /// and, with `history`, the publications it keeps.
+    fn read_stream(
+        &mut self,
+        keys: &StreamKeys,
+        new_epoch: &str,
+        ttl: std::time::Duration,
+        history: bool,
+    ) -> impl Future<Output = Result<StreamLog, TransportError>>;
+}
+
+/// A publication on a stream, for the broker to position, keep and publish (see
+/// [`Link::publish_streams`]).
+#[derive(Debug)]
+pub(crate) struct StreamPublish {
+    /// The channel's topic name.
+    pub(crate) topic: String,
+    pub(crate) keys: StreamKeys,
+    /// The envelope after its first line (see `envelope.rs`).
+    pub(crate) rest: Vec<u8>,
+    pub(crate) spec: HistorySpec,
+    /// The epoch to start when the stream has none (new, expired, or lost).
+    pub(crate) new_epoch: Arc<str>,
+}
+
+/// Where the broker keeps one stream: its position, and its history.
+#[derive(Debug, Clone)]
+pub(crate) struct StreamKeys {
+    pub(crate) position: String,
+    pub(crate) history: String,
+}
+
+/// A stream as the broker keeps it.
+#[derive(Debug)]
+pub(crate) struct StreamLog {
+    pub(crate) offset: u64,
+    pub(crate) epoch: Arc<str>,
+    /// `OFFSET\n` and an envelope's rest, oldest first (when asked for).
+    pub(crate) entries: Vec<Vec<u8>>,
 }
 
 /// Where a [`Control`] from another node goes: the node's sessions, which this layer

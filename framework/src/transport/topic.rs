@@ -48,6 +48,15 @@ impl Names {
         }
     }
 
+    /// Where the broker keeps stream `channel`'s position and history.
+    pub(crate) fn stream(&self, channel: &str) -> super::StreamKeys {
+        let prefix = &self.prefix;
+        super::StreamKeys {
+            position: format!("{prefix}:stream:{channel}"),
+            history: format!("{prefix}:stream:{channel}:log"),
+        }
+    }
+
     pub(crate) fn of(&self, topic: &Topic) -> String {
         let prefix = &self.prefix;
         match topic {

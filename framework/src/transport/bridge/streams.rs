@@ -1,0 +1,250 @@
+//! Streams across nodes: the broker positions and keeps every publication (see
+//! [`Link::publish_streams`]); each node delivers them to its own subscribers in the
+//! broker's order, remembers the last one it delivered per stream, and repairs a gap
+//! (a reconnect, a lost message) from the broker's history before anything newer. Only
+//! when the history cannot fill it are the stream's local subscribers told `resync`.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use tokio::sync::oneshot;
+use tracing::warn;
+
+use super::{Bridge, Outgoing, timed};
+use crate::delivery::{Stamp, Target};
+use crate::protocol::{self, events};
+use crate::stream::{HistorySpec, Position, Recovery, Since, new_epoch, positioned, recover};
+use crate::transport::{
+    Arrival, Envelope, Link, StreamLog, StreamPublish, Topic, Transport, TransportError,
+};
+
+/// A session's question: where stream `channel` stands and what followed `since`.
+pub(in crate::transport) struct ReadRequest {
+    pub(super) channel: Arc<str>,
+    pub(super) spec: HistorySpec,
+    pub(super) since: Option<Since>,
+    /// `None` when the broker could not be asked.
+    pub(super) reply: oneshot::Sender<Option<Recovery>>,
+}
+
+impl<T: Transport> Bridge<T> {
+    /// What the broker's script is handed for one publication.
+    /// `None` for anything but a channel publication (`Backplane::publish_stream` only
+    /// makes those).
+    pub(super) fn stream_publish(
+        &self,
+        outgoing: &Outgoing,
+        rest: Vec<u8>,
+    ) -> Option<StreamPublish> {
+        let (Topic::Channel(channel), super::Message::Stream(_, spec)) =
+            (&outgoing.topic, &outgoing.message)
+        else {
+            return None;
+        };
+        Some(StreamPublish {
+            topic: self.names.of(&outgoing.topic),
+            keys: self.names.stream(channel),
+            rest,
+            spec: *spec,
+            new_epoch: new_epoch(),
+        })
+    }
+
+    /// The arrival as a positioned stream publication, if it is one.
+    pub(super) fn stream_publication(&self, arrival: &Arrival) -> Option<Envelope> {
+        if !arrival.payload.starts_with(b"sb1 at=") {
+            return None;
+        }
+        let topic = self.names.parse(&arrival.topic)?;
+        Envelope::decode(topic, &arrival.payload).filter(|e| e.at.is_some())
+    }
+
+    /// Delivers a stream publication here, after whatever this node missed before it
+    /// (read from the broker's history), or after a `resync` when that is gone.
+    pub(super) async fn deliver_stream(
+        &mut self,
+        link: &mut T::Link,
+        envelope: Envelope,
+    ) -> Result<(), TransportError> {
+        let (Target::Channel { name, .. }, Some((offset, epoch))) =
+            (&envelope.target, envelope.at.clone())
+        else {
+            return Ok(());
+        };
+        super::add(&self.counters.received, 1);
+        if !self.delivery.index().has_subscribers(name) {
+            return Ok(()); // nobody here any more
+        }
+        match self.positions.get(name) {
+            Some(last) if last.epoch == epoch && offset <= last.offset => return Ok(()),
+            Some(last) if last.epoch == epoch && offset > last.offset + 1 => {
+                let since = Since {
+                    offset: last.offset,
+                    epoch: epoch.to_string(),
+                };
+                self.repair(link, name.clone(), &since, offset - 1).await?;
+            }
+            Some(last) if last.epoch != epoch => {
+                self.resync(name, offset - 1, &epoch, "history_lost");
+            }
+            _ => {} // the next one, or the first since this node subscribed
+        }
+        self.deliver_positioned(&envelope, offset, &epoch);
+        Ok(())
+    }
+
+    /// Delivers what followed `since` up to offset `until` from the broker's history,
+    /// or sends `resync` when the history no longer holds all of it.
+    async fn repair(
+        &mut self,
+        link: &mut T::Link,
+        channel: Arc<str>,
+        since: &Since,
+        until: u64,
+    ) -> Result<(), TransportError> {
+        let keys = self.names.stream(&channel);
+        let log = timed(link.read_stream(&keys, &new_epoch(), READ_TTL, true)).await?;
+        let position = Position {
+            offset: until.min(log.offset),
+            epoch: log.epoch.clone(),
+        };
+        let missed = self.history(&channel, &log);
+        let positioned = missed
+            .iter()
+            .filter_map(|e| e.at.as_ref().map(|(o, _)| (*o, e.frame.clone())));
+        match recover(since, &position, positioned) {
+            Some(_) if *log.epoch == *since.epoch && until <= log.offset => {
+                for envelope in missed.iter().filter(|e| {
+                    e.at.as_ref()
+                        .is_some_and(|(o, _)| *o > since.offset && *o <= until)
+                }) {
+                    if let Some((offset, epoch)) = &envelope.at {
+                        self.deliver_positioned(envelope, *offset, epoch);
+                    }
+                }
+            }
+            _ => {
+                warn!(channel = %channel, since = since.offset, "stream gap not in history: resync");
+                self.resync(&channel, log.offset, &log.epoch, "gap");
+            }
+        }
+        Ok(())
+    }
+
+    /// After a reconnect: every stream with local subscribers catches up on what was
+    /// published while the link was down.
+    pub(super) async fn catch_up(&mut self, link: &mut T::Link) -> Result<(), TransportError> {
+        let known: Vec<(Arc<str>, Position)> = self
+            .positions
+            .iter()
+            .map(|(channel, last)| (channel.clone(), last.clone()))
+            .collect();
+        for (channel, last) in known {
+            if !self.delivery.index().has_subscribers(&channel) {
+                self.positions.remove(&channel);
+                continue;
+            }
+            let keys = self.names.stream(&channel);
+            let log = timed(link.read_stream(&keys, &new_epoch(), READ_TTL, false)).await?;
+            if log.epoch != last.epoch {
+                self.resync(&channel, log.offset, &log.epoch, "history_lost");
+            } else if log.offset > last.offset {
+                let since = Since {
+                    offset: last.offset,
+                    epoch: last.epoch.to_string(),
+                };
+                self.repair(link, channel, &since, log.offset).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Answers a session's read: the position now and, for a `since`, what followed.
+    pub(super) async fn answer_read(
+        &mut self,
+        link: &mut T::Link,
+        request: ReadRequest,
+    ) -> Result<(), TransportError> {
+        let keys = self.names.stream(&request.channel);
+        let read = timed(link.read_stream(
+            &keys,
+            &new_epoch(),
+            request.spec.ttl(),
+            request.since.is_some(),
+        ))
+        .await;
+        let log = match read {
+            Ok(log) => log,
+            Err(why) => {
+                let _ = request.reply.send(None);
+                return Err(why);
+            }
+        };
+        let position = Position {
+            offset: log.offset,
+            epoch: log.epoch.clone(),
+        };
+        let missed = request.since.as_ref().map(|since| {
+            let kept = self
+                .history(&request.channel, &log)
+                .into_iter()
+                .filter_map(|e| {
+                    let (offset, epoch) = e.at?;
+                    Some((offset, positioned(&e.frame, offset, &epoch)))
+                });
+            recover(since, &position, kept)
+        });
+        let _ = request.reply.send(Some(Recovery { position, missed }));
+        Ok(())
+    }
+
+    /// The publications the broker keeps for `channel`, oldest first.
+    fn history(&self, channel: &Arc<str>, log: &StreamLog) -> Vec<Envelope> {
+        log.entries
+            .iter()
+            .filter_map(|entry| {
+                Envelope::decode_entry(Topic::Channel(channel.clone()), entry, &log.epoch)
+            })
+            .collect()
+    }
+
+    /// Delivers one positioned publication to this node's subscribers and remembers it.
+    fn deliver_positioned(&mut self, envelope: &Envelope, offset: u64, epoch: &Arc<str>) {
+        let Target::Channel { name, .. } = &envelope.target else {
+            return;
+        };
+        let frame = positioned(&envelope.frame, offset, epoch);
+        let stamp = Stamp {
+            offset,
+            epoch: epoch.clone(),
+        };
+        self.delivery.deliver_at(&envelope.target, &frame, stamp);
+        self.positions.insert(
+            name.clone(),
+            Position {
+                offset,
+                epoch: epoch.clone(),
+            },
+        );
+    }
+
+    /// Tells this node's subscribers of `channel` that they missed publications that
+    /// cannot be recovered: they re-fetch (or subscribe again with `since`).
+    fn resync(&mut self, channel: &Arc<str>, offset: u64, epoch: &Arc<str>, reason: &str) {
+        let data = json!({ "reason": reason, "offset": offset, "epoch": &**epoch });
+        if let Ok(frame) = protocol::encode(events::RESYNC, Some(channel), &data) {
+            self.delivery.deliver(&Target::channel(channel), &frame);
+        }
+        self.positions.insert(
+            channel.clone(),
+            Position {
+                offset,
+                epoch: epoch.clone(),
+            },
+        );
+    }
+}
+
+/// How long a position a read creates lives without publications (a repair or catch-up
+/// reads streams that already exist; this only bounds a stray one).
+const READ_TTL: std::time::Duration = std::time::Duration::from_secs(600);

@@ -1,0 +1,197 @@
+//! Streams across nodes on Redis: one order and one history for every node, recovery
+//! on any node, a lost history told as such, and gaps repaired on the server.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use common::redis::{RedisServer, Reply, node};
+use common::{Client, connect_as};
+use serde_json::{Value, json};
+use switchboard::Running;
+use switchboard::prelude::*;
+
+use switchboard_app as _;
+
+/// A stream that keeps its last 1000 publications.
+#[derive(ChannelListener, Default)]
+#[channel("feed.{id}", history(size = 1000, ttl = "10m"))]
+struct Feed;
+
+#[channel_events]
+impl Feed {}
+
+fn publish(server: &Running, channel: &str, n: u64) {
+    server
+        .server()
+        .broadcast(channel, "message", &json!({ "n": n }))
+        .expect("broadcast");
+}
+
+async fn subscribe(client: &mut Client, channel: &str, since: Option<(u64, &str)>) -> Value {
+    let mut data = json!({ "channel": channel });
+    if let Some((offset, epoch)) = since {
+        data["since"] = json!({ "offset": offset, "epoch": epoch });
+    }
+    client
+        .send(json!({"event": "subscribe-channel-request", "data": data}))
+        .await;
+    let answer = client.recv().await;
+    assert_eq!(
+        answer["event"], "subscribe-channel-response",
+        "first: {answer}"
+    );
+    answer["data"].clone()
+}
+
+/// The offsets of the next `count` publications (a `resync` fails the test).
+async fn offsets(client: &mut Client, count: usize) -> Vec<u64> {
+    let mut seen = Vec::with_capacity(count);
+    while seen.len() < count {
+        let packet = client.recv().await;
+        assert_ne!(packet["event"], "resync", "{packet}");
+        if packet["event"] == "message" {
+            seen.push(packet["offset"].as_u64().expect("an offset"));
+        }
+    }
+    seen
+}
+
+#[actix_web::test]
+async fn a_client_recovers_on_the_other_node_what_both_nodes_published_while_it_was_away() {
+    let redis = RedisServer::start();
+    let (a, b) = (node(&redis).await, node(&redis).await);
+    let mut alice = connect_as(&a, "alice").await;
+    let joined = subscribe(&mut alice, "feed.r1", None).await;
+    assert_eq!(joined["offset"], 0, "{joined}");
+    let epoch = joined["epoch"].as_str().expect("epoch").to_owned();
+    publish(&b, "feed.r1", 1);
+    assert_eq!(offsets(&mut alice, 1).await, [1], "from the other node");
+    drop(alice);
+    for n in 2..=51 {
+        publish(if n % 2 == 0 { &a } else { &b }, "feed.r1", n);
+    }
+    let mut alice = connect_as(&b, "alice").await;
+    let back = subscribe(&mut alice, "feed.r1", Some((1, &epoch))).await;
+    assert_eq!(back["recovered"], true, "{back}");
+    assert_eq!(back["missed"], 50, "{back}");
+    assert_eq!(back["offset"], 51, "{back}");
+    assert_eq!(offsets(&mut alice, 50).await, (2..=51).collect::<Vec<_>>());
+    publish(&a, "feed.r1", 52);
+    assert_eq!(offsets(&mut alice, 1).await, [52], "then live ones");
+    alice.assert_nothing_before(&a, "marker").await;
+}
+
+#[actix_web::test]
+async fn two_nodes_publishing_at_once_give_one_gapless_order_seen_alike_everywhere() {
+    let redis = RedisServer::start();
+    let (a, b) = (node(&redis).await, node(&redis).await);
+    let mut on_a = connect_as(&a, "ann").await;
+    let mut on_b = connect_as(&b, "bea").await;
+    subscribe(&mut on_a, "feed.both", None).await;
+    subscribe(&mut on_b, "feed.both", None).await;
+    let publishers: Vec<_> = [a.server().clone(), b.server().clone()]
+        .into_iter()
+        .map(|sockets| {
+            std::thread::spawn(move || {
+                for n in 0..300 {
+                    sockets
+                        .broadcast("feed.both", "message", &json!({ "n": n }))
+                        .expect("broadcast");
+                }
+            })
+        })
+        .collect();
+    for publisher in publishers {
+        publisher.join().expect("publisher");
+    }
+    let expected: Vec<u64> = (1..=600).collect();
+    assert_eq!(offsets(&mut on_a, 600).await, expected);
+    assert_eq!(offsets(&mut on_b, 600).await, expected);
+}
+
+#[actix_web::test]
+async fn a_restarted_redis_starts_a_new_epoch_and_connected_subscribers_are_told_to_resync() {
+    let mut redis = RedisServer::start();
+    let a = node(&redis).await;
+    let mut watcher = connect_as(&a, "wes").await;
+    let joined = subscribe(&mut watcher, "feed.r", None).await;
+    let epoch = joined["epoch"].as_str().expect("epoch").to_owned();
+    publish(&a, "feed.r", 1);
+    assert_eq!(offsets(&mut watcher, 1).await, [1]);
+    redis.restart(); // no persistence: the history is gone
+    let handle = a.server().clone();
+    common::eventually("the node reconnects", || {
+        handle.backplane_stats().connects >= 2 && handle.backplane_stats().connected
+    })
+    .await;
+    let resync = watcher.recv_event("resync").await;
+    assert_eq!(resync["channel"], "feed.r", "{resync}");
+    assert_eq!(resync["data"]["reason"], "history_lost", "{resync}");
+    assert_ne!(resync["data"]["epoch"], epoch.as_str(), "{resync}");
+    let mut late = connect_as(&a, "lou").await;
+    let answer = subscribe(&mut late, "feed.r", Some((1, &epoch))).await;
+    assert_eq!(answer["recovered"], false, "{answer}");
+    assert_ne!(answer["epoch"], epoch.as_str(), "{answer}");
+}
+
+/// Node A's pub/sub connection is cut while node B goes on publishing: A reconnects and
+/// delivers what it missed from the history, in order, before anything newer, and
+/// nobody is told to resync.
+#[actix_web::test]
+async fn publications_missed_while_a_node_was_cut_off_are_repaired_from_history() {
+    let redis = RedisServer::start();
+    let (a, b) = (node(&redis).await, node(&redis).await);
+    let mut on_a = connect_as(&a, "ann").await;
+    subscribe(&mut on_a, "feed.gap", None).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let publisher = std::thread::spawn({
+        let (sockets, stop) = (b.server().clone(), stop.clone());
+        move || {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                sockets
+                    .broadcast("feed.gap", "message", &json!({ "n": n }))
+                    .expect("broadcast");
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A's pub/sub connection is the one with the most subscriptions (it has a
+    // subscriber on feed.gap and a user; B has neither).
+    let Reply::Bulk(Some(clients)) = redis.query(&["CLIENT", "LIST", "TYPE", "pubsub"]) else {
+        panic!("CLIENT LIST answers text");
+    };
+    let field = |line: &str, name: &str| {
+        line.split(' ')
+            .find_map(|kv| kv.strip_prefix(name))
+            .map(str::to_owned)
+    };
+    let a_link = clients
+        .lines()
+        .max_by_key(|line| field(line, "sub=").and_then(|n| n.parse::<u32>().ok()))
+        .and_then(|line| field(line, "id="))
+        .expect("a pub/sub client");
+    redis.query(&["CLIENT", "KILL", "ID", &a_link]);
+    let handle = a.server().clone();
+    common::eventually("node A reconnects", || {
+        handle.backplane_stats().connects >= 2 && handle.backplane_stats().connected
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.store(true, Ordering::Relaxed);
+    publisher.join().expect("publisher");
+    let Reply::Bulk(Some(last)) = redis.query(&["HGET", "switchboard:stream:feed.gap", "offset"])
+    else {
+        panic!("the stream's offset");
+    };
+    let last: u64 = last.parse().expect("a number");
+    assert!(last > 50, "{last} publications");
+    let seen = offsets(&mut on_a, last as usize).await;
+    assert_eq!(seen, (1..=last).collect::<Vec<_>>());
+    on_a.assert_nothing_before(&b, "marker").await;
+}
