@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::redis::{RedisServer, Reply, node};
+use common::redis::{RedisServer, Reply, node, node_with};
 use common::{Client, connect_as};
 use serde_json::{Value, json};
 use switchboard::Running;
@@ -87,7 +87,13 @@ async fn a_client_recovers_on_the_other_node_what_both_nodes_published_while_it_
 #[actix_web::test]
 async fn two_nodes_publishing_at_once_give_one_gapless_order_seen_alike_everywhere() {
     let redis = RedisServer::start();
-    let (a, b) = (node(&redis).await, node(&redis).await);
+    // The subscribers read only once all 600 are published.
+    let mut settings = common::jwt_settings();
+    settings.limits.outbound_queue = 2048;
+    let (a, b) = (
+        node_with(&redis, settings.clone()).await,
+        node_with(&redis, settings).await,
+    );
     let mut on_a = connect_as(&a, "ann").await;
     let mut on_b = connect_as(&b, "bea").await;
     subscribe(&mut on_a, "feed.both", None).await;
@@ -143,7 +149,14 @@ async fn a_restarted_redis_starts_a_new_epoch_and_connected_subscribers_are_told
 #[actix_web::test]
 async fn publications_missed_while_a_node_was_cut_off_are_repaired_from_history() {
     let redis = RedisServer::start();
-    let (a, b) = (node(&redis).await, node(&redis).await);
+    // The subscriber reads only once the publisher has stopped.
+    let mut settings = common::jwt_settings();
+    settings.limits.outbound_queue = 8192;
+    settings.limits.outbound_queue_bytes = 16 << 20;
+    let (a, b) = (
+        node_with(&redis, settings.clone()).await,
+        node_with(&redis, settings).await,
+    );
     let mut on_a = connect_as(&a, "ann").await;
     subscribe(&mut on_a, "feed.gap", None).await;
     let stop = Arc::new(AtomicBool::new(false));
