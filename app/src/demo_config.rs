@@ -19,6 +19,12 @@ pub struct DemoConfig {
     pub dev_secret: String,
     /// Lifetime of a dev token, in seconds (short: the page refreshes it in-band).
     pub token_ttl_secs: u64,
+    /// Publications each `room.{id}` keeps for clients that reconnect (0: rooms are
+    /// not streams). Sets Switchboard's `[[history.channels]]` for the room pattern
+    /// unless `Websockets.toml` has an entry of its own.
+    pub room_history: usize,
+    /// Seconds a room's history is kept after its last message.
+    pub room_history_ttl_secs: u64,
 }
 
 impl Default for DemoConfig {
@@ -27,6 +33,8 @@ impl Default for DemoConfig {
             dev_tokens: true,
             dev_secret: String::new(),
             token_ttl_secs: 300,
+            room_history: 100,
+            room_history_ttl_secs: 600,
         }
     }
 }
@@ -72,7 +80,8 @@ impl DemoConfig {
         Ok(config)
     }
 
-    /// Applies `SWITCHBOARD_DEMO__DEV_TOKENS`, `__DEV_SECRET` and `__TOKEN_TTL_SECS`.
+    /// Applies `SWITCHBOARD_DEMO__DEV_TOKENS`, `__DEV_SECRET`, `__TOKEN_TTL_SECS`,
+    /// `__ROOM_HISTORY` and `__ROOM_HISTORY_TTL_SECS`.
     pub fn apply_env(
         &mut self,
         vars: impl IntoIterator<Item = (String, String)>,
@@ -93,10 +102,19 @@ impl DemoConfig {
                 "token_ttl_secs" => {
                     self.token_ttl_secs = value.parse().map_err(|_| bad("a number of seconds"))?;
                 }
+                "room_history" => {
+                    self.room_history = value.parse().map_err(|_| bad("a number"))?;
+                }
+                "room_history_ttl_secs" => {
+                    self.room_history_ttl_secs =
+                        value.parse().map_err(|_| bad("a number of seconds"))?;
+                }
                 _ => {
                     return Err(DemoConfigError::Invalid {
                         path: var.clone(),
-                        message: "unknown key (dev_tokens, dev_secret, token_ttl_secs)".into(),
+                        message: "unknown key (dev_tokens, dev_secret, token_ttl_secs, \
+                                  room_history, room_history_ttl_secs)"
+                            .into(),
                     });
                 }
             }
@@ -114,6 +132,9 @@ impl DemoConfig {
         }
         if self.token_ttl_secs == 0 {
             return Err("token_ttl_secs: must be at least 1".into());
+        }
+        if self.room_history > 0 && self.room_history_ttl_secs == 0 {
+            return Err("room_history_ttl_secs: must be at least 1".into());
         }
         Ok(())
     }

@@ -16,7 +16,7 @@ use std::io;
 
 use actix_web::web::Data;
 use switchboard::auth::JwtMiddleware;
-use switchboard::config::{ConfigError, Secret, Settings};
+use switchboard::config::{ConfigError, HistoryChannel, Secret, Settings};
 use switchboard::{Running, StartError, Switchboard};
 
 use crate::api::TokenIssuer;
@@ -89,6 +89,7 @@ pub fn start(mut settings: Settings, demo: &DemoConfig, addr: &str) -> Result<Ru
     } else {
         None
     };
+    keep_room_history(&mut settings, demo);
     let api_key = (settings.http_api.enabled && !settings.http_api.key.is_empty())
         .then(|| settings.http_api.key.expose().to_owned());
     let switchboard = Switchboard::builder(settings.clone())
@@ -109,6 +110,24 @@ pub fn start(mut settings: Settings, demo: &DemoConfig, addr: &str) -> Result<Ru
             addr: addr.to_owned(),
             source,
         })
+}
+
+/// Rooms are streams (unless `Demo.toml` says `room_history = 0`, or `Websockets.toml`
+/// configures the pattern itself): a page that reconnects gets the messages it missed.
+fn keep_room_history(settings: &mut Settings, demo: &DemoConfig) {
+    let pattern = "room.{id}"; // listeners::Room's
+    let configured = settings
+        .history
+        .channels
+        .iter()
+        .any(|c| c.pattern == pattern);
+    if demo.room_history > 0 && !configured {
+        settings.history.channels.push(HistoryChannel::new(
+            pattern,
+            demo.room_history,
+            demo.room_history_ttl_secs,
+        ));
+    }
 }
 
 fn throwaway_secret() -> Result<String, DemoError> {

@@ -225,6 +225,19 @@ export class SocketChannel {
     this._pending = null;
     /** @private @type {any} */
     this._timer = null;
+    /**
+     * On a stream: the last publication seen (`{offset, epoch}`), sent as `since` when
+     * the channel is joined again after a reconnect, so what was missed is delivered.
+     * `null` on a channel without history.
+     * @type {{offset: number, epoch: string} | null}
+     */
+    this.position = null;
+    /**
+     * After a (re-)join of a stream: `true` when what was missed was recovered (it
+     * follows as ordinary events), `false` when it was not (re-fetch), `null` otherwise.
+     * @type {boolean | null}
+     */
+    this.recovered = null;
   }
 
   /** True while the server has this connection on the channel. */
@@ -279,7 +292,21 @@ export class SocketChannel {
 
   /** @private */
   _dispatch(packet) {
+    if (packet.event === 'resync') {
+      this._moveTo(packet.data?.offset, packet.data?.epoch, true);
+    } else {
+      this._moveTo(packet.offset, packet.epoch, false);
+    }
     this._events._emit(packet.event, packet.data ?? {}, packet);
+  }
+
+  /** Follows the stream's position: forward in one epoch, anywhere into a new one. @private */
+  _moveTo(offset, epoch, always) {
+    if (typeof offset !== 'number' || typeof epoch !== 'string') return;
+    const current = this.position;
+    if (always || !current || current.epoch !== epoch || offset > current.offset) {
+      this.position = { offset, epoch };
+    }
   }
 }
 
@@ -291,7 +318,10 @@ export class SocketChannel {
  * `ready` (ReadyInfo), `subscribed` (SocketChannel: a join, or a re-join after a
  * reconnect, was confirmed), `error` (SocketError: `error` packets from the server,
  * refused re-subscriptions, giving up, a refused token refresh), `close` ({code, reason}),
- * `refreshed` ({expiresAt}: the token was replaced in-band), `unsubscribed`
+ * `recovered` (SocketChannel, missed: a stream re-joined after a reconnect; the `missed`
+ * publications follow as ordinary events), `resync` (SocketChannel, {reason, offset,
+ * epoch}: a stream's publications were lost, re-fetch; the channel's listeners of
+ * `resync` are called too), `refreshed` ({expiresAt}: the token was replaced in-band), `unsubscribed`
  * (SocketChannel, {reason, message}: the server took the connection out of a channel,
  * e.g. its authorisation no longer passes; the channel object gets `unsubscribed` too).
  */
@@ -429,7 +459,7 @@ export class SocketClient {
 
   /**
    * Listens to client events: `state`, `ready`, `subscribed`, `error`, `close`.
-   * @param {'state' | 'ready' | 'subscribed' | 'error' | 'close'} name
+   * @param {'state' | 'ready' | 'subscribed' | 'recovered' | 'resync' | 'error' | 'close'} name
    * @param {Function} callback
    * @returns {() => void} removes the listener
    */
@@ -544,7 +574,10 @@ export class SocketClient {
   _requestJoin(channel) {
     channel.state = 'pending';
     this._armTimeout(channel);
-    this._send({ event: 'subscribe-channel-request', data: { channel: channel.name } });
+    const data = { channel: channel.name };
+    // A stream seen before: ask for what was published since (docs/protocol.md, "Streams").
+    if (channel.position) data.since = { offset: channel.position.offset, epoch: channel.position.epoch };
+    this._send({ event: 'subscribe-channel-request', data });
   }
 
   /** A caller waiting on a join gets `timeout` when the server does not answer. */
@@ -766,6 +799,7 @@ export class SocketClient {
       if (!channel) return;
       if (packet.event === 'unsubscribed') this._onEvicted(channel, packet);
       else channel._dispatch(packet);
+      if (packet.event === 'resync') this._events._emit('resync', channel, data);
       return;
     }
     if (!RESERVED.has(packet.event)) {
@@ -821,7 +855,16 @@ export class SocketClient {
     clearTimeout(channel._timer);
     if (data.successful) {
       channel.state = 'subscribed';
+      channel.recovered = typeof data.recovered === 'boolean' ? data.recovered : null;
+      // Recovered: the missed publications follow and move the position themselves.
+      if (channel.recovered !== true) channel._moveTo(data.offset, data.epoch, true);
       this._events._emit('subscribed', channel);
+      if (channel.recovered === true) this._events._emit('recovered', channel, Number(data.missed ?? 0));
+      if (channel.recovered === false) {
+        const lost = { reason: 'not_recovered', offset: data.offset, epoch: data.epoch };
+        channel._events._emit('resync', lost, { event: 'resync', channel: channel.name, data: lost });
+        this._events._emit('resync', channel, lost);
+      }
       pending?.resolve(channel);
       return;
     }
@@ -1033,7 +1076,10 @@ export class SocketClient {
  *
  * Bursts are coalesced, a response older than the one shown is ignored, and every
  * bound element is refreshed once its channel is re-joined after a reconnect (events
- * may have been missed meanwhile).
+ * may have been missed meanwhile), except on a stream whose missed publications were
+ * recovered (they arrive as events, and trigger the refresh only if there were any);
+ * a `resync` refreshes too. `{offset}` and `{epoch}` in `data-sb-refresh` are replaced
+ * by the stream's position when it is fetched (e.g. `/rooms/42/messages?after={offset}`).
  * Elements added, removed or changed later are (re)bound through a MutationObserver.
  * Each element gets `sb:refreshed` and `sb:error` DOM events and a `data-sb-state`
  * attribute (`joining`, `live`, `error`).
@@ -1056,6 +1102,7 @@ export class DeclarativeBinding {
     // A re-join after a reconnect: signals may have been missed meanwhile. Refreshing
     // once the server has the subscription again leaves no gap.
     this._offJoined = client.on('subscribed', (/** @type {SocketChannel} */ joined) => {
+      if (joined.recovered === true) return; // what was missed arrives as events
       for (const [element, record] of this._bound) {
         if (record.live && record.channel === joined.name) this._refresh(element, record);
       }
@@ -1136,7 +1183,9 @@ export class DeclarativeBinding {
     this._acquire(channel).then(
       (joined) => {
         if (this._bound.get(element) !== record) return;
-        for (const event of events) record.stops.push(joined.listen(event, () => this._schedule(element, record)));
+        for (const event of [...events, 'resync']) {
+          record.stops.push(joined.listen(event, () => this._schedule(element, record)));
+        }
         record.live = true;
         element.setAttribute('data-sb-state', 'live');
         if (element.hasAttribute('data-sb-load')) this._refresh(element, record);
@@ -1214,8 +1263,12 @@ export class DeclarativeBinding {
   async _refresh(element, record) {
     const seq = ++record.issued;
     const fetchImpl = this.client._fetch;
+    const position = this.client.channel(record.channel)?.position;
+    const url = record.url
+      .replaceAll('{offset}', encodeURIComponent(String(position?.offset ?? '')))
+      .replaceAll('{epoch}', encodeURIComponent(position?.epoch ?? ''));
     try {
-      const response = await fetchImpl(record.url, {
+      const response = await fetchImpl(url, {
         headers: { Accept: 'text/html' },
         credentials: 'same-origin',
         cache: 'no-store',
