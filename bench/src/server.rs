@@ -21,6 +21,9 @@ pub const OUTBOUND_QUEUE: usize = 4096;
 /// Worker threads: one per core of the benchmark machine.
 pub const WORKERS: usize = 2;
 
+/// The broadcast channel's pattern (`--history` names it in the settings).
+pub const BENCH_PATTERN: &str = "bench.{id}";
+
 /// `bench.{id}`: the broadcast channel.
 #[derive(ChannelListener, Default, Debug)]
 #[channel("bench.{id}")]

@@ -1,11 +1,13 @@
 //! `bench-server [--bind 127.0.0.1:0] [--workers 2] [--outbound-queue 4096] [--redis URL]
-//! [--api-key KEY]`
+//! [--api-key KEY] [--history SIZE]`
 //!
 //! Switchboard with JWT (HS256; secret `BENCH_JWT_SECRET` or the bench default) and the
 //! bench listeners. Prints `pid=PID addr=ADDR url=ws://ADDR/ws` once listening.
 //! `--redis redis://127.0.0.1:PORT` uses the Redis backplane, so several nodes on one
 //! Redis deliver each other's broadcasts (S5); without it the backplane is in memory.
 //! `--api-key KEY` (32+ bytes) turns the HTTP API on, for the churn soak's stats.
+//! `--history SIZE` makes the `bench.{id}` channels streams keeping SIZE publications
+//! (offsets, history, recovery), to measure what positions cost.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -32,6 +34,13 @@ async fn serve() -> Result<(), String> {
     settings.limits.outbound_queue = args.get_or("outbound-queue", server::OUTBOUND_QUEUE)?;
     if let Some(url) = args.get::<String>("redis")? {
         server::use_redis(&mut settings, &url);
+    }
+    if let Some(size) = args.get::<usize>("history")? {
+        settings.history.channels = vec![switchboard::config::HistoryChannel::new(
+            server::BENCH_PATTERN,
+            size,
+            600,
+        )];
     }
     if let Some(key) = args.get::<String>("api-key")? {
         settings.http_api.enabled = true;

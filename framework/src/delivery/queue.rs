@@ -110,8 +110,8 @@ struct Frames {
     waker: Option<Waker>,
     /// Bytes queued (the bound in bytes is at most `u32::MAX`).
     bytes: u32,
-    /// A close was asked for: nothing more is queued.
-    closing: bool,
+    /// [`CLOSING`] and [`GATED`].
+    flags: u8,
     /// Passes the writer may still let go by before it writes (see [`Queue::take`]).
     deferrals: u8,
     /// Frames queued when the writer last let a pass go by (saturating; kept small so
@@ -155,6 +155,18 @@ pub(crate) struct Stamp {
     pub(crate) epoch: Arc<str>,
 }
 
+/// A close was asked for: nothing more is queued.
+const CLOSING: u8 = 1;
+/// Some stream's publications pass a gate (see [`Queue::hold`]); kept beside the frames
+/// so a broadcast to an ungated queue touches one cache line.
+const GATED: u8 = 2;
+
+impl Frames {
+    fn closing(&self) -> bool {
+        self.flags & CLOSING != 0
+    }
+}
+
 /// What the sweep saw at its last look.
 #[derive(Debug, Clone, Copy, Default)]
 struct Stall {
@@ -189,7 +201,7 @@ impl Queue {
     /// Queues a frame; a queue past `bounds` closes the connection with 4008.
     pub(crate) fn push(&self, frame: &LocalFrame, bounds: Bounds) -> Result<(), Undeliverable> {
         let mut pending = self.pending.0.borrow_mut();
-        if pending.closing {
+        if pending.closing() {
             return Err(Undeliverable::Closed);
         }
         let bytes = u64::from(pending.bytes) + frame.len() as u64;
@@ -221,7 +233,7 @@ impl Queue {
         channel: &str,
         at: &Stamp,
     ) -> Result<(), Undeliverable> {
-        {
+        if self.pending.0.borrow().flags & GATED != 0 {
             let mut state = self.state.borrow_mut();
             let gates = &mut state.gates;
             if let Some(gate) = gates.get_mut(channel) {
@@ -237,6 +249,7 @@ impl Queue {
                         gates.remove(channel);
                         if gates.is_empty() {
                             *gates = HashMap::new(); // give its memory back
+                            self.pending.0.borrow_mut().flags &= !GATED;
                         }
                     }
                 }
@@ -251,6 +264,7 @@ impl Queue {
             .borrow_mut()
             .gates
             .insert(channel, Gate::Held(Vec::new()));
+        self.pending.0.borrow_mut().flags |= GATED;
     }
 
     /// Ends [`Self::hold`]: what was held back after position `sent` is queued (the
@@ -259,6 +273,7 @@ impl Queue {
     pub(crate) fn release(&self, channel: &Arc<str>, sent: Stamp, bounds: Bounds) {
         let held = {
             let mut state = self.state.borrow_mut();
+            self.pending.0.borrow_mut().flags |= GATED;
             match state.gates.insert(channel.clone(), Gate::Floor(sent)) {
                 Some(Gate::Held(held)) => held,
                 _ => Vec::new(),
@@ -274,6 +289,7 @@ impl Queue {
         let gates = &mut self.state.borrow_mut().gates;
         if gates.remove(channel).is_some() && gates.is_empty() {
             *gates = HashMap::new(); // give its memory back
+            self.pending.0.borrow_mut().flags &= !GATED;
         }
     }
 
@@ -287,7 +303,7 @@ impl Queue {
             let pending = self.pending.0.borrow();
             let roomy = pending.queued.len() * 2 < bounds.frames
                 && u64::from(pending.bytes) * 2 < bounds.bytes;
-            if roomy || pending.closing {
+            if roomy || pending.closing() {
                 return Poll::Ready(());
             }
         }
@@ -312,7 +328,7 @@ impl Queue {
         state.close = Some(reason);
         self.condition.set(Condition::CLOSING);
         let mut pending = self.pending.0.borrow_mut();
-        pending.closing = true;
+        pending.flags |= CLOSING;
         wake(&pending);
         true
     }
@@ -379,7 +395,7 @@ impl Queue {
             if pending.deferrals > 0
                 && pending.quiet < QUIET_PASSES
                 && (pending.bytes as usize) < batch
-                && !pending.closing
+                && !pending.closing()
             {
                 // Sends are still arriving (the queue grew within the last few passes):
                 // let this round of them finish first, so one write carries them all.
@@ -620,5 +636,6 @@ mod tests {
             .expect("queued");
         assert_eq!(queued(&q), 3);
         assert!(q.state.borrow().gates.is_empty(), "no gate left behind");
+        assert_eq!(q.pending.0.borrow().flags & GATED, 0, "nor its flag");
     }
 }
