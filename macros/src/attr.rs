@@ -34,19 +34,31 @@ pub(crate) fn take(attrs: &mut Vec<Attribute>, name: &str) -> Vec<Attribute> {
 /// The string literal of `#[name("…")]`; `example` shows the expected form.
 pub(crate) fn string_arg(attr: &Attribute, example: &str) -> syn::Result<LitStr> {
     let expected = format!("expected a string literal, as in `{example}`");
+    leading_string(attr, &expected, |lit, input| {
+        if !input.is_empty() {
+            return Err(input.error(format!("unexpected tokens after the string; {expected}")));
+        }
+        Ok(lit)
+    })
+}
+
+/// Parses `#[name("…" …)]`: the leading string literal (else `expected` is the error),
+/// then `rest` reads what follows it.
+pub(crate) fn leading_string<T>(
+    attr: &Attribute,
+    expected: &str,
+    rest: impl FnOnce(LitStr, ParseStream<'_>) -> syn::Result<T>,
+) -> syn::Result<T> {
     let list = match &attr.meta {
         Meta::List(list) if !list.tokens.is_empty() => list,
         _ => return Err(syn::Error::new_spanned(attr, expected)),
     };
     list.parse_args_with(|input: ParseStream<'_>| {
         if !input.peek(LitStr) {
-            return Err(syn::Error::new_spanned(&list.tokens, &expected));
+            return Err(syn::Error::new_spanned(&list.tokens, expected));
         }
         let lit: LitStr = input.parse()?;
-        if !input.is_empty() {
-            return Err(input.error(format!("unexpected tokens after the string; {expected}")));
-        }
-        Ok(lit)
+        rest(lit, input)
     })
 }
 

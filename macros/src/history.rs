@@ -2,7 +2,7 @@
 //! the channel keeps when it is a stream.
 
 use syn::parse::ParseStream;
-use syn::{Attribute, Ident, LitInt, LitStr, Meta, Token};
+use syn::{Attribute, Ident, LitInt, LitStr, Token};
 
 /// Publications kept when `history` names no `size`.
 const DEFAULT_SIZE: usize = 100;
@@ -23,15 +23,7 @@ pub(crate) fn channel_args(attr: &Attribute) -> syn::Result<(LitStr, Option<Hist
     let expected = format!(
         "expected a string literal, as in `#[channel(\"user:chat.{{id}}\")]` or `{EXAMPLE}`"
     );
-    let list = match &attr.meta {
-        Meta::List(list) if !list.tokens.is_empty() => list,
-        _ => return Err(syn::Error::new_spanned(attr, expected)),
-    };
-    list.parse_args_with(|input: ParseStream<'_>| {
-        if !input.peek(LitStr) {
-            return Err(syn::Error::new_spanned(&list.tokens, &expected));
-        }
-        let pattern: LitStr = input.parse()?;
+    crate::attr::leading_string(attr, &expected, |pattern, input| {
         if input.is_empty() {
             return Ok((pattern, None));
         }
@@ -40,7 +32,9 @@ pub(crate) fn channel_args(attr: &Attribute) -> syn::Result<(LitStr, Option<Hist
         if word != "history" {
             return Err(syn::Error::new(
                 word.span(),
-                format!("unknown channel option `{word}`; the one option is `history`, as in `{EXAMPLE}`"),
+                format!(
+                    "unknown channel option `{word}`; the one option is `history`, as in `{EXAMPLE}`"
+                ),
             ));
         }
         let history = if input.is_empty() {
@@ -54,7 +48,9 @@ pub(crate) fn channel_args(attr: &Attribute) -> syn::Result<(LitStr, Option<Hist
             history_options(&inner)?
         };
         if !input.is_empty() {
-            return Err(input.error(format!("unexpected tokens after `history(...)`; {expected}")));
+            return Err(input.error(format!(
+                "unexpected tokens after `history(...)`; {expected}"
+            )));
         }
         Ok((pattern, Some(history)))
     })

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use common::streams::{publish, subscribe_since};
 use common::{Client, eventually, settings, start};
 use serde_json::{Value, json};
 use switchboard::config::HistoryChannel;
@@ -64,24 +65,6 @@ fn build(settings: switchboard::config::Settings) -> Result<Switchboard, StartEr
     Switchboard::builder(settings)
         .resolve_users(switchboard_app::user::Users)
         .build()
-}
-
-fn publish(server: &switchboard::Running, channel: &str, n: u64) {
-    server
-        .server()
-        .broadcast(channel, "message", &json!({ "n": n }))
-        .expect("broadcast");
-}
-
-async fn subscribe_since(client: &mut Client, channel: &str, since: Option<(u64, &str)>) -> Value {
-    let mut data = json!({ "channel": channel });
-    if let Some((offset, epoch)) = since {
-        data["since"] = json!({ "offset": offset, "epoch": epoch });
-    }
-    client
-        .send(json!({"event": "subscribe-channel-request", "data": data}))
-        .await;
-    client.recv_event("subscribe-channel-response").await["data"].clone()
 }
 
 /// The next `count` messages: their `n`, and the offsets they carry.
@@ -186,19 +169,7 @@ async fn publications_racing_a_subscribe_are_neither_lost_nor_repeated() {
             .as_deref()
             .filter(|_| i % 2 == 1)
             .map(|e| (0, e));
-        let mut data = json!({ "channel": "race.x" });
-        if let Some((offset, epoch)) = since {
-            data["since"] = json!({ "offset": offset, "epoch": epoch });
-        }
-        client
-            .send(json!({"event": "subscribe-channel-request", "data": data}))
-            .await;
-        let joined = client.recv().await;
-        assert_eq!(
-            joined["event"], "subscribe-channel-response",
-            "first: {joined}"
-        );
-        let joined = &joined["data"];
+        let joined = subscribe_since(&mut client, "race.x", since).await;
         let epoch = joined["epoch"].as_str().expect("epoch").to_owned();
         first_epoch.get_or_insert(epoch);
         let from = if joined["recovered"] == true {

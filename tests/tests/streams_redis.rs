@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::redis::{RedisServer, Reply, node, node_with};
+use common::streams::{publish, subscribe_since};
 use common::{Client, connect_as};
-use serde_json::{Value, json};
-use switchboard::Running;
+use serde_json::json;
 use switchboard::prelude::*;
 
 use switchboard_app as _;
@@ -22,29 +22,6 @@ struct Feed;
 
 #[channel_events]
 impl Feed {}
-
-fn publish(server: &Running, channel: &str, n: u64) {
-    server
-        .server()
-        .broadcast(channel, "message", &json!({ "n": n }))
-        .expect("broadcast");
-}
-
-async fn subscribe(client: &mut Client, channel: &str, since: Option<(u64, &str)>) -> Value {
-    let mut data = json!({ "channel": channel });
-    if let Some((offset, epoch)) = since {
-        data["since"] = json!({ "offset": offset, "epoch": epoch });
-    }
-    client
-        .send(json!({"event": "subscribe-channel-request", "data": data}))
-        .await;
-    let answer = client.recv().await;
-    assert_eq!(
-        answer["event"], "subscribe-channel-response",
-        "first: {answer}"
-    );
-    answer["data"].clone()
-}
 
 /// The offsets of the next `count` publications (a `resync` fails the test).
 async fn offsets(client: &mut Client, count: usize) -> Vec<u64> {
@@ -64,7 +41,7 @@ async fn a_client_recovers_on_the_other_node_what_both_nodes_published_while_it_
     let redis = RedisServer::start();
     let (a, b) = (node(&redis).await, node(&redis).await);
     let mut alice = connect_as(&a, "alice").await;
-    let joined = subscribe(&mut alice, "feed.r1", None).await;
+    let joined = subscribe_since(&mut alice, "feed.r1", None).await;
     assert_eq!(joined["offset"], 0, "{joined}");
     let epoch = joined["epoch"].as_str().expect("epoch").to_owned();
     publish(&b, "feed.r1", 1);
@@ -74,7 +51,7 @@ async fn a_client_recovers_on_the_other_node_what_both_nodes_published_while_it_
         publish(if n % 2 == 0 { &a } else { &b }, "feed.r1", n);
     }
     let mut alice = connect_as(&b, "alice").await;
-    let back = subscribe(&mut alice, "feed.r1", Some((1, &epoch))).await;
+    let back = subscribe_since(&mut alice, "feed.r1", Some((1, &epoch))).await;
     assert_eq!(back["recovered"], true, "{back}");
     assert_eq!(back["missed"], 50, "{back}");
     assert_eq!(back["offset"], 51, "{back}");
@@ -96,8 +73,8 @@ async fn two_nodes_publishing_at_once_give_one_gapless_order_seen_alike_everywhe
     );
     let mut on_a = connect_as(&a, "ann").await;
     let mut on_b = connect_as(&b, "bea").await;
-    subscribe(&mut on_a, "feed.both", None).await;
-    subscribe(&mut on_b, "feed.both", None).await;
+    subscribe_since(&mut on_a, "feed.both", None).await;
+    subscribe_since(&mut on_b, "feed.both", None).await;
     let publishers: Vec<_> = [a.server().clone(), b.server().clone()]
         .into_iter()
         .map(|sockets| {
@@ -123,7 +100,7 @@ async fn a_restarted_redis_starts_a_new_epoch_and_connected_subscribers_are_told
     let mut redis = RedisServer::start();
     let a = node(&redis).await;
     let mut watcher = connect_as(&a, "wes").await;
-    let joined = subscribe(&mut watcher, "feed.r", None).await;
+    let joined = subscribe_since(&mut watcher, "feed.r", None).await;
     let epoch = joined["epoch"].as_str().expect("epoch").to_owned();
     publish(&a, "feed.r", 1);
     assert_eq!(offsets(&mut watcher, 1).await, [1]);
@@ -138,7 +115,7 @@ async fn a_restarted_redis_starts_a_new_epoch_and_connected_subscribers_are_told
     assert_eq!(resync["data"]["reason"], "history_lost", "{resync}");
     assert_ne!(resync["data"]["epoch"], epoch.as_str(), "{resync}");
     let mut late = connect_as(&a, "lou").await;
-    let answer = subscribe(&mut late, "feed.r", Some((1, &epoch))).await;
+    let answer = subscribe_since(&mut late, "feed.r", Some((1, &epoch))).await;
     assert_eq!(answer["recovered"], false, "{answer}");
     assert_ne!(answer["epoch"], epoch.as_str(), "{answer}");
 }
@@ -158,7 +135,7 @@ async fn publications_missed_while_a_node_was_cut_off_are_repaired_from_history(
         node_with(&redis, settings).await,
     );
     let mut on_a = connect_as(&a, "ann").await;
-    subscribe(&mut on_a, "feed.gap", None).await;
+    subscribe_since(&mut on_a, "feed.gap", None).await;
     let stop = Arc::new(AtomicBool::new(false));
     let publisher = std::thread::spawn({
         let (sockets, stop) = (b.server().clone(), stop.clone());

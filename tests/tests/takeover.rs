@@ -10,6 +10,18 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// Sends `request` on a fresh connection and reads the server's answer until it closes.
+async fn answer(server: &switchboard::Running, request: &[u8]) -> String {
+    let mut tcp = TcpStream::connect(server.addr()).await.expect("connects");
+    tcp.write_all(request).await.expect("request");
+    let mut response = Vec::new();
+    tokio::time::timeout(common::PATIENCE, tcp.read_to_end(&mut response))
+        .await
+        .expect("the server closes after answering")
+        .expect("reads");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
 /// A client may send its first packet in the same segment as its request head; the
 /// dispatcher has read it by the time it hands the socket over.
 #[actix_web::test]
@@ -31,16 +43,11 @@ async fn a_packet_sent_with_the_request_head_is_answered() {
 #[actix_web::test]
 async fn an_upgrade_for_another_path_is_answered_404_with_a_reason() {
     let server = start(jwt_settings()).await;
-    let mut tcp = TcpStream::connect(server.addr()).await.expect("connects");
-    tcp.write_all(&upgrade_request(server.addr(), "/elsewhere", "alice"))
-        .await
-        .expect("request");
-    let mut response = Vec::new();
-    tokio::time::timeout(common::PATIENCE, tcp.read_to_end(&mut response))
-        .await
-        .expect("the server closes after answering")
-        .expect("reads");
-    let response = String::from_utf8_lossy(&response);
+    let response = answer(
+        &server,
+        &upgrade_request(server.addr(), "/elsewhere", "alice"),
+    )
+    .await;
     assert!(response.starts_with("HTTP/1.1 404"), "{response}");
     assert!(
         response.contains(r#""code":"not_found""#),
@@ -54,20 +61,14 @@ async fn an_upgrade_for_another_path_is_answered_404_with_a_reason() {
 #[actix_web::test]
 async fn a_refused_token_is_answered_401_with_a_reason_and_the_socket_closed() {
     let server = start(jwt_settings()).await;
-    let mut tcp = TcpStream::connect(server.addr()).await.expect("connects");
     let request = format!(
         "GET /ws?token=not-a-jwt HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n\
          Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
          Sec-WebSocket-Version: 13\r\n\r\n",
         server.addr()
     );
-    tcp.write_all(request.as_bytes()).await.expect("request");
-    let mut response = Vec::new();
-    tokio::time::timeout(common::PATIENCE, tcp.read_to_end(&mut response))
-        .await
-        .expect("the server closes after answering")
-        .expect("reads");
-    let response = String::from_utf8_lossy(&response);
+    let response = answer(&server, request.as_bytes()).await;
+
     assert!(response.starts_with("HTTP/1.1 401"), "{response}");
     assert!(
         response.contains("content-type: application/json"),

@@ -5,6 +5,7 @@
 
 pub mod raw;
 pub mod redis;
+pub mod streams;
 
 use std::time::Duration;
 
