@@ -36,7 +36,7 @@ pub(crate) use socket::{configure_accepted, reset};
 pub(crate) use target::Target;
 pub(crate) use writer::Writer;
 
-pub(crate) use queue::Stamp;
+pub(crate) use queue::Position;
 use queue::{Bounds, Queue, Undeliverable};
 use worker::{Job, Local};
 
@@ -138,17 +138,17 @@ impl Delivery {
     /// there are. Recipients on this thread's worker get it before this returns; other
     /// workers get it through their inbox, in the order this thread sent.
     pub(crate) fn deliver(&self, target: &Target, frame: &Frame) -> usize {
-        self.deliver_stamped(target, frame, None)
+        self.deliver_positioned(target, frame, None)
     }
 
     /// Like [`Self::deliver`], for a stream's publication at `at`: a subscriber whose
     /// subscribe is reading the stream's history gets it after that (or not at all,
     /// when the history it was sent already held it).
-    pub(crate) fn deliver_at(&self, target: &Target, frame: &Frame, at: Stamp) -> usize {
-        self.deliver_stamped(target, frame, Some(at))
+    pub(crate) fn deliver_at(&self, target: &Target, frame: &Frame, at: Position) -> usize {
+        self.deliver_positioned(target, frame, Some(at))
     }
 
-    fn deliver_stamped(&self, target: &Target, frame: &Frame, at: Option<Stamp>) -> usize {
+    fn deliver_positioned(&self, target: &Target, frame: &Frame, at: Option<Position>) -> usize {
         let here = Local::find(self.shared.id);
         // Framed only when some worker has a recipient (a channel may have none here).
         let mut wire = None;
@@ -268,7 +268,7 @@ impl Connected {
 
     /// Queues what was held back after `sent` and drops what the subscriber was
     /// already sent (see [`Queue::release`]).
-    pub(crate) fn release(&self, channel: &Arc<str>, sent: Stamp) {
+    pub(crate) fn release(&self, channel: &Arc<str>, sent: Position) {
         self.queue.release(channel, sent, self.local.bounds);
     }
 

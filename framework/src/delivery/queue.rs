@@ -142,15 +142,17 @@ struct State {
 #[derive(Debug)]
 enum Gate {
     /// A subscribe is reading the stream's history: publications wait here.
-    Held(Vec<(Stamp, LocalFrame)>),
+    Held(Vec<(Position, LocalFrame)>),
     /// The subscribe sent everything up to this position: older publications of the
     /// same epoch still in flight are dropped; the first newer one opens the gate.
-    Floor(Stamp),
+    Floor(Position),
 }
 
-/// A publication's position in its stream (see `crate::stream`).
+/// Where a stream stands, or where one of its publications stands: its offset (0
+/// before the first publication) in one unbroken history, the epoch (see
+/// `crate::stream`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Stamp {
+pub(crate) struct Position {
     pub(crate) offset: u64,
     pub(crate) epoch: Arc<str>,
 }
@@ -231,7 +233,7 @@ impl Queue {
         frame: &LocalFrame,
         bounds: Bounds,
         channel: &str,
-        at: &Stamp,
+        at: &Position,
     ) -> Result<(), Undeliverable> {
         if self.pending.0.borrow().flags & GATED != 0 {
             let mut state = self.state.borrow_mut();
@@ -270,7 +272,7 @@ impl Queue {
     /// Ends [`Self::hold`]: what was held back after position `sent` is queued (the
     /// rest was in the history the subscriber was sent), and publications still in
     /// flight up to `sent` will be dropped.
-    pub(crate) fn release(&self, channel: &Arc<str>, sent: Stamp, bounds: Bounds) {
+    pub(crate) fn release(&self, channel: &Arc<str>, sent: Position, bounds: Bounds) {
         let held = {
             let mut state = self.state.borrow_mut();
             self.pending.0.borrow_mut().flags |= GATED;
@@ -600,8 +602,8 @@ mod tests {
         );
     }
 
-    fn stamp(offset: u64, epoch: &str) -> Stamp {
-        Stamp {
+    fn position(offset: u64, epoch: &str) -> Position {
+        Position {
             offset,
             epoch: epoch.into(),
         }
@@ -618,21 +620,21 @@ mod tests {
         let room: Arc<str> = "room.1".into();
         q.hold(room.clone());
         for offset in [4, 5, 6] {
-            q.push_at(&frame(), bounds, &room, &stamp(offset, "e"))
+            q.push_at(&frame(), bounds, &room, &position(offset, "e"))
                 .expect("held");
         }
         assert_eq!(queued(&q), 0, "held while the history is read");
-        q.release(&room, stamp(5, "e"), bounds);
+        q.release(&room, position(5, "e"), bounds);
         assert_eq!(queued(&q), 1, "4 and 5 were in the history sent; 6 follows");
         q.hold(room.clone());
-        q.release(&room, stamp(9, "e"), bounds);
-        q.push_at(&frame(), bounds, &room, &stamp(8, "e"))
+        q.release(&room, position(9, "e"), bounds);
+        q.push_at(&frame(), bounds, &room, &position(8, "e"))
             .expect("dropped");
         assert_eq!(queued(&q), 1, "still in flight, already sent");
-        q.push_at(&frame(), bounds, &room, &stamp(1, "new"))
+        q.push_at(&frame(), bounds, &room, &position(1, "new"))
             .expect("queued");
         assert_eq!(queued(&q), 2, "a new epoch opens the gate");
-        q.push_at(&frame(), bounds, &room, &stamp(2, "new"))
+        q.push_at(&frame(), bounds, &room, &position(2, "new"))
             .expect("queued");
         assert_eq!(queued(&q), 3);
         assert!(q.state.borrow().gates.is_empty(), "no gate left behind");

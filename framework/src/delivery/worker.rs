@@ -22,7 +22,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use super::Target;
 use super::frame::{LocalFrame, WireFrame};
 use super::index::Index;
-use super::queue::{Bounds, Queue, Stamp};
+use super::queue::{Bounds, Position, Queue};
 use crate::ids::ConnectionId;
 use crate::stats::Metrics;
 
@@ -31,7 +31,7 @@ use crate::stats::Metrics;
 pub(crate) enum Job {
     /// Deliver a frame (this worker's own copy) to its recipients here.
     /// A send, and the publication's stream position when it has one.
-    Deliver(Target, WireFrame, Option<Stamp>),
+    Deliver(Target, WireFrame, Option<Position>),
     /// Close every connection (drain).
     CloseAll(CloseReason),
 }
@@ -142,7 +142,12 @@ impl Local {
 
     /// Pushes `frame` to every recipient of `target` on this worker; returns how many
     /// accepted it.
-    pub(super) fn deliver(&self, target: &Target, frame: &WireFrame, at: Option<&Stamp>) -> usize {
+    pub(super) fn deliver(
+        &self,
+        target: &Target,
+        frame: &WireFrame,
+        at: Option<&Position>,
+    ) -> usize {
         let frame = &frame.to_local();
         let bounds = self.bounds;
         let accepted = match target {

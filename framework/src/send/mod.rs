@@ -15,7 +15,7 @@ pub use server::{SendError, SocketServer};
 
 use std::sync::Arc;
 
-use crate::delivery::{Delivery, Stamp, Target};
+use crate::delivery::{Delivery, Target};
 use crate::ids::NodeId;
 use crate::protocol::Frame;
 use crate::stream::{History, StreamSpecs};
@@ -62,11 +62,7 @@ impl SendPath {
             }
             let history = &self.streams.history;
             return history.publish(name, spec, &frame, |at, position| {
-                let stamp = Stamp {
-                    offset: position.offset,
-                    epoch: position.epoch.clone(),
-                };
-                let delivered = self.delivery.deliver_at(&target, at, stamp);
+                let delivered = self.delivery.deliver_at(&target, at, position.clone());
                 self.backplane.publish(&target, at.clone());
                 delivered
             });

@@ -8,7 +8,6 @@ use tokio::sync::oneshot;
 
 use super::{Session, Subscription};
 use crate::channel::{Authorise, authorisation_timeout};
-use crate::delivery::Stamp;
 use crate::listener::{ChannelRef, SocketError};
 use crate::protocol::{self, ErrorCode, InboundPacket, events};
 use crate::stream::{HistorySpec, Position, Recovery, Since};
@@ -244,7 +243,7 @@ impl Session {
         for frame in missed {
             self.push(frame);
         }
-        self.connection.release(name, Stamp { offset, epoch });
+        self.connection.release(name, Position { offset, epoch });
     }
 
     /// `subscribe-channel-response`, plus the ack when the request had an `id`.

@@ -1,16 +1,9 @@
-use std::sync::Arc;
-
 use serde_json::Value;
 
 use crate::protocol::Frame;
 
-/// Where a stream stands: the offset of its last publication (0 before the first) in
-/// one unbroken history, the epoch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Position {
-    pub(crate) offset: u64,
-    pub(crate) epoch: Arc<str>,
-}
+/// The delivery layer gates live publications by the same position.
+pub(crate) use crate::delivery::Position;
 
 /// What a client saw last (`since` in `subscribe-channel-request`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use tracing::warn;
 
 use super::{Bridge, Outgoing, timed};
-use crate::delivery::{Stamp, Target};
+use crate::delivery::Target;
 use crate::protocol::{self, events};
 use crate::stream::{HistorySpec, Position, Recovery, Since, new_epoch, positioned, recover};
 use crate::transport::{
@@ -214,18 +214,13 @@ impl<T: Transport> Bridge<T> {
             return;
         };
         let frame = positioned(&envelope.frame, offset, epoch);
-        let stamp = Stamp {
+        let position = Position {
             offset,
             epoch: epoch.clone(),
         };
-        self.delivery.deliver_at(&envelope.target, &frame, stamp);
-        self.positions.insert(
-            name.clone(),
-            Position {
-                offset,
-                epoch: epoch.clone(),
-            },
-        );
+        self.delivery
+            .deliver_at(&envelope.target, &frame, position.clone());
+        self.positions.insert(name.clone(), position);
     }
 
     /// Tells this node's subscribers of `channel` that they missed publications that
