@@ -150,7 +150,7 @@ enum Gate {
 
 /// Where a stream stands, or where one of its publications stands: its offset (0
 /// before the first publication) in one unbroken history, the epoch (see
-/// `crate::stream`).
+/// the `stream` module).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Position {
     pub(crate) offset: u64,
