@@ -247,13 +247,7 @@ impl Queue {
                     Gate::Floor(floor) if at.epoch == floor.epoch && at.offset <= floor.offset => {
                         return Ok(());
                     }
-                    Gate::Floor(_) => {
-                        gates.remove(channel);
-                        if gates.is_empty() {
-                            *gates = HashMap::new(); // give its memory back
-                            self.pending.0.borrow_mut().flags &= !GATED;
-                        }
-                    }
+                    Gate::Floor(_) => self.open(gates, channel),
                 }
             }
         }
@@ -288,7 +282,11 @@ impl Queue {
 
     /// Forgets any gate of `channel` (the connection left it).
     pub(crate) fn forget(&self, channel: &str) {
-        let gates = &mut self.state.borrow_mut().gates;
+        self.open(&mut self.state.borrow_mut().gates, channel);
+    }
+
+    /// Removes `channel`'s gate; with the last one gone, pushes skip the gate check.
+    fn open(&self, gates: &mut HashMap<Arc<str>, Gate>, channel: &str) {
         if gates.remove(channel).is_some() && gates.is_empty() {
             *gates = HashMap::new(); // give its memory back
             self.pending.0.borrow_mut().flags &= !GATED;
@@ -395,6 +393,7 @@ impl Queue {
                 0
             };
             if pending.deferrals > 0
+                && !pending.queued.is_empty()
                 && pending.quiet < QUIET_PASSES
                 && (pending.bytes as usize) < batch
                 && !pending.closing()
@@ -407,6 +406,9 @@ impl Queue {
                 return Taken::Nothing;
             }
             if !pending.queued.is_empty() {
+                // Written from here on without waiting: what is left after a full batch
+                // goes next, and the next push to an empty queue starts a new round.
+                pending.deferrals = 0;
                 buf.reserve((pending.bytes as usize).min(batch));
                 let mut taken = 0;
                 while let Some(frame) = pending.queued.pop_front() {
@@ -639,5 +641,33 @@ mod tests {
         assert_eq!(queued(&q), 3);
         assert!(q.state.borrow().gates.is_empty(), "no gate left behind");
         assert_eq!(q.pending.0.borrow().flags & GATED, 0, "nor its flag");
+    }
+
+    #[test]
+    fn what_is_left_after_a_full_batch_goes_at_once_and_a_new_round_waits_again() {
+        let q = queue();
+        let bounds = Bounds::new(64, 1 << 20);
+        let waker = futures_util::task::noop_waker();
+        let mut buf = BytesMut::new();
+        for _ in 0..3 {
+            q.push(&frame(), bounds).expect("queued");
+        }
+        let batch = frame().len(); // one frame per write
+        while matches!(q.take(&mut buf, batch, &waker), Taken::Nothing) {}
+        assert_eq!(buf.len(), frame().len());
+        buf.clear();
+        assert!(
+            matches!(q.take(&mut buf, batch, &waker), Taken::Frames),
+            "the rest, without waiting"
+        );
+        buf.clear();
+        assert!(matches!(q.take(&mut buf, batch, &waker), Taken::Frames));
+        assert!(
+            q.pending.0.borrow().deferrals == 0,
+            "an empty queue is not waited on"
+        );
+        buf.clear();
+        q.push(&frame(), bounds).expect("queued"); // a new round
+        assert_eq!(quiet_passes(&q, &mut buf), usize::from(QUIET_PASSES));
     }
 }

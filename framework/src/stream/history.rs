@@ -206,18 +206,18 @@ impl Ring {
     }
 }
 
-/// What followed `since` in a stream now at `position` whose history is `kept`
-/// (oldest first, positioned frames with their offsets): `None` when that cannot be
-/// told in full (another epoch, trimmed past it, or `since` ahead of the stream).
-pub(crate) fn recover(
+/// What followed `since` up to `position` in a stream whose history is `kept` (oldest
+/// first, each publication with its offset): `None` when that cannot be told in full
+/// (another epoch, trimmed past it, or `since` ahead of the stream).
+pub(crate) fn recover<T>(
     since: &Since,
     position: &Position,
-    kept: impl IntoIterator<Item = (u64, Frame)>,
-) -> Option<Vec<Frame>> {
+    kept: impl IntoIterator<Item = (u64, T)>,
+) -> Option<Vec<T>> {
     if *since.epoch != *position.epoch || since.offset > position.offset {
         return None;
     }
-    let missed: Vec<(u64, Frame)> = kept
+    let missed: Vec<(u64, T)> = kept
         .into_iter()
         .filter(|(offset, _)| *offset > since.offset && *offset <= position.offset)
         .collect();
@@ -227,7 +227,7 @@ pub(crate) fn recover(
             .iter()
             .zip(since.offset + 1..)
             .all(|((offset, _), expected)| *offset == expected);
-    complete.then(|| missed.into_iter().map(|(_, frame)| frame).collect())
+    complete.then(|| missed.into_iter().map(|(_, item)| item).collect())
 }
 
 /// A fresh epoch: 8 random hex digits.

@@ -104,26 +104,25 @@ impl<T: Transport> Bridge<T> {
     ) -> Result<(), TransportError> {
         let keys = self.names.stream(&channel);
         let log = timed(link.read_stream(&keys, &new_epoch(), READ_TTL, true)).await?;
-        let position = Position {
-            offset: until.min(log.offset),
+        // Up to `until` in the epoch this node knows: beyond the stream's end, or in
+        // another epoch, it cannot be complete.
+        let wanted = Position {
+            offset: until,
             epoch: log.epoch.clone(),
         };
-        let missed = self.history(&channel, &log);
-        let positioned = missed
-            .iter()
-            .filter_map(|e| e.at.as_ref().map(|(o, _)| (*o, e.frame.clone())));
-        match recover(since, &position, positioned) {
-            Some(_) if *log.epoch == *since.epoch && until <= log.offset => {
-                for envelope in missed.iter().filter(|e| {
-                    e.at.as_ref()
-                        .is_some_and(|(o, _)| *o > since.offset && *o <= until)
-                }) {
+        let kept = self
+            .history(&channel, &log)
+            .into_iter()
+            .filter_map(|e| Some((e.at.as_ref()?.0, e)));
+        match recover(since, &wanted, kept) {
+            Some(missed) => {
+                for envelope in &missed {
                     if let Some((offset, epoch)) = &envelope.at {
                         self.deliver_positioned(envelope, *offset, epoch);
                     }
                 }
             }
-            _ => {
+            None => {
                 warn!(channel = %channel, since = since.offset, "stream gap not in history: resync");
                 self.resync(&channel, log.offset, &log.epoch, "gap");
             }
