@@ -8,7 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::redis::{RedisServer, Reply, node, node_with};
-use common::streams::{publish, subscribe_since};
+use common::streams::{
+    connect_since, notifications, notify, publish, ready_position, reconnects_racing_sends,
+    subscribe_since,
+};
 use common::{Client, connect_as};
 use serde_json::json;
 use switchboard::prelude::*;
@@ -122,12 +125,13 @@ async fn a_restarted_redis_starts_a_new_epoch_and_connected_subscribers_are_told
 
 /// Node A's pub/sub connection is cut while node B goes on publishing: A reconnects and
 /// delivers what it missed from the history, in order, before anything newer, and
-/// nobody is told to resync.
+/// nobody is told to resync. The same for the user's stream, sent to alongside.
 #[actix_web::test]
 async fn publications_missed_while_a_node_was_cut_off_are_repaired_from_history() {
     let redis = RedisServer::start();
     // The subscriber reads only once the publisher has stopped.
     let mut settings = common::jwt_settings();
+    settings.history.users.size = 1000;
     settings.limits.outbound_queue = 8192;
     settings.limits.outbound_queue_bytes = 16 << 20;
     let (a, b) = (
@@ -146,6 +150,9 @@ async fn publications_missed_while_a_node_was_cut_off_are_repaired_from_history(
                 sockets
                     .broadcast("feed.gap", "message", &json!({ "n": n }))
                     .expect("broadcast");
+                sockets
+                    .send_to_user("ann", "notification", &json!({ "n": n }))
+                    .expect("send to user");
                 std::thread::sleep(Duration::from_millis(2));
             }
         }
@@ -175,13 +182,88 @@ async fn publications_missed_while_a_node_was_cut_off_are_repaired_from_history(
     tokio::time::sleep(Duration::from_millis(100)).await;
     stop.store(true, Ordering::Relaxed);
     publisher.join().expect("publisher");
-    let Reply::Bulk(Some(last)) = redis.query(&["HGET", "switchboard:stream:feed.gap", "offset"])
-    else {
-        panic!("the stream's offset");
+    let last = |key: &str| -> u64 {
+        let Reply::Bulk(Some(last)) = redis.query(&["HGET", key, "offset"]) else {
+            panic!("the offset of {key}");
+        };
+        last.parse().expect("a number")
     };
-    let last: u64 = last.parse().expect("a number");
-    assert!(last > 50, "{last} publications");
-    let seen = offsets(&mut on_a, last as usize).await;
-    assert_eq!(seen, (1..=last).collect::<Vec<_>>());
+    let (channel_last, user_last) = (
+        last("switchboard:stream:feed.gap"),
+        last("switchboard:stream:#user:ann"),
+    );
+    assert!(channel_last > 50, "{channel_last} publications");
+    assert_eq!(user_last, channel_last, "as many sends to the user");
+    let (mut channel, mut user) = (Vec::new(), Vec::new());
+    while (channel.len() as u64) < channel_last || (user.len() as u64) < user_last {
+        let packet = on_a.recv().await;
+        assert_ne!(packet["event"], "resync", "{packet}");
+        let offset = packet["offset"].as_u64();
+        match packet["event"].as_str() {
+            Some("message") => channel.push(offset.expect("an offset")),
+            Some("notification") => user.push(offset.expect("an offset")),
+            _ => {}
+        }
+    }
+    assert_eq!(channel, (1..=channel_last).collect::<Vec<_>>());
+    assert_eq!(
+        user,
+        (1..=user_last).collect::<Vec<_>>(),
+        "the user's stream too"
+    );
     on_a.assert_nothing_before(&b, "marker").await;
+}
+
+#[actix_web::test]
+async fn a_user_offline_for_20_sends_catches_up_on_the_other_node() {
+    let redis = RedisServer::start();
+    let mut settings = common::jwt_settings();
+    settings.history.users.size = 100;
+    let (a, b) = (
+        node_with(&redis, settings.clone()).await,
+        node_with(&redis, settings).await,
+    );
+    let phone = connect_since(&a, "alice", None).await;
+    let (offset, epoch) = ready_position(&phone);
+    assert_eq!(offset, 0, "{}", phone.ready);
+    drop(phone);
+    for n in 1..=20 {
+        notify(if n % 2 == 0 { &a } else { &b }, "alice", n);
+    }
+    let mut phone = connect_since(&b, "alice", Some((0, &epoch))).await;
+    let ready = &phone.ready["data"];
+    assert_eq!(ready["recovered"], true, "{ready}");
+    assert_eq!(ready["missed"], 20, "{ready}");
+    assert_eq!(ready["offset"], 20, "{ready}");
+    // Two nodes sent at once: the broker's order is the offsets', each send once.
+    let missed = notifications(&mut phone, 20).await;
+    let offsets: Vec<u64> = missed.iter().map(|(_, offset)| *offset).collect();
+    let mut sent: Vec<u64> = missed.iter().map(|(n, _)| *n).collect();
+    sent.sort_unstable();
+    assert_eq!(offsets, (1..=20).collect::<Vec<_>>());
+    assert_eq!(sent, (1..=20).collect::<Vec<_>>());
+    notify(&a, "alice", 21);
+    assert_eq!(
+        notifications(&mut phone, 1).await,
+        [(21, 21)],
+        "then live, from either node"
+    );
+    phone.assert_nothing_before(&b, "marker").await;
+}
+
+/// Sends from one node racing devices that connect to the other: each device gets every
+/// send after its position once, in order, after `ready`.
+#[actix_web::test]
+async fn sends_from_another_node_racing_a_reconnect_are_neither_lost_nor_repeated() {
+    let redis = RedisServer::start();
+    let mut settings = common::jwt_settings();
+    settings.history.users.size = 5000;
+    settings.server.workers = 2;
+    settings.limits.outbound_queue = 16_384;
+    settings.limits.outbound_queue_bytes = 32 << 20;
+    let (a, b) = (
+        node_with(&redis, settings.clone()).await,
+        node_with(&redis, settings).await,
+    );
+    reconnects_racing_sends(&b, &a, "bob").await;
 }

@@ -296,6 +296,9 @@ pub struct HistorySettings {
     /// Streams by listener pattern: makes a listener's channels streams, or overrides
     /// the `history(...)` its `#[channel]` declares.
     pub channels: Vec<HistoryChannel>,
+    /// `[history.users]`: whether sends to a user are kept, so a device that was offline
+    /// catches up when it reconnects.
+    pub users: HistoryUsers,
 }
 
 impl Default for HistorySettings {
@@ -303,6 +306,36 @@ impl Default for HistorySettings {
         Self {
             max_bytes: 64 * 1024 * 1024,
             channels: Vec::new(),
+            users: HistoryUsers::default(),
+        }
+    }
+}
+
+/// `[history.users]`: per-user streams. Every send to a user (`send_to_user`,
+/// `SocketUser::send_socket_event`) gets a position in that user's stream and is kept,
+/// so a client that reconnects with `since` gets what it missed (`docs/protocol.md`,
+/// "User streams"). Off (`size = 0`) by default.
+///
+/// ```
+/// let mut settings = switchboard::config::Settings::default();
+/// settings.history.users.size = 50; // the last 50 sends to each user
+/// settings.history.users.ttl_secs = 3600; // for an hour after the last one
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct HistoryUsers {
+    /// Sends kept per user; 0 turns user streams off.
+    pub size: usize,
+    /// Seconds a user's sends are kept after the last one.
+    pub ttl_secs: u64,
+}
+
+impl Default for HistoryUsers {
+    fn default() -> Self {
+        Self {
+            size: 0,
+            ttl_secs: 600,
         }
     }
 }

@@ -45,6 +45,12 @@ impl Settings {
                 ));
             }
         }
+        if self.history.users.size > 0 && self.history.users.ttl_secs == 0 {
+            return Err(invalid(
+                "history.users.ttl_secs",
+                "must be at least 1".into(),
+            ));
+        }
         if self.server.backlog == 0 {
             return Err(invalid("server.backlog", "must be at least 1".into()));
         }

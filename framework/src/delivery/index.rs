@@ -258,6 +258,19 @@ impl Index {
             .map_or(0, |counts| counts.iter().map(|n| *n as usize).sum())
     }
 
+    /// How many connections here a stream publication to `target` reaches: a
+    /// channel's subscribers, or a user's connections.
+    pub(crate) fn recipients(&self, target: &Target) -> usize {
+        match target {
+            Target::Channel { name, .. } => self.subscribers(name),
+            Target::User { id, .. } => self.read().users.get(id).map_or(0, |ids| ids.len()),
+            Target::Connection(id) => {
+                usize::from(self.read().connections.contains_key(id.as_str()))
+            }
+            Target::Everyone => self.read().connections.len(),
+        }
+    }
+
     pub(crate) fn has_user(&self, user: &str) -> bool {
         self.read().users.contains_key(user)
     }

@@ -45,6 +45,10 @@ use crate::ids::ConnectionId;
 use crate::protocol::Frame;
 use crate::stats::Metrics;
 
+/// What gates a connection's user stream (see [`Connected::hold`]): sends to its
+/// user that carry a position pass it. No channel can have this name.
+pub(crate) const USER_STREAM_GATE: &str = "#user";
+
 /// Why a send to one connection was not delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NotDelivered {

@@ -20,6 +20,7 @@ use actix_http::ws::CloseReason;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::Target;
+use super::USER_STREAM_GATE;
 use super::frame::{LocalFrame, WireFrame};
 use super::index::Index;
 use super::queue::{Bounds, Position, Queue};
@@ -160,10 +161,14 @@ impl Local {
                         .count(),
                 }
             }),
-            Target::User { id, via } => self.users.borrow().get(id).map_or(0, |m| {
-                push_all(m.values(), frame, bounds, |q| {
+            Target::User { id, via } => self.users.borrow().get(id).map_or(0, |m| match at {
+                None => push_all(m.values(), frame, bounds, |q| {
                     via.as_ref().is_none_or(|c| q.channels.borrow().contains(c))
-                })
+                }),
+                Some(at) => m
+                    .values()
+                    .filter(|q| q.push_at(frame, bounds, USER_STREAM_GATE, at).is_ok())
+                    .count(),
             }),
             Target::Connection(id) => self
                 .connections

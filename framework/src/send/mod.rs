@@ -18,7 +18,7 @@ use std::sync::Arc;
 use crate::delivery::{Delivery, Target};
 use crate::ids::NodeId;
 use crate::protocol::Frame;
-use crate::stream::{History, StreamSpecs};
+use crate::stream::{History, HistorySpec, StreamSpecs, user_stream};
 use crate::transport::Backplane;
 
 /// What every send on one node goes through.
@@ -37,6 +37,21 @@ pub(crate) struct SendPath {
 pub(crate) struct Streams {
     pub(crate) specs: StreamSpecs,
     pub(crate) history: History,
+    /// What a user's stream keeps; `None` when sends to users are not kept.
+    pub(crate) user: Option<HistorySpec>,
+}
+
+impl Streams {
+    /// The stream a send to `target` is a publication on, if any: a stream channel's,
+    /// or (for a send to all of a user's connections) the user's. Its name keys the
+    /// history.
+    pub(crate) fn of(&self, target: &Target) -> Option<(Arc<str>, HistorySpec)> {
+        match target {
+            Target::Channel { name, .. } => Some((name.clone(), (self.specs)(name)?)),
+            Target::User { id, via: None } => Some((user_stream(id), self.user?)),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Debug for Streams {
@@ -51,17 +66,15 @@ impl SendPath {
     /// Delivers here, then publishes for the other nodes; returns the recipients here.
     /// A publication on a stream gets its position first, and is kept.
     pub(crate) fn send(&self, target: Target, frame: Frame) -> usize {
-        if let Target::Channel { name, .. } = &target
-            && let Some(spec) = (self.streams.specs)(name)
-        {
+        if let Some((stream, spec)) = self.streams.of(&target) {
             if self.backplane.spans_nodes() {
                 // The broker positions it; every node, this one too, delivers it from there.
-                let here = self.delivery.index().subscribers(name);
+                let here = self.delivery.index().recipients(&target);
                 self.backplane.publish_stream(&target, frame, spec);
                 return here;
             }
             let history = &self.streams.history;
-            return history.publish(name, spec, &frame, |at, position| {
+            return history.publish(&stream, spec, &frame, |at, position| {
                 let delivered = self.delivery.deliver_at(&target, at, position.clone());
                 self.backplane.publish(&target, at.clone());
                 delivered

@@ -1,6 +1,7 @@
 //! The HTTP route that checks and authenticates a request and upgrades it to a
 //! WebSocket session.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use crate::auth::{Authenticated, Rejection};
 use crate::delivery::CapReached;
 use crate::node::Node;
 use crate::session::{self, Source};
+use crate::stream::Since;
 
 pub(super) fn mount(cfg: &mut web::ServiceConfig, node: Arc<Node>) {
     if !node.settings.enabled {
@@ -52,13 +54,14 @@ async fn upgrade_checked(
     let Accepted {
         mut response,
         authenticated,
+        since,
     } = accept(req, node).await?;
     // The session's writer is the response body: frames go from its queue to the
     // dispatcher, which writes them. The caps are checked as the connection is
     // counted, under one lock.
     let node = node.clone().into_inner();
-    let writer = session::start(node, Source::Payload(body.into_inner()), authenticated)
-        .map_err(cap_reached)?;
+    let source = Source::Payload(body.into_inner());
+    let writer = session::start(node, source, authenticated, since).map_err(cap_reached)?;
     response
         .message_body(writer.boxed())
         .map(HttpResponse::from)
@@ -69,12 +72,16 @@ async fn upgrade_checked(
 pub(super) struct Accepted {
     pub(super) response: actix_http::ResponseBuilder,
     pub(super) authenticated: Authenticated,
+    /// Where the client's user stream stood when it last saw it (`since_offset` and
+    /// `since_epoch`): what followed is sent before anything live.
+    pub(super) since: Option<Since>,
 }
 
 /// Everything that can refuse a handshake but the connection caps (checked as the
 /// session starts): draining, the origin, the middleware chain, the WebSocket headers.
 pub(super) async fn accept(req: &HttpRequest, node: &Node) -> Result<Accepted, Rejection> {
     admit(req, node)?;
+    let since = user_stream_since(req)?;
     let timeout = Duration::from_secs(node.settings.limits.handshake_timeout_secs);
     let authenticated = tokio::time::timeout(timeout, node.auth.handshake(req))
         .await
@@ -94,7 +101,18 @@ pub(super) async fn accept(req: &HttpRequest, node: &Node) -> Result<Accepted, R
     Ok(Accepted {
         response,
         authenticated,
+        since,
     })
+}
+
+/// The handshake's `since_offset` and `since_epoch` (`docs/protocol.md`, "User
+/// streams"); a malformed pair is refused with 400 and the parameter named.
+fn user_stream_since(req: &HttpRequest) -> Result<Option<Since>, Rejection> {
+    let bad = |message: &str| Rejection::new(StatusCode::BAD_REQUEST, "bad_since", message);
+    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map_err(|e| bad(&format!("the query string does not parse: {e}")))?;
+    let param = |name: &str| query.get(name).map(String::as_str);
+    Since::from_handshake(param("since_offset"), param("since_epoch")).map_err(bad)
 }
 
 pub(super) fn cap_reached(reached: CapReached) -> Rejection {

@@ -140,6 +140,7 @@ impl SwitchboardBuilder {
         let streams = Streams {
             specs: streams::specs(&registry, &settings)?,
             history: History::new(settings.history.max_bytes),
+            user: streams::user_spec(&settings),
         };
         let backplane = transport::from_settings(
             &settings.backplane,

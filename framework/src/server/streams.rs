@@ -1,6 +1,6 @@
 //! Which channels are streams: a listener's `history(...)`, or the
 //! `[[history.channels]]` entry for its pattern, resolved like routing (the most
-//! specific pattern that matches decides).
+//! specific pattern that matches decides); and what users' streams keep.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -57,4 +57,10 @@ pub(super) fn specs(
             .copied()
             .or(listener.history())
     }))
+}
+
+/// What each user's stream keeps (`[history.users]`); `None` when they are off.
+pub(super) fn user_spec(settings: &Settings) -> Option<HistorySpec> {
+    let users = &settings.history.users;
+    (users.size > 0).then(|| HistorySpec::new(users.size, users.ttl_secs))
 }

@@ -51,12 +51,13 @@ pub(super) async fn take_over(
     let Accepted {
         response,
         authenticated,
+        since,
     } = match accepted {
         Ok(accepted) => accepted,
         Err(rejection) => return refuse(&node, &socket, &mut codec, rejection).await,
     };
     let source = Source::Socket(socket.clone(), parts.read_buf);
-    let writer = match session::start(node.clone(), source, authenticated) {
+    let writer = match session::start(node.clone(), source, authenticated, since) {
         Ok(writer) => writer,
         Err(reached) => {
             return refuse(&node, &socket, &mut codec, endpoint::cap_reached(reached)).await;

@@ -10,6 +10,7 @@ mod dispatch;
 mod frames;
 mod inbound;
 mod rate;
+mod ready;
 mod refresh;
 mod subscribe;
 
@@ -18,11 +19,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use actix::{
-    Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler,
-    Message as ActixMessage, SpawnHandle, StreamHandler, WrapFuture,
+    Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message as ActixMessage,
+    SpawnHandle, StreamHandler,
 };
 use actix_http::ws::{CloseCode as WsCloseCode, CloseReason, Message, ProtocolError};
-use serde_json::json;
 use tracing::debug;
 
 use crate::auth::{Authenticated, RequestOrigin};
@@ -31,8 +31,9 @@ use crate::delivery::{self, CapReached, Caps, Connected, WireFrame, Writer};
 use crate::ids::ConnectionId;
 use crate::listener::{ChannelRef, Reply, SessionUser};
 use crate::node::Node;
-use crate::protocol::{self, CloseCode, Frame, events};
+use crate::protocol::{self, CloseCode, Frame};
 use crate::registry::ChannelRegistration;
+use crate::stream::Since;
 use crate::transport::Topic;
 
 use frames::{Assembled, Reassembly};
@@ -59,6 +60,7 @@ pub(crate) fn start(
     node: Arc<Node>,
     source: Source,
     authenticated: Authenticated,
+    since: Option<Since>,
 ) -> Result<Writer, CapReached> {
     let limits = &node.settings.limits;
     let caps = Caps {
@@ -67,7 +69,13 @@ pub(crate) fn start(
     };
     let id = node.ids.next();
     let user_id = authenticated.user.as_ref().map(|u| u.id.clone());
+    let keeps_user_stream = user_id.is_some() && node.sends.streams.user.is_some();
     let (connection, writer) = node.delivery().connect(id.clone(), user_id, caps)?;
+    if keeps_user_stream {
+        // Sends to the user wait until `ready` has told the client where its stream
+        // stands (nothing reaches this thread's queues before this returns).
+        connection.hold(&Arc::from(delivery::USER_STREAM_GATE));
+    }
     if node.is_draining() {
         // The handshake passed the drain check just before the drain began, and the
         // drain's close of every connection may have run before this one was counted.
@@ -103,6 +111,7 @@ pub(crate) fn start(
         fragments,
         rate,
         subscriptions: HashMap::new(),
+        since: keeps_user_stream.then_some(since).flatten(),
     };
     let addr = Session::create(move |ctx| {
         ctx.add_stream(stream);
@@ -150,6 +159,8 @@ pub(crate) struct Session {
     /// The channels joined, by name. The index holds the same names for routing sends;
     /// this map holds what dispatching an event needs, without a lock or a regex.
     subscriptions: HashMap<Arc<str>, Subscription>,
+    /// The handshake's `since` for the user's stream, until `ready` has answered it.
+    since: Option<Since>,
 }
 
 impl Actor for Session {
@@ -159,27 +170,7 @@ impl Actor for Session {
         if self.node.echo {
             return; // the conformance echo: no `ready`, no heartbeat packets
         }
-        // Registered (here and, for its user, on the backplane) before `ready` goes out,
-        // so the client may act, and be sent to from any node, as soon as it sees it.
-        let user_id = self.user.as_ref().map(|u| u.id.clone());
-        let synced = match &user_id {
-            Some(user) => self.node.backplane().sync(Topic::User(user.clone())),
-            None => Box::pin(async { true }),
-        };
-        // `ready` goes out either way: sends from other nodes reach this user once the
-        // backplane is back (it restores every subscription from the index).
-        ctx.wait(
-            tokio::time::timeout(SYNC_TIMEOUT, synced)
-                .into_actor(self)
-                .map(move |_, session, _| {
-                    let mut ready =
-                        json!({ "connection_id": session.id, "user_id": user_id.as_deref() });
-                    if let Some(expires_at) = session.expires_at {
-                        ready["expires_at"] = json!(refresh::epoch_secs(expires_at));
-                    }
-                    session.send(protocol::encode(events::READY, None, &ready));
-                }),
-        );
+        self.announce(ctx);
         ctx.run_interval(self.node.settings.heartbeat.interval(), Self::heartbeat);
         self.arm_expiry(ctx);
         let recipient = ctx.address().recipient();

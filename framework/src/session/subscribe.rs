@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 use super::{Session, Subscription};
 use crate::channel::{Authorise, authorisation_timeout};
 use crate::listener::{ChannelRef, SocketError};
-use crate::protocol::{self, ErrorCode, InboundPacket, events};
+use crate::protocol::{self, ErrorCode, Frame, InboundPacket, events};
 use crate::stream::{HistorySpec, Position, Recovery, Since};
 use crate::transport::Topic;
 
@@ -196,7 +196,7 @@ impl Session {
             self.gate.release();
             return;
         }
-        let read = backplane.read_stream(name.clone(), spec, since);
+        let read = backplane.read_stream(Topic::Channel(name.clone()), spec, since);
         ctx.spawn(read.into_actor(self).map(move |recovery, session, _| {
             match recovery {
                 Some(recovery) => session.answer_stream(&name, id, recovery),
@@ -213,25 +213,8 @@ impl Session {
     /// `since` was recovered), sends what was missed, then lets the live publications
     /// through: those the history already held are dropped.
     fn answer_stream(&mut self, name: &Arc<str>, id: Option<u64>, recovery: Recovery) {
-        let Position { offset, epoch } = recovery.position;
-        let mut response = json!({
-            "channel": &**name,
-            "successful": true,
-            "offset": offset,
-            "epoch": &*epoch,
-        });
-        let missed = match recovery.missed {
-            None => Vec::new(),
-            Some(None) => {
-                response["recovered"] = json!(false);
-                Vec::new()
-            }
-            Some(Some(missed)) => {
-                response["recovered"] = json!(true);
-                response["missed"] = json!(missed.len());
-                missed
-            }
-        };
+        let mut response = json!({ "channel": &**name, "successful": true });
+        let (position, missed) = describe_position(&mut response, recovery);
         self.send(protocol::encode(
             events::SUBSCRIBE_RESPONSE,
             None,
@@ -243,7 +226,7 @@ impl Session {
         for frame in missed {
             self.push(frame);
         }
-        self.connection.release(name, Position { offset, epoch });
+        self.connection.release(name, position);
     }
 
     /// `subscribe-channel-response`, plus the ack when the request had an `id`.
@@ -271,6 +254,28 @@ impl Session {
             self.push(ack);
         }
     }
+}
+
+/// Writes a stream's position into an answer (`offset`, `epoch`) and, when the client
+/// asked with `since`, whether it was `recovered` and how many it `missed`; returns the
+/// position and the publications to send after the answer.
+pub(super) fn describe_position(answer: &mut Value, recovery: Recovery) -> (Position, Vec<Frame>) {
+    let Position { offset, epoch } = &recovery.position;
+    answer["offset"] = json!(offset);
+    answer["epoch"] = json!(&**epoch);
+    let missed = match recovery.missed {
+        None => Vec::new(),
+        Some(None) => {
+            answer["recovered"] = json!(false);
+            Vec::new()
+        }
+        Some(Some(missed)) => {
+            answer["recovered"] = json!(true);
+            answer["missed"] = json!(missed.len());
+            missed
+        }
+    };
+    (recovery.position, missed)
 }
 
 /// Why a message to a channel's actor was not queued: its mailbox is full

@@ -14,6 +14,10 @@
 //! nodes Redis keeps it, positioning each publication atomically, and the backplane's
 //! bridge delivers, repairs gaps and reads for subscribes (`transport/bridge/streams.rs`).
 //!
+//! A user's sends can be a stream too (`[history.users]`): kept under the user's
+//! [`user_stream`] name, read when the user's connection opens, with the `since` its
+//! handshake carried, before `ready` goes out.
+//!
 //! Layout: `spec` (what a listener declares), `position` (offsets, epochs and the
 //! client's `since`), `history` (the in-memory store of one node, and the recovery rule
 //! both paths share).
@@ -28,6 +32,12 @@ pub(crate) use history::{History, Recovery, new_epoch, recover};
 pub(crate) use position::{Position, Since, positioned};
 
 use std::sync::Arc;
+
+/// The name a user's stream is kept under: no channel can have it (`#` is not a
+/// channel character), so it never shares a history with one.
+pub(crate) fn user_stream(user: &str) -> Arc<str> {
+    format!("#user:{user}").into()
+}
 
 /// Which channels are streams, and with what history (the listener's declaration or
 /// the configuration's override, resolved like routing).

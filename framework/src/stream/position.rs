@@ -35,6 +35,27 @@ impl Since {
             epoch: epoch.to_owned(),
         }))
     }
+
+    /// The `since_offset` and `since_epoch` query parameters of a handshake (the last
+    /// send of the user's stream the client saw): both absent is `None`; one without
+    /// the other, or an offset that is not an unsigned integer, is refused with the
+    /// parameter named.
+    pub(crate) fn from_handshake(
+        offset: Option<&str>,
+        epoch: Option<&str>,
+    ) -> Result<Option<Self>, &'static str> {
+        match (offset, epoch) {
+            (None, None) => Ok(None),
+            (Some(offset), Some(epoch)) => Ok(Some(Self {
+                offset: offset
+                    .parse()
+                    .map_err(|_| "`since_offset` must be an unsigned integer")?,
+                epoch: epoch.to_owned(),
+            })),
+            (Some(_), None) => Err("`since_offset` needs `since_epoch` beside it"),
+            (None, Some(_)) => Err("`since_epoch` needs `since_offset` beside it"),
+        }
+    }
 }
 
 /// `frame` with the publication's position as top-level fields:
@@ -63,6 +84,30 @@ mod tests {
             value,
             json!({"event": "message", "channel": "room.7", "data": {"text": "hi"},
                    "offset": 42, "epoch": "k3x9"})
+        );
+    }
+
+    #[test]
+    fn a_handshake_since_needs_both_parameters_and_an_unsigned_offset() {
+        assert_eq!(Since::from_handshake(None, None), Ok(None));
+        assert_eq!(
+            Since::from_handshake(Some("20"), Some("k3x9")),
+            Ok(Some(Since {
+                offset: 20,
+                epoch: "k3x9".into()
+            }))
+        );
+        assert_eq!(
+            Since::from_handshake(Some("-1"), Some("k3x9")),
+            Err("`since_offset` must be an unsigned integer")
+        );
+        assert_eq!(
+            Since::from_handshake(Some("1"), None),
+            Err("`since_offset` needs `since_epoch` beside it")
+        );
+        assert_eq!(
+            Since::from_handshake(None, Some("k3x9")),
+            Err("`since_epoch` needs `since_offset` beside it")
         );
     }
 

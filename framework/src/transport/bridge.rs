@@ -267,11 +267,11 @@ impl Backplane {
         }
     }
 
-    /// Reads stream `channel`'s position and, for a `since`, what followed it; `None`
-    /// when the broker cannot be reached now.
+    /// Reads the position of the stream on `topic` (a channel's or a user's) and, for
+    /// a `since`, what followed it; `None` when the broker cannot be reached now.
     pub(crate) fn read_stream(
         &self,
-        channel: Arc<str>,
+        topic: Topic,
         spec: HistorySpec,
         since: Option<Since>,
     ) -> Pin<Box<dyn Future<Output = Option<Recovery>> + Send>> {
@@ -280,7 +280,7 @@ impl Backplane {
         };
         let (reply, read) = oneshot::channel();
         let _ = remote.reads.send(ReadRequest {
-            channel,
+            topic,
             spec,
             since,
             reply,
@@ -468,8 +468,9 @@ struct Bridge<T: Transport> {
     /// Answers to other nodes' asks, published right after the arrivals that asked.
     receipts: Vec<(String, Vec<u8>)>,
     reads: mpsc::UnboundedReceiver<ReadRequest>,
-    /// The last publication delivered here, per stream with local subscribers.
-    positions: HashMap<Arc<str>, Position>,
+    /// The last publication delivered here, per stream (by its topic) with local
+    /// subscribers.
+    positions: HashMap<Topic, Position>,
 }
 
 impl<T: Transport> Bridge<T> {
@@ -698,16 +699,10 @@ impl<T: Transport> Bridge<T> {
         link: &mut T::Link,
         requests: &[SyncRequest],
     ) -> Result<(), TransportError> {
-        let index = self.delivery.index();
         let (mut join, mut leave) = (Vec::new(), Vec::new());
         for request in requests {
             let name = self.names.of(&request.topic);
-            let wanted = match &request.topic {
-                Topic::Channel(channel) => index.has_subscribers(channel),
-                Topic::User(user) => index.has_user(user),
-                Topic::Node(_) | Topic::All => true,
-            };
-            match (wanted, self.subscribed.contains(&name)) {
+            match (self.wanted(&request.topic), self.subscribed.contains(&name)) {
                 (true, false) if !join.contains(&name) => join.push(name),
                 (false, true) if !leave.contains(&name) => leave.push(name),
                 _ => {}
@@ -723,10 +718,8 @@ impl<T: Transport> Bridge<T> {
                 self.subscribed.remove(name);
             }
             for request in requests {
-                if let Topic::Channel(channel) = &request.topic
-                    && !index.has_subscribers(channel)
-                {
-                    self.positions.remove(channel);
+                if !self.wanted(&request.topic) {
+                    self.positions.remove(&request.topic);
                 }
             }
         }
@@ -734,6 +727,17 @@ impl<T: Transport> Bridge<T> {
             .subscriptions
             .store(self.subscribed.len() as u64, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Whether this node needs what is published on `topic`: a channel with a local
+    /// subscriber, a user with a local connection, its own topic and everyone's.
+    fn wanted(&self, topic: &Topic) -> bool {
+        let index = self.delivery.index();
+        match topic {
+            Topic::Channel(channel) => index.has_subscribers(channel),
+            Topic::User(user) => index.has_user(user),
+            Topic::Node(_) | Topic::All => true,
+        }
     }
 
     /// Hands a message from another node to the local sessions it is for, answers

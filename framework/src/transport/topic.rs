@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::delivery::Target;
 use crate::ids::ConnectionId;
+use crate::stream::user_stream;
 
 /// Where a message is addressed, across nodes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -48,12 +49,19 @@ impl Names {
         }
     }
 
-    /// Where the broker keeps stream `channel`'s position and history.
-    pub(crate) fn stream(&self, channel: &str) -> super::StreamKeys {
+    /// Where the broker keeps the position and history of the stream published on
+    /// `topic`: `PREFIX:stream:CHANNEL` for a channel, `PREFIX:stream:#user:ID` for a
+    /// user (only those two topics carry streams).
+    pub(crate) fn stream(&self, topic: &Topic) -> super::StreamKeys {
         let prefix = &self.prefix;
+        let name = match topic {
+            Topic::User(user) => user_stream(user),
+            Topic::Channel(channel) => channel.clone(),
+            Topic::Node(_) | Topic::All => self.of(topic).into(),
+        };
         super::StreamKeys {
-            position: format!("{prefix}:stream:{channel}"),
-            history: format!("{prefix}:stream:{channel}:log"),
+            position: format!("{prefix}:stream:{name}"),
+            history: format!("{prefix}:stream:{name}:log"),
         }
     }
 

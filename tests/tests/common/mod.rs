@@ -266,6 +266,12 @@ pub fn request(
     url.into_client_request().expect("valid url")
 }
 
+/// A client request for `url` as it is.
+pub fn request_to(url: &str) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    url.into_client_request().expect("valid url")
+}
+
 /// Connects as `sub` with a fresh token.
 pub async fn connect_as(server: &Running, sub: &str) -> Client {
     let token = token_for(sub, serde_json::json!({"name": sub}));

@@ -3,6 +3,9 @@
 //! broker's order, remembers the last one it delivered per stream, and repairs a gap
 //! (a reconnect, a lost message) from the broker's history before anything newer. Only
 //! when the history cannot fill it are the stream's local subscribers told `resync`.
+//!
+//! A stream is known by the topic it is published on: a channel's, or (for a user's
+//! stream, `[history.users]`) the user's.
 
 use std::sync::Arc;
 
@@ -18,9 +21,9 @@ use crate::transport::{
     Arrival, Envelope, Link, StreamLog, StreamPublish, Topic, Transport, TransportError,
 };
 
-/// A session's question: where stream `channel` stands and what followed `since`.
+/// A session's question: where the stream on `topic` stands and what followed `since`.
 pub(in crate::transport) struct ReadRequest {
-    pub(super) channel: Arc<str>,
+    pub(super) topic: Topic,
     pub(super) spec: HistorySpec,
     pub(super) since: Option<Since>,
     /// `None` when the broker could not be asked.
@@ -28,22 +31,19 @@ pub(in crate::transport) struct ReadRequest {
 }
 
 impl<T: Transport> Bridge<T> {
-    /// What the broker's script is handed for one publication.
-    /// `None` for anything but a channel publication (`Backplane::publish_stream` only
-    /// makes those).
+    /// What the broker's script is handed for one publication; `None` for anything but
+    /// a stream publication.
     pub(super) fn stream_publish(
         &self,
         outgoing: &Outgoing,
         rest: Vec<u8>,
     ) -> Option<StreamPublish> {
-        let (Topic::Channel(channel), super::Message::Stream(_, spec)) =
-            (&outgoing.topic, &outgoing.message)
-        else {
+        let super::Message::Stream(_, spec) = &outgoing.message else {
             return None;
         };
         Some(StreamPublish {
             topic: self.names.of(&outgoing.topic),
-            keys: self.names.stream(channel),
+            keys: self.names.stream(&outgoing.topic),
             rest,
             spec: *spec,
             new_epoch: new_epoch(),
@@ -59,6 +59,14 @@ impl<T: Transport> Bridge<T> {
         Envelope::decode(topic, &arrival.payload).filter(|e| e.at.is_some())
     }
 
+    /// The stream a positioned publication belongs to: the topic of its target.
+    fn stream_of(target: &Target) -> Option<Topic> {
+        match target {
+            Target::Channel { .. } | Target::User { via: None, .. } => Some(Topic::of(target)),
+            Target::User { via: Some(_), .. } | Target::Connection(_) | Target::Everyone => None,
+        }
+    }
+
     /// Delivers a stream publication here, after whatever this node missed before it
     /// (read from the broker's history), or after a `resync` when that is gone.
     pub(super) async fn deliver_stream(
@@ -66,26 +74,26 @@ impl<T: Transport> Bridge<T> {
         link: &mut T::Link,
         envelope: Envelope,
     ) -> Result<(), TransportError> {
-        let (Target::Channel { name, .. }, Some((offset, epoch))) =
-            (&envelope.target, envelope.at.clone())
+        let (Some(stream), Some((offset, epoch))) =
+            (Self::stream_of(&envelope.target), envelope.at.clone())
         else {
             return Ok(());
         };
         super::add(&self.counters.received, 1);
-        if !self.delivery.index().has_subscribers(name) {
+        if !self.wanted(&stream) {
             return Ok(()); // nobody here any more
         }
-        match self.positions.get(name) {
+        match self.positions.get(&stream) {
             Some(last) if last.epoch == epoch && offset <= last.offset => return Ok(()),
             Some(last) if last.epoch == epoch && offset > last.offset + 1 => {
                 let since = Since {
                     offset: last.offset,
                     epoch: epoch.to_string(),
                 };
-                self.repair(link, name.clone(), &since, offset - 1).await?;
+                self.repair(link, stream, &since, offset - 1).await?;
             }
             Some(last) if last.epoch != epoch => {
-                self.resync(name, offset - 1, &epoch, "history_lost");
+                self.resync(stream, offset - 1, &epoch, "history_lost");
             }
             _ => {} // the next one, or the first since this node subscribed
         }
@@ -98,11 +106,11 @@ impl<T: Transport> Bridge<T> {
     async fn repair(
         &mut self,
         link: &mut T::Link,
-        channel: Arc<str>,
+        stream: Topic,
         since: &Since,
         until: u64,
     ) -> Result<(), TransportError> {
-        let keys = self.names.stream(&channel);
+        let keys = self.names.stream(&stream);
         let log = timed(link.read_stream(&keys, &new_epoch(), READ_TTL, true)).await?;
         // Up to `until` in the epoch this node knows: beyond the stream's end, or in
         // another epoch, it cannot be complete.
@@ -111,7 +119,7 @@ impl<T: Transport> Bridge<T> {
             epoch: log.epoch.clone(),
         };
         let kept = self
-            .history(&channel, &log)
+            .history(&stream, &log)
             .into_iter()
             .filter_map(|e| Some((e.at.as_ref()?.0, e)));
         match recover(since, &wanted, kept) {
@@ -123,8 +131,8 @@ impl<T: Transport> Bridge<T> {
                 }
             }
             None => {
-                warn!(channel = %channel, since = since.offset, "stream gap not in history: resync");
-                self.resync(&channel, log.offset, &log.epoch, "gap");
+                warn!(stream = ?stream, since = since.offset, "stream gap not in history: resync");
+                self.resync(stream, log.offset, &log.epoch, "gap");
             }
         }
         Ok(())
@@ -133,26 +141,26 @@ impl<T: Transport> Bridge<T> {
     /// After a reconnect: every stream with local subscribers catches up on what was
     /// published while the link was down.
     pub(super) async fn catch_up(&mut self, link: &mut T::Link) -> Result<(), TransportError> {
-        let known: Vec<(Arc<str>, Position)> = self
+        let known: Vec<(Topic, Position)> = self
             .positions
             .iter()
-            .map(|(channel, last)| (channel.clone(), last.clone()))
+            .map(|(stream, last)| (stream.clone(), last.clone()))
             .collect();
-        for (channel, last) in known {
-            if !self.delivery.index().has_subscribers(&channel) {
-                self.positions.remove(&channel);
+        for (stream, last) in known {
+            if !self.wanted(&stream) {
+                self.positions.remove(&stream);
                 continue;
             }
-            let keys = self.names.stream(&channel);
+            let keys = self.names.stream(&stream);
             let log = timed(link.read_stream(&keys, &new_epoch(), READ_TTL, false)).await?;
             if log.epoch != last.epoch {
-                self.resync(&channel, log.offset, &log.epoch, "history_lost");
+                self.resync(stream, log.offset, &log.epoch, "history_lost");
             } else if log.offset > last.offset {
                 let since = Since {
                     offset: last.offset,
                     epoch: last.epoch.to_string(),
                 };
-                self.repair(link, channel, &since, log.offset).await?;
+                self.repair(link, stream, &since, log.offset).await?;
             }
         }
         Ok(())
@@ -164,7 +172,7 @@ impl<T: Transport> Bridge<T> {
         link: &mut T::Link,
         request: ReadRequest,
     ) -> Result<(), TransportError> {
-        let keys = self.names.stream(&request.channel);
+        let keys = self.names.stream(&request.topic);
         let read = timed(link.read_stream(
             &keys,
             &new_epoch(),
@@ -185,7 +193,7 @@ impl<T: Transport> Bridge<T> {
         };
         let missed = request.since.as_ref().map(|since| {
             let kept = self
-                .history(&request.channel, &log)
+                .history(&request.topic, &log)
                 .into_iter()
                 .filter_map(|e| {
                     let (offset, epoch) = e.at?;
@@ -197,19 +205,17 @@ impl<T: Transport> Bridge<T> {
         Ok(())
     }
 
-    /// The publications the broker keeps for `channel`, oldest first.
-    fn history(&self, channel: &Arc<str>, log: &StreamLog) -> Vec<Envelope> {
+    /// The publications the broker keeps for the stream on `topic`, oldest first.
+    fn history(&self, topic: &Topic, log: &StreamLog) -> Vec<Envelope> {
         log.entries
             .iter()
-            .filter_map(|entry| {
-                Envelope::decode_entry(Topic::Channel(channel.clone()), entry, &log.epoch)
-            })
+            .filter_map(|entry| Envelope::decode_entry(topic.clone(), entry, &log.epoch))
             .collect()
     }
 
     /// Delivers one positioned publication to this node's subscribers and remembers it.
     fn deliver_positioned(&mut self, envelope: &Envelope, offset: u64, epoch: &Arc<str>) {
-        let Target::Channel { name, .. } = &envelope.target else {
+        let Some(stream) = Self::stream_of(&envelope.target) else {
             return;
         };
         let frame = positioned(&envelope.frame, offset, epoch);
@@ -219,18 +225,24 @@ impl<T: Transport> Bridge<T> {
         };
         self.delivery
             .deliver_at(&envelope.target, &frame, position.clone());
-        self.positions.insert(name.clone(), position);
+        self.positions.insert(stream, position);
     }
 
-    /// Tells this node's subscribers of `channel` that they missed publications that
-    /// cannot be recovered: they re-fetch (or subscribe again with `since`).
-    fn resync(&mut self, channel: &Arc<str>, offset: u64, epoch: &Arc<str>, reason: &str) {
+    /// Tells this node's recipients of the stream on `stream` (a channel's subscribers,
+    /// or a user's connections) that they missed publications that cannot be
+    /// recovered: they re-fetch (or subscribe, or connect, again with `since`).
+    fn resync(&mut self, stream: Topic, offset: u64, epoch: &Arc<str>, reason: &str) {
         let data = json!({ "reason": reason, "offset": offset, "epoch": &**epoch });
-        if let Ok(frame) = protocol::encode(events::RESYNC, Some(channel), &data) {
-            self.delivery.deliver(&Target::channel(channel), &frame);
+        let (target, channel) = match &stream {
+            Topic::Channel(channel) => (Target::channel(channel), Some(&**channel)),
+            Topic::User(user) => (Target::user(user), None),
+            Topic::Node(_) | Topic::All => return,
+        };
+        if let Ok(frame) = protocol::encode(events::RESYNC, channel, &data) {
+            self.delivery.deliver(&target, &frame);
         }
         self.positions.insert(
-            channel.clone(),
+            stream,
             Position {
                 offset,
                 epoch: epoch.clone(),
