@@ -1,6 +1,7 @@
 // Streams in the browser client, under Node, against the demo server (whose rooms keep
 // their last 100 messages): a lost connection is recovered with `since`, a restart
-// (a new epoch on the memory backplane) is told as a resync.
+// (a new epoch on the memory backplane) is told as a resync; the same for a user's
+// notifications (the demo keeps them: a user stream).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,6 +64,31 @@ describe('streams', () => {
     await post('recover', 'five');
     await until(() => heard.length === 5, 5_000, 'a live one');
     assert.deepEqual(heard, [1, 2, 3, 4, 5], 'nothing twice');
+    assert.deepEqual(resyncs, []);
+  });
+
+  it("a device that was offline gets the user's notifications it missed, once each", T, async () => {
+    const dana = await connected('Dana', 600);
+    assert.equal(dana.userPosition?.offset, 0, 'ready gives the user stream position');
+    const heard = [];
+    dana.listen('notification', ({ message }) => heard.push(message));
+    const resyncs = [];
+    dana.on('user-resync', (why) => resyncs.push(why));
+    const notify = (message) => server.post('/api/notify/dana', { message }, { as: 'Dana' });
+    assert.equal((await notify('one')).status, 200);
+    await until(() => heard.length === 1, 5_000, 'the first notification');
+    assert.equal(dana.userPosition.offset, 1);
+
+    const back = next((cb) => dana.on('ready', cb), 10_000, 'ready');
+    dana._ws.terminate(); // offline; back 600 ms later, with since_offset/since_epoch
+    for (const text of ['two', 'three']) assert.equal((await notify(text)).status, 200);
+    const ready = await back;
+    assert.deepEqual([ready.recovered, ready.missed], [true, 2]);
+    await until(() => heard.length === 3, 5_000, 'the missed notifications');
+    assert.equal(dana.userPosition.offset, 3);
+    assert.equal((await notify('four')).status, 200);
+    await until(() => heard.length === 4, 5_000, 'a live one');
+    assert.deepEqual(heard, ['one', 'two', 'three', 'four'], 'in order, nothing twice');
     assert.deepEqual(resyncs, []);
   });
 

@@ -25,6 +25,11 @@ pub struct DemoConfig {
     pub room_history: usize,
     /// Seconds a room's history is kept after its last message.
     pub room_history_ttl_secs: u64,
+    /// Notifications kept per user for devices that reconnect (0: none). Sets
+    /// Switchboard's `[history.users]` unless `Websockets.toml` turns it on itself.
+    pub user_history: usize,
+    /// Seconds a user's notifications are kept after the last one.
+    pub user_history_ttl_secs: u64,
 }
 
 impl Default for DemoConfig {
@@ -35,6 +40,8 @@ impl Default for DemoConfig {
             token_ttl_secs: 300,
             room_history: 100,
             room_history_ttl_secs: 600,
+            user_history: 50,
+            user_history_ttl_secs: 3600,
         }
     }
 }
@@ -109,11 +116,19 @@ impl DemoConfig {
                     self.room_history_ttl_secs =
                         value.parse().map_err(|_| bad("a number of seconds"))?;
                 }
+                "user_history" => {
+                    self.user_history = value.parse().map_err(|_| bad("a number"))?;
+                }
+                "user_history_ttl_secs" => {
+                    self.user_history_ttl_secs =
+                        value.parse().map_err(|_| bad("a number of seconds"))?;
+                }
                 _ => {
                     return Err(DemoConfigError::Invalid {
                         path: var.clone(),
                         message: "unknown key (dev_tokens, dev_secret, token_ttl_secs, \
-                                  room_history, room_history_ttl_secs)"
+                                  room_history, room_history_ttl_secs, user_history, \
+                                  user_history_ttl_secs)"
                             .into(),
                     });
                 }
@@ -135,6 +150,9 @@ impl DemoConfig {
         }
         if self.room_history > 0 && self.room_history_ttl_secs == 0 {
             return Err("room_history_ttl_secs: must be at least 1".into());
+        }
+        if self.user_history > 0 && self.user_history_ttl_secs == 0 {
+            return Err("user_history_ttl_secs: must be at least 1".into());
         }
         Ok(())
     }

@@ -90,6 +90,7 @@ pub fn start(mut settings: Settings, demo: &DemoConfig, addr: &str) -> Result<Ru
         None
     };
     keep_room_history(&mut settings, demo);
+    keep_user_history(&mut settings, demo);
     let api_key = (settings.http_api.enabled && !settings.http_api.key.is_empty())
         .then(|| settings.http_api.key.expose().to_owned());
     let switchboard = Switchboard::builder(settings.clone())
@@ -127,6 +128,17 @@ fn keep_room_history(settings: &mut Settings, demo: &DemoConfig) {
             demo.room_history,
             demo.room_history_ttl_secs,
         ));
+    }
+}
+
+/// A user's notifications are kept (unless `Demo.toml` says `user_history = 0`, or
+/// `Websockets.toml` turns user streams on itself): a device that was offline gets them
+/// when it reconnects.
+fn keep_user_history(settings: &mut Settings, demo: &DemoConfig) {
+    let users = &mut settings.history.users;
+    if demo.user_history > 0 && users.size == 0 {
+        users.size = demo.user_history;
+        users.ttl_secs = demo.user_history_ttl_secs;
     }
 }
 

@@ -75,6 +75,11 @@
  * @property {number | null} expiresAt When the connection's token expires (seconds since
  *   the epoch; the server closes with 4001 then unless it was refreshed), or null.
  * @property {boolean} reconnected True when this is not the client's first connection.
+ * @property {boolean | null} recovered When the server keeps the user's sends (user
+ *   streams): whether this reconnect recovered every direct event sent to the user while
+ *   it was away (they follow `ready` as ordinary events); null on a first connection or
+ *   without user streams.
+ * @property {number} missed How many direct events were recovered.
  */
 
 /** Events of the protocol that are not application events. */
@@ -87,6 +92,7 @@ const RESERVED = new Set([
   'error',
   'token-expiring',
   'refresh-token-response',
+  'resync',
 ]);
 
 const OPEN = 1;
@@ -321,7 +327,9 @@ export class SocketChannel {
  * `recovered` (SocketChannel, missed: a stream re-joined after a reconnect; the `missed`
  * publications follow as ordinary events), `resync` (SocketChannel, {reason, offset,
  * epoch}: a stream's publications were lost, re-fetch; the channel's listeners of
- * `resync` are called too), `refreshed` ({expiresAt}: the token was replaced in-band), `unsubscribed`
+ * `resync` are called too), `user-resync` ({reason, offset, epoch}: direct events the
+ * server keeps for the user were lost, re-fetch what depends on them; whether a
+ * reconnect recovered them is in `ready`'s `recovered` and `missed`), `refreshed` ({expiresAt}: the token was replaced in-band), `unsubscribed`
  * (SocketChannel, {reason, message}: the server took the connection out of a channel,
  * e.g. its authorisation no longer passes; the channel object gets `unsubscribed` too).
  */
@@ -385,6 +393,13 @@ export class SocketClient {
     this._waiters = [];
     /** @type {ReadyInfo | null} */
     this._ready = null;
+    /**
+     * The user's stream: the last direct event seen (`{offset, epoch}`) when the server
+     * keeps sends to users; sent as `since` when reconnecting, so what was missed follows
+     * `ready` (docs/protocol.md, "User streams").
+     * @type {{offset: number, epoch: string} | null}
+     */
+    this.userPosition = null;
     this._retryTimer = null;
     this._idleTimer = null;
     this._openTimer = null;
@@ -459,7 +474,7 @@ export class SocketClient {
 
   /**
    * Listens to client events: `state`, `ready`, `subscribed`, `error`, `close`.
-   * @param {'state' | 'ready' | 'subscribed' | 'recovered' | 'resync' | 'error' | 'close'} name
+   * @param {'state' | 'ready' | 'subscribed' | 'recovered' | 'resync' | 'user-resync' | 'error' | 'close'} name
    * @param {Function} callback
    * @returns {() => void} removes the listener
    */
@@ -751,13 +766,17 @@ export class SocketClient {
    * @param {string | null} token
    */
   _socket(token) {
-    if (!token) return new this._WebSocket(this.url);
+    const url = new URL(this.url);
+    if (this.userPosition) {
+      url.searchParams.set('since_offset', String(this.userPosition.offset));
+      url.searchParams.set('since_epoch', this.userPosition.epoch);
+    }
+    if (!token) return new this._WebSocket(url.toString());
     if (this._options.tokenIn === 'query') {
-      const url = new URL(this.url);
       url.searchParams.set('token', token);
       return new this._WebSocket(url.toString());
     }
-    return new this._WebSocket(this.url, [token]);
+    return new this._WebSocket(url.toString(), [token]);
   }
 
   /** Restarts the idle watchdog: any packet proves the connection alive. */
@@ -783,12 +802,28 @@ export class SocketClient {
       userId: data.user_id ?? null,
       expiresAt: typeof data.expires_at === 'number' ? data.expires_at : null,
       reconnected,
+      recovered: typeof data.recovered === 'boolean' ? data.recovered : null,
+      missed: Number(data.missed ?? 0),
     };
+    // Recovered: the missed events follow and move the position themselves.
+    if (this._ready.recovered !== true) this._moveUser(data.offset, data.epoch, true);
     this._setState('connected');
     for (const channel of this._channels.values()) this._requestJoin(channel);
     const waiters = this._waiters.splice(0);
     for (const waiter of waiters) waiter.resolve(this._ready);
     this._events._emit('ready', this._ready);
+    if (this._ready.recovered === false) {
+      this._events._emit('user-resync', { reason: 'not_recovered', offset: data.offset, epoch: data.epoch });
+    }
+  }
+
+  /** Follows the user's stream: forward in one epoch, anywhere into a new one. @private */
+  _moveUser(offset, epoch, always) {
+    if (typeof offset !== 'number' || typeof epoch !== 'string') return;
+    const current = this.userPosition;
+    if (always || !current || current.epoch !== epoch || offset > current.offset) {
+      this.userPosition = { offset, epoch };
+    }
   }
 
   /** @param {{event: string, channel?: string, data?: any}} packet */
@@ -803,6 +838,7 @@ export class SocketClient {
       return;
     }
     if (!RESERVED.has(packet.event)) {
+      this._moveUser(/** @type {any} */ (packet).offset, /** @type {any} */ (packet).epoch, false);
       this._direct._emit(packet.event, data, packet);
       return;
     }
@@ -823,6 +859,11 @@ export class SocketClient {
         break;
       case 'token-expiring':
         this._refreshToken();
+        break;
+      case 'resync':
+        // The user's stream lost sends this connection could not be given: re-fetch.
+        this._moveUser(data.offset, data.epoch, true);
+        this._events._emit('user-resync', data);
         break;
       case 'refresh-token-response':
         if (data.successful) {

@@ -61,10 +61,11 @@ async fn a_dev_token_connects_and_a_notification_reaches_every_device() {
     let (status, body) = post_as(&server, "/api/notify/alice", &ding, Some(&token)).await;
     assert_eq!((status, body), (200, json!({"delivered": 2})));
     for device in [&mut one, &mut two] {
-        assert_eq!(
-            device.recv().await,
-            json!({"event": "notification", "data": {"message": "ding"}})
-        );
+        let notification = device.recv().await;
+        assert_eq!(notification["event"], "notification", "{notification}");
+        assert_eq!(notification["data"], json!({"message": "ding"}));
+        // The demo keeps a user's notifications (Demo.toml's user_history).
+        assert_eq!(notification["offset"], 1, "{notification}");
     }
 
     // Private channel: the user's own, with the name from the token.
