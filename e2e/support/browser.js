@@ -31,12 +31,16 @@ export function launch() {
  * @param {import('playwright-core').Browser} browser
  * @param {string} baseUrl
  * @param {string} name
- * @param {{width?: number, height?: number, path?: string}} [options]
+ * @param {{width?: number, height?: number, path?: string,
+ *   prepare?: (context: import('playwright-core').BrowserContext) => Promise<void>}} [options]
+ *   `prepare` runs on the context before the page opens (routes must be in place before
+ *   the page's scripts run).
  */
 export async function signIn(browser, baseUrl, name, options = {}) {
   const context = await browser.newContext({
     viewport: { width: options.width ?? 1400, height: options.height ?? 860 },
   });
+  await options.prepare?.(context);
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   /** Uncaught exceptions in the page. */
