@@ -4,6 +4,7 @@
 #   bash bench/run.sh                # S1..S5, 3 runs each
 #   bash bench/run.sh S2             # one scenario
 #   RUNS=5 bash bench/run.sh S2      # five runs (the S2 spread target wants 5 or more)
+#   SERVER_ARGS="--history 100" bash bench/run.sh S2 S5   # bench-server with extra flags
 #
 # Builds release once, raises the open-files limit, then for each scenario and run
 # starts a fresh bench-server, drives it with the load generator and stops it, then
@@ -17,6 +18,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS="${RUNS:-3}"
+# Extra flags for every bench-server (not the raw baseline), e.g. `--history 100`.
+read -r -a SERVER_EXTRA <<< "${SERVER_ARGS:-}"
 SCENARIOS=("$@")
 [ ${#SCENARIOS[@]} -eq 0 ] && SCENARIOS=(S1 S2 S3 S4 S5)
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
@@ -114,14 +117,14 @@ for scenario in "${SCENARIOS[@]}"; do
       extra=()
       if [ "$scenario" = S5 ]; then
         start_redis
-        start_server bench-server --redis "$REDIS_URL"
+        start_server bench-server --redis "$REDIS_URL" "${SERVER_EXTRA[@]}"
         url_a="$STARTED_URL" pid_a="$STARTED_PID"
-        start_server bench-server --redis "$REDIS_URL"
+        start_server bench-server --redis "$REDIS_URL" "${SERVER_EXTRA[@]}"
         extra=(--url-b "$STARTED_URL" --pid-b "$STARTED_PID" --redis-pid "$REDIS_PID")
         url="$url_a" pid="$pid_a"
       else
         case "$target" in
-          framework) start_server bench-server ;;
+          framework) start_server bench-server "${SERVER_EXTRA[@]}" ;;
           raw) start_server raw-server ;;
         esac
         url="$STARTED_URL" pid="$STARTED_PID"

@@ -47,7 +47,7 @@ impl Streams {
     /// history.
     pub(crate) fn of(&self, target: &Target) -> Option<(Arc<str>, HistorySpec)> {
         match target {
-            Target::Channel { name, .. } => Some((name.clone(), (self.specs)(name)?)),
+            Target::Channel { name, .. } => (self.specs)(name).map(|spec| (name.clone(), spec)),
             Target::User { id, via: None } => Some((user_stream(id), self.user?)),
             _ => None,
         }
