@@ -178,6 +178,17 @@ impl SocketServer {
 
     /// Sends a direct event to every connection of one user (all their devices).
     /// Returns how many connections on this node it was handed to.
+    ///
+    /// With user streams on (`[history.users]`), the event carries the user stream's
+    /// next `offset` and is kept, so a device that was offline gets it when it
+    /// reconnects with `since_offset`/`since_epoch` (`docs/protocol.md`, "User streams").
+    ///
+    /// ```no_run
+    /// # fn run(server: switchboard::SocketServer) -> Result<(), switchboard::SendError> {
+    /// server.send_to_user("alice", "notification", &serde_json::json!({ "text": "shipped" }))?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send_to_user<T: Serialize + ?Sized>(
         &self,
         user_id: &str,
