@@ -34,6 +34,8 @@ mod registry; //      the routing table of listeners
 mod send; //          SocketServer: send from anywhere
 mod server; //        Switchboard, endpoint, HTTP API, drain
 mod session; //       the per-connection actor
+#[cfg(feature = "postgres")]
+mod source; //        signals from outside the application: PostgreSQL
 mod stats;
 mod stream; //        channels with positions and history
 mod transport; //     other nodes: the backplane and its transports
@@ -48,13 +50,22 @@ pub use listener::{
     Connection, EventContext, FromInvocation, Invocation, Packet, Params, SocketError, State,
 };
 pub use registry::{ChannelRegistration, RegistryError, SocketRegistration};
-pub use send::{SendError, SocketServer, sockets};
+pub use send::{Initiator, SendError, SocketServer, sockets};
 pub use server::{Running, StartError, Switchboard, SwitchboardBuilder};
 pub use stats::{BackplaneStats, Stats};
 pub use stream::HistorySpec;
 
 #[cfg(feature = "macros")]
 pub use switchboard_macros::{ChannelListener, SocketListener, channel_events, socket_handler};
+
+/// SQL helpers of the PostgreSQL source (cargo feature `postgres`): the trigger that
+/// signals watched tables' changes, leaving the writer out, and signals that wait for
+/// their transaction to commit. `tokio_postgres` is re-exported so the versions match.
+#[cfg(feature = "postgres")]
+pub mod postgres {
+    pub use crate::source::postgres::{set_initiator, signal_after_commit, trigger_sql};
+    pub use tokio_postgres;
+}
 
 /// The names a listener module needs: `use switchboard::prelude::*;`.
 pub mod prelude {

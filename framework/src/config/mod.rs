@@ -23,6 +23,7 @@
 mod auth;
 mod error;
 mod load;
+mod signals;
 mod validate;
 
 use std::time::Duration;
@@ -32,6 +33,7 @@ use serde::{Deserialize, Serialize};
 pub use auth::{AuthSettings, JwtAlgorithm, JwtSettings, Secret};
 pub use error::ConfigError;
 pub use load::ENV_PREFIX;
+pub use signals::{PostgresSettings, SignalSettings, Watch};
 
 /// Everything `Websockets.toml` can say. Fields are public so tests and embedders can
 /// start from [`Settings::default`] and change what they need.
@@ -68,6 +70,12 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// What streams (channels with history) keep.
     pub history: HistorySettings,
+    /// How data-change signals are coalesced.
+    pub signals: SignalSettings,
+    /// The PostgreSQL source of signals (cargo feature `postgres`).
+    pub postgres: PostgresSettings,
+    /// Tables whose changes signal channels (`[[watch]]`), through `[postgres]`.
+    pub watch: Vec<Watch>,
 }
 
 impl Default for Settings {
@@ -86,6 +94,9 @@ impl Default for Settings {
             http_api: HttpApiSettings::default(),
             metrics: MetricsSettings::default(),
             history: HistorySettings::default(),
+            signals: SignalSettings::default(),
+            postgres: PostgresSettings::default(),
+            watch: Vec::new(),
         }
     }
 }

@@ -10,7 +10,70 @@ const MAX_REFRESH_WINDOW_SECS: u64 = 86_400;
 /// Largest `limits.max_message_bytes` accepted: one message may not pin more memory.
 const MAX_MESSAGE_BYTES_CEILING: usize = 16 * 1024 * 1024;
 
+/// A table or column name as `[[watch]]` may write it: letters, digits and `_`, not
+/// starting with a digit (it goes into SQL, quoted, and into trigger names).
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 impl Settings {
+    /// `[[watch]]` entries: names that can go into SQL, a channel template that makes
+    /// valid channel names, and a source to watch with.
+    fn validate_watches(&self) -> Result<(), ConfigError> {
+        let invalid = |key: String, message: String| ConfigError::Invalid {
+            origin: "settings".to_owned(),
+            key,
+            message,
+        };
+        for (i, watch) in self.watch.iter().enumerate() {
+            let key = |field: &str| format!("watch[{i}].{field}");
+            let parts: Vec<&str> = watch.table.split('.').collect();
+            if parts.len() > 2 || !parts.iter().all(|p| is_identifier(p)) {
+                return Err(invalid(
+                    key("table"),
+                    format!(
+                        "{:?} is not a table name (`table` or `schema.table`)",
+                        watch.table
+                    ),
+                ));
+            }
+            if let Some(column) = watch.columns().into_iter().find(|c| !is_identifier(c)) {
+                return Err(invalid(
+                    key("channel"),
+                    format!("{{{column}}} is not a column name"),
+                ));
+            }
+            let example = watch
+                .columns()
+                .iter()
+                .fold(watch.channel.clone(), |name, c| {
+                    name.replace(&format!("{{{c}}}"), "1")
+                });
+            if let Err(e) = switchboard_pattern::validate_channel_name(&example) {
+                return Err(invalid(
+                    key("channel"),
+                    format!("{:?} does not make channel names: {e}", watch.channel),
+                ));
+            }
+            if watch.event.is_empty() {
+                return Err(invalid(key("event"), "must not be empty".into()));
+            }
+            if self.postgres.url.is_empty() {
+                return Err(invalid(
+                    key("table"),
+                    "watching a table needs the PostgreSQL source: set [postgres] url \
+                     (SWITCHBOARD__POSTGRES__URL)"
+                        .into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks ranges and relations between keys that types alone cannot express.
     /// [`Settings::load`] calls it; call it yourself on settings built in code.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -51,6 +114,7 @@ impl Settings {
                 "must be at least 1".into(),
             ));
         }
+        self.validate_watches()?;
         if self.server.backlog == 0 {
             return Err(invalid("server.backlog", "must be at least 1".into()));
         }

@@ -258,6 +258,15 @@ impl Index {
             .map_or(0, |counts| counts.iter().map(|n| *n as usize).sum())
     }
 
+    /// The user of connection `id`: `None` when it is not on this node, `Some(None)`
+    /// when it is anonymous.
+    pub(crate) fn user_of(&self, id: &str) -> Option<Option<Arc<str>>> {
+        self.read()
+            .connections
+            .get(id)
+            .map(|entry| entry.user.clone())
+    }
+
     /// How many connections here a stream publication to `target` reaches: a
     /// channel's subscribers, or a user's connections.
     pub(crate) fn recipients(&self, target: &Target) -> usize {

@@ -189,6 +189,14 @@ impl EventContext {
             .broadcast_except(channel, self.connection.id.as_str(), event, data)
     }
 
+    /// Signals this channel's subscribers, except the sender, that what they show has
+    /// changed (see [`SocketServer::signal`]): the sender caused it and knows.
+    pub fn signal(&self, event: &str) -> Result<(), SendError> {
+        let channel = self.require_channel(event)?;
+        let initiator = crate::send::Initiator::trusted(self.connection.id.clone());
+        self.server.signal_except(channel, event, &initiator)
+    }
+
     /// Sends `event` to the sender only: on this channel for a channel event, as a
     /// direct packet for a socket listener.
     pub fn reply<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), SendError> {

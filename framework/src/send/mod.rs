@@ -6,12 +6,16 @@
 
 mod controls;
 mod global;
+mod initiator;
 mod server;
+mod signals;
 
 pub(crate) use controls::{Controls, ForSession};
 pub use global::sockets;
 pub(crate) use global::{install_for_this_thread, install_global};
+pub use initiator::Initiator;
 pub use server::{SendError, SocketServer};
+pub(crate) use signals::{Coalescer, Raised};
 
 use std::sync::Arc;
 
@@ -31,6 +35,8 @@ pub(crate) struct SendPath {
     pub(crate) controls: Arc<Controls>,
     /// Which channels are streams, and what they keep.
     pub(crate) streams: Streams,
+    /// Signals waiting for their coalescing window to end.
+    pub(crate) signals: Coalescer,
 }
 
 /// The streams of one node (see `crate::stream`).

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::SendPath;
+use super::{Initiator, Raised, SendPath};
 use crate::delivery::{NotDelivered, Target};
 use crate::ids::{ConnectionId, NodeId};
 use crate::protocol::{self, Frame};
@@ -50,6 +50,9 @@ pub enum SendError {
     /// unreachable or overloaded); the event may or may not have arrived.
     #[error("no answer about connection `{0}` from its node")]
     NoAnswer(String),
+    /// A signal's channel or event holds a control character.
+    #[error("not a channel and event to signal: {0}")]
+    BadSignal(String),
     /// No server has been built in this process yet.
     #[error("no Switchboard server is running in this process")]
     NotRunning,
@@ -253,6 +256,39 @@ impl SocketServer {
     ) -> Result<usize, SendError> {
         let frame = encode(event, None, data)?;
         Ok(self.path.send(Target::Everyone, frame))
+    }
+
+    /// Tells every subscriber of `channel` that what they show has changed, so they
+    /// re-fetch it: sends `event` with `{"at": MS, "count": N}` (milliseconds since the
+    /// Unix epoch of the last change, and how many changes it stands for). Signals of one
+    /// event on one channel within `signals.coalesce_ms` (default 50) go out as one, at
+    /// the end of that window; on a stream channel it also carries the `offset`.
+    ///
+    /// ```no_run
+    /// # fn run(server: switchboard::SocketServer) -> Result<(), switchboard::SendError> {
+    /// // after saving receipt 42: every page showing it re-fetches it
+    /// server.signal("receipt.42", "receipt-changed")?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn signal(&self, channel: &str, event: &str) -> Result<(), SendError> {
+        self.signal_except(channel, event, &Initiator::none())
+    }
+
+    /// Like [`Self::signal`], leaving out the connection whose action caused the change
+    /// (it shows what it wrote already); see [`Initiator`].
+    pub fn signal_except(
+        &self,
+        channel: &str,
+        event: &str,
+        initiator: &Initiator,
+    ) -> Result<(), SendError> {
+        if channel.contains(char::is_control) || event.contains(char::is_control) {
+            return Err(SendError::BadSignal(format!("{channel:?} {event:?}")));
+        }
+        let raised = Raised::new(channel, event, initiator.clone().into_inner());
+        self.path.signals.raise(&self.path, raised);
+        Ok(())
     }
 
     /// The backplane's counters: publishes, failures, reconnects, subscriptions.

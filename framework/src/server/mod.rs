@@ -4,6 +4,7 @@ mod client_js;
 mod endpoint;
 mod health;
 mod http_api;
+mod initiator;
 mod running;
 mod streams;
 mod takeover;
@@ -21,7 +22,7 @@ use crate::listener::States;
 use crate::node::Node;
 use crate::registry::{Registry, RegistryError};
 use crate::send::{
-    Controls, SendPath, SocketServer, Streams, install_for_this_thread, install_global,
+    Coalescer, Controls, SendPath, SocketServer, Streams, install_for_this_thread, install_global,
 };
 use crate::stats::Metrics;
 use crate::stream::History;
@@ -154,6 +155,7 @@ impl SwitchboardBuilder {
             backplane,
             controls,
             streams,
+            signals: Coalescer::new(settings.signals.coalesce()),
         };
         let mut node = Node::new(
             settings,
@@ -165,11 +167,34 @@ impl SwitchboardBuilder {
         );
         node.echo = self.echo;
         node.states = Arc::new(self.states);
+        start_sources(&node)?;
         let switchboard = Switchboard {
             node: Arc::new(node),
         };
         install_global(switchboard.server());
         Ok(switchboard)
+    }
+}
+
+/// Starts what signals from outside the application (`[postgres]` and `[[watch]]`).
+fn start_sources(node: &Node) -> Result<(), ConfigError> {
+    let settings = &node.settings;
+    #[cfg(feature = "postgres")]
+    {
+        crate::source::postgres::start(settings, node.sends.clone(), node.sends.node.clone())
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        if settings.postgres.url.is_empty() {
+            return Ok(());
+        }
+        Err(ConfigError::Invalid {
+            origin: "settings".to_owned(),
+            key: "postgres.url".to_owned(),
+            message: "this build has no PostgreSQL source: enable switchboard's `postgres` \
+                      cargo feature"
+                .to_owned(),
+        })
     }
 }
 
