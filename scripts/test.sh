@@ -7,6 +7,13 @@ cd "$(dirname "$0")/.."
 # Two cores: two jobs, one shared target dir.
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
+# The PostgreSQL source's tests start their own server (initdb and pg_ctl, as the
+# postgres user) in a temporary directory; install PostgreSQL if it is missing.
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "== installing postgresql"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
+
 # Integration tests start their own redis-server on free ports; install it if missing.
 if ! command -v redis-server >/dev/null 2>&1; then
   echo "== installing redis-server"

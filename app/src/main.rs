@@ -2,6 +2,8 @@
 //!
 //! Reads `config/Websockets.toml` (or the file named by `SWITCHBOARD_CONFIG`) and
 //! `config/Demo.toml` (or `SWITCHBOARD_DEMO_CONFIG`), and serves on `server.bind`.
+//! `switchboard-app print-triggers` prints the SQL that makes the `[[watch]]` tables
+//! signal their channels (`| psql "$DATABASE_URL"` installs it).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +28,10 @@ async fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(e) => return fail(&e),
     };
+    if std::env::args().nth(1).as_deref() == Some("print-triggers") {
+        print!("{}", switchboard::postgres::trigger_sql(&settings.watch));
+        return ExitCode::SUCCESS;
+    }
     let demo = match DemoConfig::load(&config_path("SWITCHBOARD_DEMO_CONFIG", "Demo.toml")) {
         Ok(demo) => demo,
         Err(e) => return fail(&e),

@@ -30,6 +30,10 @@ pub(crate) struct Metrics {
     channel_actors: AtomicU64,
     /// Connections aborted because their socket accepted nothing within the write timeout.
     write_timeouts: AtomicU64,
+    /// Change notifications the database source turned into signals.
+    source_notifications: AtomicU64,
+    /// Change notifications the database source could not read (logged, then skipped).
+    source_malformed: AtomicU64,
 }
 
 fn add(counter: &AtomicU64, n: u64) {
@@ -63,6 +67,16 @@ impl Metrics {
 
     pub(crate) fn write_timeout(&self) {
         add(&self.write_timeouts, 1);
+    }
+
+    #[cfg(feature = "postgres")]
+    pub(crate) fn source_notification(&self) {
+        add(&self.source_notifications, 1);
+    }
+
+    #[cfg(feature = "postgres")]
+    pub(crate) fn source_malformed(&self) {
+        add(&self.source_malformed, 1);
     }
 
     pub(crate) fn packet_in(&self) {
@@ -187,6 +201,18 @@ impl Metrics {
             "histogram",
             "Time to handle one event, in seconds.",
             &histogram,
+        );
+        metric(
+            "source_notifications_total",
+            "counter",
+            "Change notifications from the database source turned into signals.",
+            &one(get(&self.source_notifications)),
+        );
+        metric(
+            "source_malformed_total",
+            "counter",
+            "Change notifications from the database source that did not parse.",
+            &one(get(&self.source_malformed)),
         );
         metric(
             "backplane_published_total",

@@ -11,13 +11,13 @@ const BACKOFF_CAP: Duration = Duration::from_secs(5);
 /// Exponential backoff with jitter, so nodes that lost the transport together do not
 /// all reconnect in the same instant.
 #[derive(Debug)]
-pub(super) struct Backoff {
+pub(crate) struct Backoff {
     next: Duration,
     seed: u64,
 }
 
 impl Backoff {
-    pub(super) fn new(node: &NodeId) -> Self {
+    pub(crate) fn new(node: &NodeId) -> Self {
         let seed = node
             .as_str()
             .bytes()
@@ -30,12 +30,12 @@ impl Backoff {
         }
     }
 
-    pub(super) fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.next = BACKOFF_FIRST;
     }
 
     /// Half the current step plus a random part of the other half.
-    pub(super) fn next(&mut self) -> Duration {
+    pub(crate) fn next(&mut self) -> Duration {
         // xorshift64: plenty for jitter.
         self.seed ^= self.seed << 13;
         self.seed ^= self.seed >> 7;

@@ -34,6 +34,8 @@
 //! subscribers get every publication Redis positioned, or a `resync`.
 
 mod backoff;
+#[cfg(feature = "postgres")]
+pub(crate) use backoff::Backoff;
 mod bridge;
 mod envelope;
 mod redis;

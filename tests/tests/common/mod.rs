@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)] // each test binary uses a different subset
 
+pub mod postgres;
 pub mod raw;
 pub mod redis;
 pub mod streams;
