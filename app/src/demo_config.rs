@@ -30,6 +30,10 @@ pub struct DemoConfig {
     pub user_history: usize,
     /// Seconds a user's notifications are kept after the last one.
     pub user_history_ttl_secs: u64,
+    /// PostgreSQL for the rooms (`postgres://...`): their messages live there, and the
+    /// PostgreSQL source signals every insert, whoever makes it. Empty: in memory. The
+    /// `DATABASE_URL` environment variable sets it too.
+    pub database_url: String,
 }
 
 impl Default for DemoConfig {
@@ -42,6 +46,7 @@ impl Default for DemoConfig {
             room_history_ttl_secs: 600,
             user_history: 50,
             user_history_ttl_secs: 3600,
+            database_url: String::new(),
         }
     }
 }
@@ -123,12 +128,13 @@ impl DemoConfig {
                     self.user_history_ttl_secs =
                         value.parse().map_err(|_| bad("a number of seconds"))?;
                 }
+                "database_url" => self.database_url.clone_from(&value),
                 _ => {
                     return Err(DemoConfigError::Invalid {
                         path: var.clone(),
                         message: "unknown key (dev_tokens, dev_secret, token_ttl_secs, \
                                   room_history, room_history_ttl_secs, user_history, \
-                                  user_history_ttl_secs)"
+                                  user_history_ttl_secs, database_url)"
                             .into(),
                     });
                 }

@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod demo_config;
 pub mod listeners;
+pub mod room_store;
 pub mod rooms;
 pub mod user;
 pub mod web;
@@ -16,12 +17,13 @@ use std::io;
 
 use actix_web::web::Data;
 use switchboard::auth::JwtMiddleware;
-use switchboard::config::{ConfigError, HistoryChannel, Secret, Settings};
+use switchboard::config::{ConfigError, HistoryChannel, Secret, Settings, Watch};
 use switchboard::{Running, StartError, Switchboard};
 
 use crate::api::TokenIssuer;
 use crate::auth::Credentials;
 use crate::demo_config::DemoConfig;
+use crate::room_store::RoomStore;
 use crate::rooms::Rooms;
 
 /// Why the demo could not start.
@@ -54,6 +56,9 @@ pub enum DemoError {
     /// The HTTP routes' token verifier could not be built.
     #[error(transparent)]
     Jwt(#[from] ConfigError),
+    /// The rooms' database could not be prepared.
+    #[error("Demo.toml database_url (DATABASE_URL): {0}")]
+    Database(String),
 }
 
 /// Builds the demo server and starts it on `addr`.
@@ -89,7 +94,13 @@ pub fn start(mut settings: Settings, demo: &DemoConfig, addr: &str) -> Result<Ru
     } else {
         None
     };
-    keep_room_history(&mut settings, demo);
+    let store = if demo.database_url.is_empty() {
+        keep_room_history(&mut settings, demo);
+        RoomStore::Memory(Rooms::default())
+    } else {
+        watch_rooms(&mut settings, &demo.database_url)?;
+        RoomStore::Postgres(demo.database_url.clone())
+    };
     keep_user_history(&mut settings, demo);
     let api_key = (settings.http_api.enabled && !settings.http_api.key.is_empty())
         .then(|| settings.http_api.key.expose().to_owned());
@@ -100,7 +111,7 @@ pub fn start(mut settings: Settings, demo: &DemoConfig, addr: &str) -> Result<Ru
         JwtMiddleware::from_settings(&settings.jwt)?,
         api_key,
     ));
-    let rooms = Data::new(Rooms::default()); // one store shared by every worker
+    let rooms = Data::new(store); // one store shared by every worker
     switchboard
         .start_with(addr, move |cfg| {
             cfg.app_data(credentials.clone());
@@ -129,6 +140,20 @@ fn keep_room_history(settings: &mut Settings, demo: &DemoConfig) {
             demo.room_history_ttl_secs,
         ));
     }
+}
+
+/// Rooms in PostgreSQL: the table is created, and the PostgreSQL source watches it, so
+/// every insert (from this server, another node or `psql`) signals `room.{room}`. Rooms
+/// are then not streams: the source signals each node's subscribers directly, without
+/// positions, and a page re-fetches after any reconnect.
+fn watch_rooms(settings: &mut Settings, url: &str) -> Result<(), DemoError> {
+    room_store::prepare(url).map_err(DemoError::Database)?;
+    settings.postgres.url = Secret::new(url);
+    settings.postgres.install_triggers = true;
+    settings
+        .watch
+        .push(Watch::new(room_store::TABLE, "room.{room}", "message"));
+    Ok(())
 }
 
 /// A user's notifications are kept (unless `Demo.toml` says `user_history = 0`, or

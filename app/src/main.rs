@@ -32,10 +32,15 @@ async fn main() -> ExitCode {
         print!("{}", switchboard::postgres::trigger_sql(&settings.watch));
         return ExitCode::SUCCESS;
     }
-    let demo = match DemoConfig::load(&config_path("SWITCHBOARD_DEMO_CONFIG", "Demo.toml")) {
+    let mut demo = match DemoConfig::load(&config_path("SWITCHBOARD_DEMO_CONFIG", "Demo.toml")) {
         Ok(demo) => demo,
         Err(e) => return fail(&e),
     };
+    if let Ok(url) = std::env::var("DATABASE_URL")
+        && !url.is_empty()
+    {
+        demo.database_url = url;
+    }
     let addr = settings.server.bind.clone();
     let running = match switchboard_app::start(settings, &demo, &addr) {
         Ok(running) => running,

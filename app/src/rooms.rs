@@ -61,17 +61,27 @@ pub fn valid_room_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// A post's author and text, trimmed, once the room id and both lengths are checked.
+pub fn checked<'a>(
+    room: &str,
+    from: &'a str,
+    message: &'a str,
+) -> Result<(&'a str, &'a str), PostError> {
+    if !valid_room_id(room) {
+        return Err(PostError::BadRoom);
+    }
+    let (from, message) = (from.trim(), message.trim());
+    let fits = |text: &str, max: usize| !text.is_empty() && text.chars().count() <= max;
+    if !fits(from, MAX_AUTHOR_CHARS) || !fits(message, MAX_MESSAGE_CHARS) {
+        return Err(PostError::BadMessage);
+    }
+    Ok((from, message))
+}
+
 impl Rooms {
     /// Stores a message, dropping the room's oldest past [`MESSAGES_PER_ROOM`].
     pub fn post(&self, room: &str, from: &str, message: &str) -> Result<RoomMessage, PostError> {
-        if !valid_room_id(room) {
-            return Err(PostError::BadRoom);
-        }
-        let (from, message) = (from.trim(), message.trim());
-        let fits = |text: &str, max: usize| !text.is_empty() && text.chars().count() <= max;
-        if !fits(from, MAX_AUTHOR_CHARS) || !fits(message, MAX_MESSAGE_CHARS) {
-            return Err(PostError::BadMessage);
-        }
+        let (from, message) = checked(room, from, message)?;
         let mut rooms = self.rooms.lock().unwrap_or_else(PoisonError::into_inner);
         if !rooms.contains_key(room) && rooms.len() >= MAX_ROOMS {
             return Err(PostError::Full);
@@ -101,22 +111,26 @@ impl Rooms {
 
     /// The room's messages as `<li>` items, every user-written text escaped.
     pub fn render(&self, room: &str) -> String {
-        let messages = self.messages(room);
-        if messages.is_empty() {
-            return "<li class=\"empty\">No messages in this room yet.</li>\n".to_owned();
-        }
-        let mut html = String::new();
-        for m in &messages {
-            let _ = writeln!(
-                html,
-                "<li data-seq=\"{}\"><span class=\"from\">{}</span><span class=\"text\">{}</span></li>",
-                m.seq,
-                escape_html(&m.from),
-                escape_html(&m.message)
-            );
-        }
-        html
+        render(&self.messages(room))
     }
+}
+
+/// Messages as `<li>` items, every user-written text escaped.
+pub fn render(messages: &[RoomMessage]) -> String {
+    if messages.is_empty() {
+        return "<li class=\"empty\">No messages in this room yet.</li>\n".to_owned();
+    }
+    let mut html = String::new();
+    for m in messages {
+        let _ = writeln!(
+            html,
+            "<li data-seq=\"{}\"><span class=\"from\">{}</span><span class=\"text\">{}</span></li>",
+            m.seq,
+            escape_html(&m.from),
+            escape_html(&m.message)
+        );
+    }
+    html
 }
 
 /// Escapes text for an HTML element's content or a quoted attribute value.

@@ -8,15 +8,18 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use switchboard::Initiator;
+
 use crate::auth::SignedIn;
-use crate::rooms::{PostError, Rooms, valid_room_id};
+use crate::room_store::{RoomStore, StoreError};
+use crate::rooms::{PostError, valid_room_id};
 
 const INDEX_HTML: &str = include_str!("../static/index.html");
 const APP_JS: &str = include_str!("../static/app.js");
 const APP_CSS: &str = include_str!("../static/app.css");
 
 /// Mounts `/`, its assets, and `GET`/`POST /rooms/{id}/messages`.
-pub fn configure(cfg: &mut web::ServiceConfig, rooms: web::Data<Rooms>) {
+pub fn configure(cfg: &mut web::ServiceConfig, rooms: web::Data<RoomStore>) {
     cfg.app_data(rooms)
         .route("/", web::get().to(index))
         .route("/app.js", web::get().to(app_js))
@@ -48,15 +51,24 @@ fn refused(code: &str, message: &str) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({ "error": { "code": code, "message": message } }))
 }
 
+fn unavailable(error: &StoreError) -> HttpResponse {
+    tracing::warn!(%error, "room store");
+    HttpResponse::ServiceUnavailable()
+        .json(json!({ "error": { "code": "unavailable", "message": error.to_string() } }))
+}
+
 /// The room's recent messages as an HTML fragment of `<li>` items.
-async fn room_messages(rooms: web::Data<Rooms>, id: web::Path<String>) -> HttpResponse {
+async fn room_messages(rooms: web::Data<RoomStore>, id: web::Path<String>) -> HttpResponse {
     if !valid_room_id(&id) {
         return refused("bad_room", &PostError::BadRoom.to_string());
     }
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(rooms.render(&id))
+    match rooms.render(&id).await {
+        Ok(html) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(html),
+        Err(e) => unavailable(&e),
+    }
 }
 
 #[derive(Deserialize)]
@@ -64,33 +76,29 @@ struct NewMessage {
     message: String,
 }
 
-/// Stores the message, written by the signed-in user, and signals `message` on
-/// `room.{id}`: every page showing the room re-fetches its fragment.
+/// Stores the message, written by the signed-in user; every page showing the room is
+/// signalled (`message` on `room.{id}`) and re-fetches its fragment, except the poster's
+/// (named by the client's `X-Socket-Id`), which shows the fragment in this answer.
 async fn post_room_message(
     SignedIn(author): SignedIn,
-    rooms: web::Data<Rooms>,
+    initiator: Initiator,
+    rooms: web::Data<RoomStore>,
     id: web::Path<String>,
     body: web::Json<NewMessage>,
 ) -> HttpResponse {
-    let posted = match rooms.post(&id, &author.name, &body.message) {
+    let posted = match rooms
+        .post(&id, &author.name, &body.message, &initiator)
+        .await
+    {
         Ok(posted) => posted,
-        Err(e @ PostError::Full) => {
+        Err(StoreError::Refused(e @ PostError::Full)) => {
             return HttpResponse::ServiceUnavailable()
                 .json(json!({ "error": { "code": "full", "message": e.to_string() } }));
         }
-        Err(e) => return refused("bad_message", &e.to_string()),
+        Err(StoreError::Refused(e)) => return refused("bad_message", &e.to_string()),
+        Err(e) => return unavailable(&e),
     };
-    let signal = json!({ "seq": posted.seq, "from": posted.from, "message": posted.message });
-    let signalled = switchboard::sockets()
-        .and_then(|server| server.broadcast(&format!("room.{id}"), "message", &signal));
-    match signalled {
-        Ok(delivered) => {
-            HttpResponse::Created().json(json!({ "seq": posted.seq, "signalled": delivered }))
-        }
-        Err(e) => {
-            // Stored all the same: pages see it on their next refresh.
-            tracing::warn!(error = %e, "could not signal room.{id}");
-            HttpResponse::Created().json(json!({ "seq": posted.seq, "signalled": 0 }))
-        }
-    }
+    // The poster's page renders from here rather than waiting for a signal it will not get.
+    let html = rooms.render(&id).await.unwrap_or_default();
+    HttpResponse::Created().json(json!({ "seq": posted.seq, "html": html }))
 }

@@ -239,8 +239,15 @@ function start(session) {
         response = await post();
       }
     }
-    if (response?.ok) input.value = '';
-    else toast(`the room did not take it (${response?.status ?? 'offline'})`, { title: 'not posted', kind: 'error' });
+    if (response?.ok) {
+      input.value = '';
+      // This tab is left out of the room's signal (its X-Socket-Id named it): the answer
+      // carries the room as it is now.
+      const { html } = await response.json().catch(() => ({}));
+      if (typeof html === 'string' && roomId === /** @type {HTMLInputElement} */ ($('room-id')).value.trim()) {
+        $('room-messages').innerHTML = html;
+      }
+    } else toast(`the room did not take it (${response?.status ?? 'offline'})`, { title: 'not posted', kind: 'error' });
   });
 
   client.bindDeclarative(document);
