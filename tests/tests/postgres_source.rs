@@ -198,6 +198,32 @@ async fn the_transaction_s_initiator_is_left_out_and_a_forged_one_is_not() {
 }
 
 #[actix_web::test]
+async fn except_user_leaves_out_every_connection_of_the_writer() {
+    let pg = with_receipts();
+    pg.psql("INSERT INTO receipts VALUES (8, 0)");
+    let mut settings = watching(&pg);
+    settings.watch = vec![Watch::new("receipts", "receipt.{id}", "receipt-changed").except_user()];
+    let server = serve(settings, pg.url());
+    let mut tab_a = connect_as(&server, "alice").await;
+    let mut tab_b = connect_as(&server, "alice").await;
+    let mut bob = connect_as(&server, "bob").await;
+    for client in [&mut tab_a, &mut tab_b, &mut bob] {
+        client.join("receipt.8").await;
+    }
+    let bearer = format!("Bearer {}", token_for("alice", json!({})));
+    let headers = [
+        ("Authorization", bearer.as_str()),
+        ("X-Socket-Id", tab_a.connection_id.as_str()),
+    ];
+    let (status, _) = common::http(server.addr(), "POST", "/receipts/8", None, &headers).await;
+    assert_eq!(status, 200);
+    signalled(&mut bob, "receipt.8").await;
+    tab_a.assert_nothing_before(&server, "marker").await;
+    tab_b.assert_nothing_before(&server, "marker").await;
+    server.stop().await;
+}
+
+#[actix_web::test]
 async fn a_signal_after_commit_waits_for_the_commit_and_dies_with_a_rollback() {
     let pg = with_receipts();
     let server = serve(watching(&pg), pg.url());

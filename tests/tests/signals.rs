@@ -45,13 +45,26 @@ async fn save(
     HttpResponse::Ok().json(json!({ "initiator": initiator.connection_id() }))
 }
 
+/// `POST /boards/{id}/everywhere`: like `save`, leaving out all of the writer's tabs.
+async fn save_everywhere(
+    sockets: web::Data<SocketServer>,
+    initiator: Initiator,
+    id: web::Path<String>,
+) -> HttpResponse {
+    sockets
+        .signal_except_user(&format!("board.{id}"), "changed", &initiator)
+        .expect("signal");
+    HttpResponse::Ok().json(json!({ "user": initiator.user_id() }))
+}
+
 fn serve(settings: Settings) -> Running {
     Switchboard::builder(settings)
         .resolve_users(switchboard_app::user::Users)
         .build()
         .expect("valid settings")
         .start_with("127.0.0.1:0", |cfg| {
-            cfg.route("/boards/{id}", web::post().to(save));
+            cfg.route("/boards/{id}", web::post().to(save))
+                .route("/boards/{id}/everywhere", web::post().to(save_everywhere));
         })
         .expect("binds")
 }
@@ -182,5 +195,34 @@ async fn a_listener_signal_leaves_out_the_sender() {
         .await;
     assert_eq!(signalled(&mut bob).await["count"], 1);
     alice.assert_nothing_before(&server, "marker").await;
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn signal_except_user_leaves_out_every_tab_of_the_writer() {
+    let server = serve(jwt_settings());
+    let mut tab_a = connect_as(&server, "alice").await;
+    let mut tab_b = connect_as(&server, "alice").await;
+    let mut bob = connect_as(&server, "bob").await;
+    for client in [&mut tab_a, &mut tab_b, &mut bob] {
+        client.join("board.3").await;
+    }
+    let bearer = format!("Bearer {}", token_for("alice", json!({})));
+    let headers = [
+        ("Authorization", bearer.as_str()),
+        ("X-Socket-Id", tab_a.connection_id.as_str()),
+    ];
+    let (status, body) = common::http(
+        server.addr(),
+        "POST",
+        "/boards/3/everywhere",
+        None,
+        &headers,
+    )
+    .await;
+    assert_eq!((status, &body["user"]), (200, &json!("alice")));
+    assert_eq!(signalled(&mut bob).await["count"], 1);
+    tab_a.assert_nothing_before(&server, "marker").await;
+    tab_b.assert_nothing_before(&server, "marker").await;
     server.stop().await;
 }

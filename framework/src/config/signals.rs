@@ -51,6 +51,7 @@ pub struct PostgresSettings {
 /// table = "receipts"            # or "schema.table"
 /// channel = "receipt.{id}"      # {column} is the changed row's value
 /// event = "receipt-changed"
+/// except_user = false           # true: leave out all of the writer's connections
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,6 +63,10 @@ pub struct Watch {
     pub channel: String,
     /// The event subscribers receive.
     pub event: String,
+    /// Leave out every connection of the user whose connection caused the change (all
+    /// their tabs and devices), not only that connection.
+    #[serde(default)]
+    pub except_user: bool,
 }
 
 impl Watch {
@@ -76,7 +81,14 @@ impl Watch {
             table: table.into(),
             channel: channel.into(),
             event: event.into(),
+            except_user: false,
         }
+    }
+
+    /// The same entry, leaving out all of the writer's connections.
+    pub fn except_user(mut self) -> Self {
+        self.except_user = true;
+        self
     }
 
     /// The columns the channel template names, in order: `receipt.{id}` → `["id"]`.

@@ -11,9 +11,9 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::Target;
 use super::queue::Condition;
 use super::worker::Job;
+use super::{Except, Target};
 use crate::ids::ConnectionId;
 use crate::stats::Stats;
 
@@ -196,11 +196,21 @@ impl Index {
                 for (worker, _) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
                     hand_off(worker);
                 }
-                let skipped = except
-                    .as_ref()
-                    .and_then(|id| maps.connections.get(id))
-                    .is_some_and(|entry| entry.channels.contains(name));
-                counts.iter().map(|n| *n as usize).sum::<usize>() - usize::from(skipped)
+                let skipped = match except {
+                    None => 0,
+                    Some(Except::Connection(id)) => maps
+                        .connections
+                        .get(id)
+                        .is_some_and(|entry| entry.channels.contains(name))
+                        .into(),
+                    Some(Except::User(user)) => maps.users.get(user).map_or(0, |ids| {
+                        ids.iter()
+                            .filter_map(|id| maps.connections.get(id))
+                            .filter(|entry| entry.channels.contains(name))
+                            .count()
+                    }),
+                };
+                counts.iter().map(|n| *n as usize).sum::<usize>() - skipped
             }
             Target::User { id, via } => {
                 let Some(ids) = maps.users.get(id) else {

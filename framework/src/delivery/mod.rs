@@ -33,7 +33,7 @@ use actix_http::ws::CloseReason;
 pub(crate) use frame::WireFrame;
 pub(crate) use index::{CapReached, Caps, Index};
 pub(crate) use socket::{configure_accepted, reset};
-pub(crate) use target::Target;
+pub(crate) use target::{Except, Target};
 pub(crate) use writer::Writer;
 
 pub(crate) use queue::Position;

@@ -153,7 +153,11 @@ impl Local {
         let bounds = self.bounds;
         let accepted = match target {
             Target::Channel { name, except } => self.channels.borrow().get(name).map_or(0, |m| {
-                let recipients = m.values().filter(|q| except.as_ref() != Some(&q.id));
+                let recipients = m.values().filter(|q| {
+                    !except
+                        .as_ref()
+                        .is_some_and(|e| e.excludes(&q.id, q.user.as_ref()))
+                });
                 match at {
                     None => recipients.filter(|q| q.push(frame, bounds).is_ok()).count(),
                     Some(at) => recipients

@@ -193,7 +193,8 @@ impl EventContext {
     /// changed (see [`SocketServer::signal`]): the sender caused it and knows.
     pub fn signal(&self, event: &str) -> Result<(), SendError> {
         let channel = self.require_channel(event)?;
-        let initiator = crate::send::Initiator::trusted(self.connection.id.clone());
+        let user = self.connection.user.as_ref().map(|u| u.id.clone());
+        let initiator = crate::send::Initiator::trusted(self.connection.id.clone(), user);
         self.server.signal_except(channel, event, &initiator)
     }
 

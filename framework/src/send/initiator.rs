@@ -1,6 +1,9 @@
 //! [`Initiator`]: the connection whose action caused a write, left out of the signal it
 //! raises (it already shows what it wrote).
 
+use std::sync::Arc;
+
+use crate::delivery::Except;
 use crate::ids::ConnectionId;
 
 /// The connection that caused a write, when it is known and may be trusted.
@@ -26,25 +29,43 @@ use crate::ids::ConnectionId;
 /// }
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Initiator(Option<ConnectionId>);
+pub struct Initiator {
+    connection: Option<ConnectionId>,
+    /// The connection's user, for leaving out all of their connections instead.
+    user: Option<Arc<str>>,
+}
 
 impl Initiator {
     /// No known initiator: everyone is signalled.
     pub fn none() -> Self {
-        Self(None)
+        Self::default()
     }
 
-    /// A connection trusted to be the writer's (checked by the caller).
-    pub(crate) fn trusted(id: ConnectionId) -> Self {
-        Self(Some(id))
+    /// A connection trusted to be the writer's (checked by the caller), and its user.
+    pub(crate) fn trusted(id: ConnectionId, user: Option<Arc<str>>) -> Self {
+        Self {
+            connection: Some(id),
+            user,
+        }
     }
 
     /// The connection left out, if any.
     pub fn connection_id(&self) -> Option<&str> {
-        self.0.as_ref().map(ConnectionId::as_str)
+        self.connection.as_ref().map(ConnectionId::as_str)
     }
 
-    pub(crate) fn into_inner(self) -> Option<ConnectionId> {
-        self.0
+    /// The initiating connection's user, if it has one.
+    pub fn user_id(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// Who a send leaves out: the connection, or (`whole_user`) every connection of its
+    /// user when it has one.
+    pub(crate) fn except(&self, whole_user: bool) -> Option<Except> {
+        match (&self.user, &self.connection) {
+            (Some(user), _) if whole_user => Some(Except::User(user.clone())),
+            (_, Some(id)) => Some(Except::Connection(id.clone())),
+            (_, None) => None,
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{Initiator, Raised, SendPath};
-use crate::delivery::{NotDelivered, Target};
+use crate::delivery::{Except, NotDelivered, Target};
 use crate::ids::{ConnectionId, NodeId};
 use crate::protocol::{self, Frame};
 use crate::stats::{BackplaneStats, Stats};
@@ -242,7 +242,7 @@ impl SocketServer {
         let frame = encode(event, Some(channel), data)?;
         let target = Target::Channel {
             name: channel.into(),
-            except: Some(ConnectionId::from(except)),
+            except: Some(Except::Connection(ConnectionId::from(except))),
         };
         Ok(self.path.send(target, frame))
     }
@@ -283,10 +283,26 @@ impl SocketServer {
         event: &str,
         initiator: &Initiator,
     ) -> Result<(), SendError> {
+        self.raise(channel, event, initiator.except(false))
+    }
+
+    /// Like [`Self::signal_except`], leaving out every connection of the initiator's
+    /// user (all their tabs and devices) rather than the one connection; an anonymous
+    /// initiator's connection alone.
+    pub fn signal_except_user(
+        &self,
+        channel: &str,
+        event: &str,
+        initiator: &Initiator,
+    ) -> Result<(), SendError> {
+        self.raise(channel, event, initiator.except(true))
+    }
+
+    fn raise(&self, channel: &str, event: &str, except: Option<Except>) -> Result<(), SendError> {
         if channel.contains(char::is_control) || event.contains(char::is_control) {
             return Err(SendError::BadSignal(format!("{channel:?} {event:?}")));
         }
-        let raised = Raised::new(channel, event, initiator.clone().into_inner());
+        let raised = Raised::new(channel, event, except);
         self.path.signals.raise(&self.path, raised);
         Ok(())
     }

@@ -16,8 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::json;
 
 use super::SendPath;
-use crate::delivery::Target;
-use crate::ids::ConnectionId;
+use crate::delivery::{Except, Target};
 use crate::protocol;
 
 /// One signal as raised.
@@ -25,8 +24,9 @@ use crate::protocol;
 pub(crate) struct Raised {
     pub(crate) channel: Arc<str>,
     pub(crate) event: Arc<str>,
-    /// The connection whose action caused it, which needs no signal.
-    pub(crate) except: Option<ConnectionId>,
+    /// The connection whose action caused it (or all of its user's), which needs no
+    /// signal.
+    pub(crate) except: Option<Except>,
     /// For this node's subscribers only: raised by a source every node runs itself.
     pub(crate) local: bool,
     /// Milliseconds since the Unix epoch.
@@ -34,7 +34,7 @@ pub(crate) struct Raised {
 }
 
 impl Raised {
-    pub(crate) fn new(channel: &str, event: &str, except: Option<ConnectionId>) -> Self {
+    pub(crate) fn new(channel: &str, event: &str, except: Option<Except>) -> Self {
         Self {
             channel: channel.into(),
             event: event.into(),

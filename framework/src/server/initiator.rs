@@ -44,7 +44,7 @@ async fn identify(req: &HttpRequest) -> Initiator {
         Err(_) => None,
     };
     if caller.as_deref() == Some(&*owner) {
-        Initiator::trusted(ConnectionId::from(named))
+        Initiator::trusted(ConnectionId::from(named), Some(owner))
     } else {
         tracing::debug!(
             connection = named,

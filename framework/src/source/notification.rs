@@ -14,6 +14,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::config::Watch;
+use crate::delivery::Except;
+use crate::ids::ConnectionId;
 
 /// The PostgreSQL notification channel the source LISTENs on.
 pub(crate) const NOTIFY_CHANNEL: &str = "switchboard";
@@ -28,16 +30,46 @@ pub(crate) enum Notification {
         row: Map<String, Value>,
         #[serde(default)]
         old: Option<Map<String, Value>>,
-        #[serde(default)]
-        initiator: Option<String>,
+        #[serde(flatten)]
+        initiator: Initiator,
     },
     /// A signal raised inside a transaction.
     Signal {
         channel: String,
         event: String,
-        #[serde(default)]
-        initiator: Option<String>,
+        #[serde(flatten)]
+        initiator: Initiator,
     },
+}
+
+/// Who caused the change: `switchboard.initiator` and `switchboard.initiator_user` as
+/// the transaction set them (empty or absent: nobody known).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Initiator {
+    #[serde(default)]
+    initiator: Option<String>,
+    #[serde(default)]
+    initiator_user: Option<String>,
+}
+
+impl Initiator {
+    /// Who the signal leaves out: the connection, or with `whole_user` all of its user's.
+    fn except(&self, whole_user: bool) -> Option<Except> {
+        let known = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+        match (known(&self.initiator_user), known(&self.initiator)) {
+            (Some(user), _) if whole_user => Some(Except::User(user.into())),
+            (_, Some(id)) => Some(Except::Connection(ConnectionId::from(id.as_str()))),
+            (_, None) => None,
+        }
+    }
+}
+
+/// One signal a notification raises.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Signal {
+    pub(crate) channel: String,
+    pub(crate) event: String,
+    pub(crate) except: Option<Except>,
 }
 
 impl Notification {
@@ -45,9 +77,8 @@ impl Notification {
         serde_json::from_str(payload)
     }
 
-    /// The signals it raises, as (channel, event), and the connection that caused it
-    /// (an empty setting counts as none).
-    pub(crate) fn signals(&self, watches: &[Watch]) -> (Vec<(String, String)>, Option<String>) {
+    /// The signals it raises.
+    pub(crate) fn signals(&self, watches: &[Watch]) -> Vec<Signal> {
         match self {
             Self::Row {
                 table,
@@ -55,30 +86,35 @@ impl Notification {
                 old,
                 initiator,
             } => {
-                let mut signals = Vec::new();
+                let mut signals: Vec<Signal> = Vec::new();
                 for watch in watches.iter().filter(|w| same_table(&w.table, table)) {
                     for row in std::iter::once(row).chain(old.as_ref()) {
-                        if let Some(channel) = channel_of(watch, row) {
-                            let signal = (channel, watch.event.clone());
-                            if !signals.contains(&signal) {
-                                signals.push(signal);
-                            }
+                        let Some(channel) = channel_of(watch, row) else {
+                            continue;
+                        };
+                        let signal = Signal {
+                            channel,
+                            event: watch.event.clone(),
+                            except: initiator.except(watch.except_user),
+                        };
+                        if !signals.contains(&signal) {
+                            signals.push(signal);
                         }
                     }
                 }
-                (signals, non_empty(initiator))
+                signals
             }
             Self::Signal {
                 channel,
                 event,
                 initiator,
-            } => (vec![(channel.clone(), event.clone())], non_empty(initiator)),
+            } => vec![Signal {
+                channel: channel.clone(),
+                event: event.clone(),
+                except: initiator.except(false),
+            }],
         }
     }
-}
-
-fn non_empty(initiator: &Option<String>) -> Option<String> {
-    initiator.clone().filter(|i| !i.is_empty())
 }
 
 /// `receipts` names `public.receipts` (or the table of that name in any schema);
@@ -123,38 +159,58 @@ mod tests {
         let payload = json!({"table": "public.receipts", "op": "UPDATE",
             "row": {"id": 42}, "old": {"id": 41}, "initiator": "n1-7"});
         let n = Notification::parse(&payload.to_string()).expect("parses");
-        let (signals, initiator) = n.signals(&receipts());
-        assert_eq!(
-            signals,
-            [
-                ("receipt.42".to_owned(), "receipt-changed".to_owned()),
-                ("receipt.41".to_owned(), "receipt-changed".to_owned())
-            ]
+        let signals = n.signals(&receipts());
+        let named: Vec<&str> = signals.iter().map(|s| s.channel.as_str()).collect();
+        assert_eq!(named, ["receipt.42", "receipt.41"]);
+        let except = Some(Except::Connection(ConnectionId::from("n1-7")));
+        assert!(
+            signals
+                .iter()
+                .all(|s| s.event == "receipt-changed" && s.except == except)
         );
-        assert_eq!(initiator.as_deref(), Some("n1-7"));
     }
 
     #[test]
     fn another_table_a_null_key_and_an_empty_initiator_signal_nothing_and_nobody() {
         let other = json!({"table": "public.orders", "op": "INSERT", "row": {"id": 1}});
         let n = Notification::parse(&other.to_string()).expect("parses");
-        assert!(n.signals(&receipts()).0.is_empty());
-        let null = json!({"table": "public.receipts", "op": "INSERT", "row": {"id": null}, "initiator": ""});
-        let (signals, initiator) = Notification::parse(&null.to_string())
-            .expect("parses")
-            .signals(&receipts());
-        assert!(signals.is_empty());
-        assert_eq!(initiator, None);
+        assert!(n.signals(&receipts()).is_empty());
+        let null = json!({"table": "public.receipts", "op": "INSERT", "row": {"id": null}});
+        let n = Notification::parse(&null.to_string()).expect("parses");
+        assert!(n.signals(&receipts()).is_empty());
+        let nobody = json!({"table": "public.receipts", "op": "INSERT", "row": {"id": 1},
+            "initiator": "", "initiator_user": ""});
+        let n = Notification::parse(&nobody.to_string()).expect("parses");
+        assert_eq!(n.signals(&receipts())[0].except, None);
+    }
+
+    #[test]
+    fn except_user_leaves_out_the_writer_s_user_when_the_transaction_named_one() {
+        let watches = vec![Watch::new("receipts", "receipt.{id}", "changed").except_user()];
+        let payload = json!({"table": "public.receipts", "row": {"id": 1},
+            "initiator": "n1-7", "initiator_user": "alice"});
+        let n = Notification::parse(&payload.to_string()).expect("parses");
+        assert_eq!(
+            n.signals(&watches)[0].except,
+            Some(Except::User("alice".into()))
+        );
+        let anonymous = json!({"table": "public.receipts", "row": {"id": 1}, "initiator": "n1-7"});
+        let n = Notification::parse(&anonymous.to_string()).expect("parses");
+        let except = Some(Except::Connection(ConnectionId::from("n1-7")));
+        assert_eq!(
+            n.signals(&watches)[0].except,
+            except,
+            "no user known: the connection"
+        );
     }
 
     #[test]
     fn a_signal_from_a_transaction_names_its_channel() {
         let payload = json!({"channel": "room.7", "event": "message", "initiator": null});
         let n = Notification::parse(&payload.to_string()).expect("parses");
-        assert_eq!(
-            n.signals(&[]).0,
-            [("room.7".to_owned(), "message".to_owned())]
-        );
+        let signals = n.signals(&[]);
+        let named = (signals[0].channel.as_str(), signals[0].event.as_str());
+        assert_eq!(named, ("room.7", "message"));
         assert!(
             Notification::parse("{\"hello\": 1}").is_err(),
             "neither shape"

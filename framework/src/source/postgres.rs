@@ -18,7 +18,7 @@ use tracing::{info, warn};
 use super::{NOTIFY_CHANNEL, Notification};
 use crate::config::{ConfigError, Settings, Watch};
 use crate::delivery::Target;
-use crate::ids::{ConnectionId, NodeId};
+use crate::ids::NodeId;
 use crate::protocol::{self, events};
 use crate::send::{Raised, SendPath};
 use crate::transport::Backoff;
@@ -56,7 +56,8 @@ BEGIN
     'op', TG_OP,
     'row', kept,
     'old', CASE WHEN previous IS NULL OR kept_old = kept THEN NULL ELSE kept_old END,
-    'initiator', current_setting('switchboard.initiator', true)
+    'initiator', current_setting('switchboard.initiator', true),
+    'initiator_user', current_setting('switchboard.initiator_user', true)
   )::text);
   RETURN NULL;
 END
@@ -117,10 +118,12 @@ pub async fn set_initiator(
     initiator: &crate::Initiator,
 ) -> Result<(), tokio_postgres::Error> {
     let id = initiator.connection_id().unwrap_or("");
+    let user = initiator.user_id().unwrap_or("");
     client
         .execute(
-            "SELECT set_config('switchboard.initiator', $1, true)",
-            &[&id],
+            "SELECT set_config('switchboard.initiator', $1, true), \
+                    set_config('switchboard.initiator_user', $2, true)",
+            &[&id, &user],
         )
         .await
         .map(drop)
@@ -350,13 +353,8 @@ fn signal(path: &Arc<SendPath>, watches: &[Watch], payload: &str) {
         }
     };
     metrics.source_notification();
-    let (signals, initiator) = notification.signals(watches);
-    for (channel, event) in signals {
-        let mut raised = Raised::new(
-            &channel,
-            &event,
-            initiator.as_deref().map(ConnectionId::from),
-        );
+    for signal in notification.signals(watches) {
+        let mut raised = Raised::new(&signal.channel, &signal.event, signal.except);
         raised.local = true;
         path.signals.raise(path, raised);
     }

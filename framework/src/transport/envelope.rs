@@ -4,7 +4,8 @@
 //! ```text
 //! sb1\n ORIGIN_NODE \n TARGET_CONNECTION \n EXCEPT_CONNECTION \n ONLY_ON_CHANNEL \n {packet json}
 //! ```
-//! Empty header lines mean "none". The topic it arrives on and these headers together
+//! Empty header lines mean "none"; `EXCEPT_CONNECTION` is `user=ID` when every
+//! connection of a user is left out. The topic it arrives on and these headers together
 //! give back the sender's [`Target`]. A header value with a newline would shift the
 //! fields after it (an id from an HTTP API call could carry one), so such an envelope is
 //! never written: [`Envelope::encode`] refuses it.
@@ -27,7 +28,7 @@ use actix_web::web::Bytes;
 use bytestring::ByteString;
 
 use super::Topic;
-use crate::delivery::{NotDelivered, Target};
+use crate::delivery::{Except, NotDelivered, Target};
 use crate::ids::ConnectionId;
 use crate::protocol::Frame;
 
@@ -36,6 +37,16 @@ const ASK: &str = "sb1 ask=";
 const AT: &str = "sb1 at=";
 const RECEIPT: &str = "sb1 receipt";
 const CONTROL: &str = "sb1 control";
+/// Marks the except header as a user's (connection ids never hold `=`).
+const USER_EXCEPT: &str = "user=";
+
+/// The except header: a connection id, or `user=ID` for every connection of a user.
+fn except_field(except: &Except) -> String {
+    match except {
+        Except::Connection(id) => id.as_str().to_owned(),
+        Except::User(user) => format!("{USER_EXCEPT}{user}"),
+    }
+}
 
 /// One cross-node message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,14 +80,14 @@ impl Envelope {
         let frame = self.frame.as_str();
         let (connection, except, via) = match &self.target {
             Target::Connection(id) => (Some(id.as_str()), None, None),
-            Target::Channel { except, .. } => (None, except.as_ref().map(|e| e.as_str()), None),
+            Target::Channel { except, .. } => (None, except.as_ref().map(except_field), None),
             Target::User { via, .. } => (None, None, via.as_deref()),
             Target::Everyone => (None, None, None),
         };
         let fields = [
             self.origin.as_str(),
             connection.unwrap_or(""),
-            except.unwrap_or(""),
+            except.as_deref().unwrap_or(""),
             via.unwrap_or(""),
         ];
         if fields.iter().any(|field| field.contains('\n')) {
@@ -139,7 +150,10 @@ impl Envelope {
         let target = match topic {
             Topic::Channel(name) => Target::Channel {
                 name,
-                except: except.map(|e| ConnectionId::from(e.as_str())),
+                except: except.map(|e| match e.strip_prefix(USER_EXCEPT) {
+                    Some(user) => Except::User(user.into()),
+                    None => Except::Connection(ConnectionId::from(e.as_str())),
+                }),
             },
             Topic::User(id) => Target::User {
                 id,
@@ -282,7 +296,11 @@ mod tests {
         for target in [
             Target::Channel {
                 name: "room.1".into(),
-                except: Some(ConnectionId::from("abc-7")),
+                except: Some(Except::Connection(ConnectionId::from("abc-7"))),
+            },
+            Target::Channel {
+                name: "room.1".into(),
+                except: Some(Except::User("alice".into())),
             },
             Target::User {
                 id: "bob".into(),
@@ -302,7 +320,7 @@ mod tests {
     fn a_header_with_a_newline_is_never_written() {
         let shifted = envelope(Target::Channel {
             name: "room.1".into(),
-            except: Some(ConnectionId::from("abc-7\n\nroom.2")),
+            except: Some(Except::Connection(ConnectionId::from("abc-7\n\nroom.2"))),
         });
         assert_eq!(shifted.encode(), None);
         let shifted = envelope(Target::Connection(ConnectionId::from("abc-7\nx")));
