@@ -1,4 +1,5 @@
-// The demo page: sign in, global chat, private messages, a declarative room, toasts.
+// The demo page: sign in, global chat, private messages, a declarative room (a list
+// and a summary card), toasts.
 // Plain JavaScript on top of the framework's client at /switchboard/switchboard.js.
 
 import { SocketClient } from '/switchboard/switchboard.js';
@@ -120,10 +121,14 @@ function showState(state) {
 
 function openRoom(id) {
   const list = $('room-messages');
+  const path = `/rooms/${encodeURIComponent(id)}`;
   // Changing the attributes is all it takes: the binding leaves the old channel and
-  // joins the new one.
+  // joins the new one (once both elements have moved: they share the subscription).
   list.setAttribute('data-sb-channel', `room.${id}`);
-  list.setAttribute('data-sb-refresh', `/rooms/${encodeURIComponent(id)}/messages`);
+  list.setAttribute('data-sb-refresh', `${path}/messages`);
+  const summary = $('room-summary');
+  summary.setAttribute('data-sb-channel', `room.${id}`);
+  summary.setAttribute('data-sb-action', `POST ${path}/summary`);
   $('room-channel').textContent = `room.${id}`;
   /** @type {HTMLInputElement} */ ($('room-id')).value = id;
   const link = /** @type {HTMLAnchorElement} */ ($('room-link'));
