@@ -5,6 +5,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import WebSocket from 'ws';
 
 import { SocketClient } from '../framework/static/switchboard.js';
@@ -272,37 +273,50 @@ describe('declarative actions in Chromium', () => {
     await page.context().close();
   });
 
-  it('only same-origin HTML is swapped in: JSON, a foreign URL or a redirect elsewhere replace nothing', T, async () => {
+  it('only same-origin HTML is swapped in: JSON, a foreign URL or a redirect elsewhere replace nothing', T, async (t) => {
+    // Another origin that really answers, with HTML anyone may read: only what it
+    // received tells whether a request went out (Chromium reports a redirect it then
+    // refuses to follow as a request too).
     const foreign = [];
+    const other = http.createServer((request, response) => {
+      foreign.push(request.url);
+      response.writeHead(200, { 'content-type': 'text/html', 'access-control-allow-origin': '*' });
+      response.end('<p>foreign</p>');
+    });
+    await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
+    t.after(() => other.close());
+    const OTHER = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (other.address()).port}`;
     const page = await testPage(browser, server, `
       <div id="json" data-sb-channel="room.only" data-sb-action="POST /only/json" data-sb-load><p>original</p></div>
       <div id="plain" data-sb-channel="room.only" data-sb-refresh="/only/plain" data-sb-load><p>original</p></div>
-      <div id="foreign" data-sb-channel="room.only" data-sb-action="POST ${FOREIGN}/action" data-sb-load><p>original</p></div>
+      <div id="foreign" data-sb-channel="room.only" data-sb-action="POST ${OTHER}/action" data-sb-load><p>original</p></div>
       <div id="redirect" data-sb-channel="room.only" data-sb-action="GET /only/redirect" data-sb-load><p>original</p></div>
       <div id="html" data-sb-channel="room.only" data-sb-action="GET /only/html" data-sb-load><p>original</p></div>`, {
       prepare: async (p) => {
-        await p.route(`${FOREIGN}/**`, (route) => {
-          foreign.push(route.request().url());
-          return route.fulfill({ contentType: 'text/html', headers: { 'access-control-allow-origin': '*' }, body: '<p>foreign</p>' });
-        });
         await p.route(`${server.http}/only/*`, (route) => {
           const name = new URL(route.request().url()).pathname.split('/').pop();
           if (name === 'json') return route.fulfill({ contentType: 'application/json', body: '{"html": "<p>replaced</p>"}' });
           if (name === 'plain') return route.fulfill({ contentType: 'text/plain', body: '<p>replaced</p>' });
-          if (name === 'redirect') return route.fulfill({ status: 302, headers: { location: `${FOREIGN}/landing` } });
+          if (name === 'redirect') return route.fulfill({ status: 302, headers: { location: `${OTHER}/landing` } });
           return route.fulfill({ contentType: 'text/html; charset=utf-8', body: '<p>replaced</p>' });
         });
       },
     });
     await page.locator('#html p', { hasText: 'replaced' }).waitFor();
+    // Each element has been answered (or refused), whichever way.
+    const answered = (id) => page.evaluate((id) => window.events.filter(([target]) => target === id).length, id);
     await page.waitForFunction(() => ['json', 'plain', 'redirect', 'foreign'].every((id) =>
-      window.events.some(([target, type]) => target === id && type === 'sb:error')));
+      window.events.some(([target]) => target === id)));
     // And after a signal too (the load was not the only chance).
     assert.equal((await post('only', 'signal')).status, 201);
-    await page.waitForFunction(() => window.events.filter(([id, type]) => id === 'html' && type === 'sb:refreshed').length === 2);
-    await page.waitForFunction(() => window.events.filter(([id, type]) => id === 'json' && type === 'sb:error').length === 2);
+    await page.waitForFunction(() => ['html', 'json', 'plain', 'redirect'].every((id) =>
+      window.events.filter(([target]) => target === id).length === 2));
+    assert.equal(await answered('foreign'), 1, 'refused once, when bound');
     for (const id of ['json', 'plain', 'foreign', 'redirect']) {
       assert.equal(await page.textContent(`#${id}`), 'original', `#${id} kept its content`);
+    }
+    for (const id of ['json', 'plain', 'redirect', 'foreign']) {
+      assert.deepEqual((await eventsOf(page, id)).map(([, type]) => type), id === 'foreign' ? ['sb:error'] : ['sb:error', 'sb:error']);
     }
     assert.match((await eventsOf(page, 'json'))[0][2], /not HTML \(application\/json\)/);
     assert.match((await eventsOf(page, 'plain'))[0][2], /not HTML \(text\/plain\)/);
@@ -311,6 +325,43 @@ describe('declarative actions in Chromium', () => {
     assert.equal(await page.getAttribute('#redirect', 'data-sb-state'), 'live');
     assert.deepEqual(foreign, [], 'nothing was requested from another origin');
     assert.deepEqual(page.errors.map(String), []);
+    await page.context().close();
+  });
+
+  it('a response whose final URL is another origin replaces nothing (a fetch that followed a redirect)', T, async () => {
+    // A bare page: its only client is the one below.
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${server.http}/rooms/none/messages`);
+    await page.setContent('<!doctype html><body><main></main></body>');
+    const { token } = await server.token('Dora');
+    // A `fetch` as one without `mode` enforcement would behave: the redirect was
+    // followed, and the answer is HTML from another origin.
+    const result = await page.evaluate(async ({ token, foreign }) => {
+      const { SocketClient } = await import('/switchboard/switchboard.js');
+      const answer = (url) => ({
+        ok: true, status: 200, url, headers: new Headers({ 'content-type': 'text/html' }), text: async () => '<p>replaced</p>',
+      });
+      const fetch = async (input) => (String(input).includes('/away') ? answer(`${foreign}/landing`) : answer(new URL(String(input), location.href).href));
+      const client = new SocketClient('/ws', { token, fetch });
+      await client.connect();
+      document.querySelector('main').insertAdjacentHTML('beforeend', `
+        <div id="away" data-sb-channel="room.final" data-sb-action="GET /final/away" data-sb-load><p>original</p></div>
+        <div id="home" data-sb-channel="room.final" data-sb-action="GET /final/home" data-sb-load><p>original</p></div>`);
+      const seen = [];
+      for (const id of ['away', 'home']) {
+        for (const type of ['sb:error', 'sb:refreshed']) {
+          document.getElementById(id).addEventListener(type, (e) => seen.push([id, type, String(e.detail?.message ?? e.detail?.url)]));
+        }
+      }
+      const binding = client.bindDeclarative(document.querySelector('main'));
+      while (seen.length < 2) await new Promise((r) => setTimeout(r, 20));
+      binding.stop();
+      client.disconnect();
+      return { seen: seen.sort(), away: document.getElementById('away').textContent, home: document.getElementById('home').textContent };
+    }, { token, foreign: FOREIGN });
+    assert.deepEqual(result.seen.map(([id, type]) => [id, type]), [['away', 'sb:error'], ['home', 'sb:refreshed']]);
+    assert.match(result.seen[0][2], /redirected to another origin/);
+    assert.deepEqual([result.away, result.home], ['original', 'replaced']);
     await page.context().close();
   });
 
