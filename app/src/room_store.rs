@@ -11,7 +11,9 @@ use serde_json::json;
 use switchboard::Initiator;
 use switchboard::postgres::tokio_postgres::{self, NoTls};
 
-use crate::rooms::{MESSAGES_PER_ROOM, PostError, RoomMessage, Rooms, checked, render};
+use crate::rooms::{
+    MESSAGES_PER_ROOM, PostError, RoomMessage, RoomSummary, Rooms, checked, render, render_summary,
+};
 
 /// The table the PostgreSQL store keeps messages in (and the source watches).
 pub const TABLE: &str = "room_messages";
@@ -112,6 +114,40 @@ impl RoomStore {
                 Ok(render(&messages))
             }
         }
+    }
+
+    /// The room's summary card: how many messages it has had, and the latest.
+    pub async fn render_summary(&self, room: &str) -> Result<String, StoreError> {
+        let summary = match self {
+            Self::Memory(rooms) => rooms.summary(room),
+            Self::Postgres(url) => {
+                let db = connect(url).await?;
+                let count: i64 = db
+                    .query_one(
+                        "SELECT count(*) FROM room_messages WHERE room = $1",
+                        &[&room],
+                    )
+                    .await?
+                    .get(0);
+                let last = db
+                    .query_opt(
+                        "SELECT seq, author, body FROM room_messages WHERE room = $1 \
+                         ORDER BY seq DESC LIMIT 1",
+                        &[&room],
+                    )
+                    .await?
+                    .map(|row| RoomMessage {
+                        seq: u64::try_from(row.get::<_, i64>(0)).unwrap_or_default(),
+                        from: row.get(1),
+                        message: row.get(2),
+                    });
+                RoomSummary {
+                    count: u64::try_from(count).unwrap_or_default(),
+                    last,
+                }
+            }
+        };
+        Ok(render_summary(room, &summary))
     }
 }
 

@@ -1,5 +1,5 @@
 //! Rooms' recent messages, kept in memory and bounded, rendered as HTML fragments for
-//! the page's declarative `data-sb-refresh` elements.
+//! the page's declarative elements (`data-sb-refresh`, `data-sb-action`).
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -23,6 +23,15 @@ pub struct RoomMessage {
     pub from: String,
     /// The text.
     pub message: String,
+}
+
+/// What the room's summary card shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomSummary {
+    /// Messages ever posted to the room (not only those kept).
+    pub count: u64,
+    /// The latest one.
+    pub last: Option<RoomMessage>,
 }
 
 /// Why a post was refused.
@@ -113,6 +122,58 @@ impl Rooms {
     pub fn render(&self, room: &str) -> String {
         render(&self.messages(room))
     }
+
+    /// How many messages the room had and its latest (nothing for an unknown room).
+    pub fn summary(&self, room: &str) -> RoomSummary {
+        let rooms = self.rooms.lock().unwrap_or_else(PoisonError::into_inner);
+        rooms
+            .get(room)
+            .map(|r| RoomSummary {
+                count: r.next_seq,
+                last: r.messages.back().cloned(),
+            })
+            .unwrap_or_default()
+    }
+
+    /// The room's summary card (see [`render_summary`]).
+    pub fn render_summary(&self, room: &str) -> String {
+        render_summary(room, &self.summary(room))
+    }
+}
+
+/// A room's summary card as an HTML fragment, every user-written text escaped.
+///
+/// The page morphs it in (`data-sb-swap="morph"`): the draft input is the same element
+/// in every version, so what the user types into it survives a refresh.
+pub fn render_summary(room: &str, summary: &RoomSummary) -> String {
+    let RoomSummary { count, last } = summary;
+    let count = *count;
+    let mut html = String::new();
+    let _ = writeln!(
+        html,
+        "<p class=\"summary-line\"><code>room.{}</code>: <strong id=\"summary-count\">{count}</strong> {}</p>",
+        escape_html(room),
+        if count == 1 { "message" } else { "messages" },
+    );
+    match last {
+        Some(m) => {
+            let _ = writeln!(
+                html,
+                "<p class=\"summary-line\" id=\"summary-last\">Last from <strong class=\"from\">{}</strong>: <span class=\"text\">{}</span></p>",
+                escape_html(&m.from),
+                escape_html(&m.message)
+            );
+        }
+        None => html.push_str(
+            "<p class=\"summary-line dim\" id=\"summary-last\">Nobody has posted yet.</p>\n",
+        ),
+    }
+    html.push_str(
+        "<label class=\"note\" for=\"room-note\">Draft note</label>\n\
+         <input id=\"room-note\" name=\"note\" autocomplete=\"off\" maxlength=\"2000\" \
+         placeholder=\"Type here: refreshes keep it\">\n",
+    );
+    html
 }
 
 /// Messages as `<li>` items, every user-written text escaped.
@@ -166,6 +227,28 @@ mod tests {
             html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"),
             "{html}"
         );
+    }
+
+    #[test]
+    fn the_summary_counts_every_post_and_escapes_the_latest() {
+        let rooms = Rooms::default();
+        assert_eq!(rooms.summary("s"), RoomSummary::default());
+        assert!(rooms.render_summary("s").contains("Nobody has posted yet."));
+        for i in 0..MESSAGES_PER_ROOM + 2 {
+            rooms.post("s", "ann", &format!("m{i}")).expect("fits");
+        }
+        rooms.post("s", "<i>eve</i>", "<b>last</b>").expect("fits");
+        let summary = rooms.summary("s");
+        assert_eq!(summary.count, MESSAGES_PER_ROOM as u64 + 3);
+        assert_eq!(summary.last.map(|m| m.from), Some("<i>eve</i>".to_owned()));
+        let html = rooms.render_summary("s");
+        assert!(html.contains(">103</strong> messages"), "{html}");
+        assert!(
+            html.contains("&lt;i&gt;eve&lt;/i&gt;") && html.contains("&lt;b&gt;last&lt;/b&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<b>") && !html.contains("<i>"), "{html}");
+        assert!(html.contains("id=\"room-note\""), "{html}");
     }
 
     #[test]

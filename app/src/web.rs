@@ -18,14 +18,16 @@ const INDEX_HTML: &str = include_str!("../static/index.html");
 const APP_JS: &str = include_str!("../static/app.js");
 const APP_CSS: &str = include_str!("../static/app.css");
 
-/// Mounts `/`, its assets, and `GET`/`POST /rooms/{id}/messages`.
+/// Mounts `/`, its assets, `GET`/`POST /rooms/{id}/messages` and
+/// `POST /rooms/{id}/summary`.
 pub fn configure(cfg: &mut web::ServiceConfig, rooms: web::Data<RoomStore>) {
     cfg.app_data(rooms)
         .route("/", web::get().to(index))
         .route("/app.js", web::get().to(app_js))
         .route("/app.css", web::get().to(app_css))
         .route("/rooms/{id}/messages", web::get().to(room_messages))
-        .route("/rooms/{id}/messages", web::post().to(post_room_message));
+        .route("/rooms/{id}/messages", web::post().to(post_room_message))
+        .route("/rooms/{id}/summary", web::post().to(room_summary));
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
@@ -63,6 +65,23 @@ async fn room_messages(rooms: web::Data<RoomStore>, id: web::Path<String>) -> Ht
         return refused("bad_room", &PostError::BadRoom.to_string());
     }
     match rooms.render(&id).await {
+        Ok(html) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(html),
+        Err(e) => unavailable(&e),
+    }
+}
+
+/// The room's summary card as an HTML fragment: what the page's
+/// `data-sb-action="POST /rooms/{id}/summary"` element morphs in on every `message`
+/// signal. A POST because it is an action, as a page would write one; it reads only,
+/// so it needs no sign-in (like the messages fragment).
+async fn room_summary(rooms: web::Data<RoomStore>, id: web::Path<String>) -> HttpResponse {
+    if !valid_room_id(&id) {
+        return refused("bad_room", &PostError::BadRoom.to_string());
+    }
+    match rooms.render_summary(&id).await {
         Ok(html) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -1,4 +1,5 @@
-// The demo page: sign in, global chat, private messages, a declarative room, toasts.
+// The demo page: sign in, global chat, private messages, a declarative room (a list
+// and a summary card), toasts.
 // Plain JavaScript on top of the framework's client at /switchboard/switchboard.js.
 
 import { SocketClient } from '/switchboard/switchboard.js';
@@ -16,6 +17,8 @@ const STATE_TEXT = {
 
 /** @type {SocketClient | null} */
 let client = null;
+/** The page's declarative elements (the room list and its summary card). */
+let binding = null;
 
 // -- sign-in -------------------------------------------------------------------------
 
@@ -120,10 +123,14 @@ function showState(state) {
 
 function openRoom(id) {
   const list = $('room-messages');
+  const path = `/rooms/${encodeURIComponent(id)}`;
   // Changing the attributes is all it takes: the binding leaves the old channel and
-  // joins the new one.
+  // joins the new one (once both elements have moved: they share the subscription).
   list.setAttribute('data-sb-channel', `room.${id}`);
-  list.setAttribute('data-sb-refresh', `/rooms/${encodeURIComponent(id)}/messages`);
+  list.setAttribute('data-sb-refresh', `${path}/messages`);
+  const summary = $('room-summary');
+  summary.setAttribute('data-sb-channel', `room.${id}`);
+  summary.setAttribute('data-sb-action', `POST ${path}/summary`);
   $('room-channel').textContent = `room.${id}`;
   /** @type {HTMLInputElement} */ ($('room-id')).value = id;
   const link = /** @type {HTMLAnchorElement} */ ($('room-link'));
@@ -225,7 +232,9 @@ function start(session) {
     const input = /** @type {HTMLInputElement} */ ($('room-input'));
     const roomId = /** @type {HTMLInputElement} */ ($('room-id')).value.trim();
     // The server writes the message as the token's user: no `from` to trust.
-    const post = () => fetch(`/rooms/${encodeURIComponent(roomId)}/messages`, {
+    // client.fetch names this tab (X-Socket-Id): the room's signal leaves it out, and
+    // the answer below shows the room instead.
+    const post = () => client.fetch(`/rooms/${encodeURIComponent(roomId)}/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ message: input.value }),
@@ -246,11 +255,12 @@ function start(session) {
       const { html } = await response.json().catch(() => ({}));
       if (typeof html === 'string' && roomId === /** @type {HTMLInputElement} */ ($('room-id')).value.trim()) {
         $('room-messages').innerHTML = html;
+        binding?.refresh($('room-summary')); // its signal left this tab out too
       }
     } else toast(`the room did not take it (${response?.status ?? 'offline'})`, { title: 'not posted', kind: 'error' });
   });
 
-  client.bindDeclarative(document);
+  binding = client.bindDeclarative(document);
   window.demo = { client }; // for the console (and the browser tests)
 }
 

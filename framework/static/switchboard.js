@@ -39,7 +39,7 @@
  * @property {typeof globalThis.WebSocket} [WebSocket] The WebSocket constructor: the
  *   browser's by default; in Node 20 pass the `ws` package's.
  * @property {typeof globalThis.fetch} [fetch] Used to tell a refused handshake from a
- *   network failure, and by declarative mode to re-fetch fragments.
+ *   network failure, by {@link SocketClient#fetch}, and so by declarative mode.
  * @property {boolean} [reconnect=true] Reconnect after a lost connection.
  * @property {number} [minReconnectDelay=250] Milliseconds: the shortest wait before a retry.
  * @property {number} [maxReconnectDelay=10000] Milliseconds: the longest wait before a retry.
@@ -556,6 +556,34 @@ export class SocketClient {
    */
   bindDeclarative(root = globalThis.document, options = {}) {
     return new DeclarativeBinding(this, root, options);
+  }
+
+  /**
+   * `fetch`, telling the server which connection the request comes from: while
+   * connected, a request to the page's own origin carries the connection id as
+   * `X-Socket-Id`, so a server that signals a change the request made can leave this
+   * connection out (the page already knows). Never on another origin: the id is this
+   * server's business, and a custom header would also make the request a CORS preflight.
+   * Without a page (Node), "own origin" is the WebSocket server's. Declarative refreshes
+   * and actions go through it.
+   * @param {RequestInfo | URL} input
+   * @param {RequestInit} [init]
+   * @returns {Promise<Response>}
+   */
+  fetch(input, init) {
+    const fetchImpl = this._fetch;
+    if (typeof fetchImpl !== 'function') return Promise.reject(new TypeError('no fetch implementation: pass { fetch }'));
+    const id = this.connectionId;
+    const isRequest = typeof Request === 'function' && input instanceof Request;
+    const url = isRequest ? /** @type {Request} */ (input).url : String(input);
+    const page = globalThis.location?.href ?? this.url.replace(/^ws/i, 'http');
+    const base = globalThis.document?.baseURI ?? page; // what `fetch` resolves against
+    if (!id || typeof Headers !== 'function' || !sameOrigin(url, base, page)) return fetchImpl(input, init);
+    // Headers given in `init` replace a Request's own (as `fetch` does), so start from
+    // whichever `fetch` would send.
+    const headers = new Headers(init?.headers ?? (isRequest ? /** @type {Request} */ (input).headers : undefined));
+    headers.set('X-Socket-Id', id);
+    return fetchImpl(input, { ...init, headers });
   }
 
   // -- internals ---------------------------------------------------------------------
@@ -1103,27 +1131,50 @@ export class SocketClient {
  * ```html
  * <ul data-sb-channel="room.42" data-sb-on="message"
  *     data-sb-refresh="/rooms/42/messages" data-sb-load></ul>
+ *
+ * <section data-sb-channel="receipt.42" data-sb-on="receipt-changed"
+ *          data-sb-action="POST /receipts/42/card?after={data.at}"
+ *          data-sb-target="#receipt-card" data-sb-swap="morph"></section>
  * ```
  *
  * - `data-sb-channel`: the channel to join (one subscription per channel, however many
  *   elements name it).
  * - `data-sb-on`: the events that trigger a refresh, space or comma separated
  *   (default `message`).
- * - `data-sb-refresh`: the URL fetched (GET, same-origin only: another origin is refused
- *   with `sb:error`, as its answer would go into `innerHTML`); its text replaces
- *   the element's `innerHTML`.
+ * - `data-sb-refresh`: the URL fetched with GET; shorthand for `data-sb-action="GET URL"`.
+ * - `data-sb-action`: `METHOD URL` (e.g. `POST /receipts/42/card`), or a bare URL for
+ *   GET; it wins over `data-sb-refresh`. The request goes through
+ *   {@link SocketClient#fetch}, so it carries `X-Socket-Id`.
+ * - `data-sb-target`: a CSS selector for what the response replaces (looked up in the
+ *   element's document or shadow root at each swap); default the element itself.
+ * - `data-sb-swap`: `innerHTML` (the default), `outerHTML`, or `morph`: the target's
+ *   children are updated in place (a small DOM diff) so focus, the caret and selection,
+ *   scroll offsets and what the user typed into inputs, textareas and selects survive.
  * - `data-sb-load`: also fetch as soon as the element is bound.
  * - `data-sb-debounce`: milliseconds to coalesce a burst of events (default 50).
+ *
+ * The URL is templated when it is fetched: `{offset}` and `{epoch}` become the stream's
+ * position (`/rooms/42/messages?after={offset}`), `{data.field}` and `{data.a.b}` that
+ * field of the triggering signal's data (`?after={data.at}`), URL-encoded; a missing
+ * field, or one that is not a string, number or boolean, becomes empty (as `{data.…}`
+ * does on a refresh no signal triggered: `data-sb-load`, a re-join, a `resync`). A
+ * coalesced burst is templated from its last signal.
+ *
+ * The response becomes HTML in the page, so only the page's own origin may supply it:
+ * a URL of another origin (before or after templating) is refused with `sb:error` and
+ * never fetched, a redirect to another origin fails, and a response that is not
+ * `text/html` replaces nothing (`sb:error`).
  *
  * Bursts are coalesced, a response older than the one shown is ignored, and every
  * bound element is refreshed once its channel is re-joined after a reconnect (events
  * may have been missed meanwhile), except on a stream whose missed publications were
  * recovered (they arrive as events, and trigger the refresh only if there were any);
- * a `resync` refreshes too. `{offset}` and `{epoch}` in `data-sb-refresh` are replaced
- * by the stream's position when it is fetched (e.g. `/rooms/42/messages?after={offset}`).
- * Elements added, removed or changed later are (re)bound through a MutationObserver.
- * Each element gets `sb:refreshed` and `sb:error` DOM events and a `data-sb-state`
- * attribute (`joining`, `live`, `error`).
+ * a `resync` refreshes too. Elements added, removed or changed later are (re)bound
+ * through a MutationObserver. Each element gets `sb:refreshed` (detail `{channel,
+ * method, url}`, the URL as fetched) and `sb:error` DOM events and a `data-sb-state`
+ * attribute (`joining`, `live`, `error`). An `outerHTML` swap of the element itself
+ * replaces the binding too: the new element is bound if it carries `data-sb-channel`
+ * (a `data-sb-load` on it would fetch again, and again).
  */
 export class DeclarativeBinding {
   /**
@@ -1145,7 +1196,7 @@ export class DeclarativeBinding {
     this._offJoined = client.on('subscribed', (/** @type {SocketChannel} */ joined) => {
       if (joined.recovered === true) return; // what was missed arrives as events
       for (const [element, record] of this._bound) {
-        if (record.live && record.channel === joined.name) this._refresh(element, record);
+        if (record.live && record.channel === joined.name) this._refresh(element, record, null);
       }
     });
     this._observer = new MutationObserver((records) => this._mutated(records));
@@ -1153,7 +1204,8 @@ export class DeclarativeBinding {
       subtree: true,
       childList: true,
       attributes: true,
-      attributeFilter: ['data-sb-channel', 'data-sb-on', 'data-sb-refresh'],
+      // `data-sb-target` and `data-sb-swap` are read at each swap: no rebinding needed.
+      attributeFilter: ['data-sb-channel', 'data-sb-on', 'data-sb-refresh', 'data-sb-action'],
     });
     this.scan(root);
   }
@@ -1165,6 +1217,19 @@ export class DeclarativeBinding {
     if (typeof parent.querySelectorAll !== 'function') return;
     if (node.nodeType === 1 && parent.hasAttribute('data-sb-channel')) this._bind(parent);
     for (const child of parent.querySelectorAll('[data-sb-channel]')) this._bind(child);
+  }
+
+  /**
+   * Refreshes a bound element now, as a signal would (e.g. the page that made a change
+   * is left out of its signal, and refreshes what else shows it itself). False when the
+   * element is not bound (yet).
+   * @param {Element} element
+   */
+  refresh(element) {
+    const record = this._bound.get(element);
+    if (!record) return false;
+    this._refresh(element, record, null);
+    return true;
   }
 
   /** Stops watching and leaves the channels this binding joined. */
@@ -1206,30 +1271,48 @@ export class DeclarativeBinding {
   _bind(element) {
     if (this._bound.has(element)) return;
     const channel = element.getAttribute('data-sb-channel');
-    const url = element.getAttribute('data-sb-refresh');
-    if (!channel || !url) return;
-    // The response goes into innerHTML: only the page's own origin may supply it.
-    const base = element.ownerDocument?.baseURI ?? globalThis.location?.href;
-    if (base && !sameOrigin(url, base)) {
-      element.setAttribute('data-sb-state', 'error');
-      const refusal = new Error(`data-sb-refresh must name a same-origin URL, not ${url}`);
-      element.dispatchEvent(new CustomEvent('sb:error', { detail: refusal }));
+    const action = actionOf(element);
+    if (!channel || !action) return;
+    if ('refusal' in action) {
+      this._refuse(element, action.refusal);
+      return;
+    }
+    // The response goes into the page: only the page's own origin may supply it. The
+    // URL is checked again once templated, but a template that names another origin
+    // is refused at once.
+    if (!this._ownOrigin(element, action.url)) {
+      this._refuse(element, `${action.attribute} must name a same-origin URL, not ${action.url}`);
       return;
     }
     const events = (element.getAttribute('data-sb-on') || 'message').split(/[\s,]+/).filter(Boolean);
     const debounce = Number(element.getAttribute('data-sb-debounce') ?? this._debounce);
-    const record = { channel, url, events, debounce, stops: [], timer: null, issued: 0, shown: 0, live: false };
+    const record = {
+      channel,
+      method: action.method,
+      url: action.url,
+      events,
+      debounce,
+      stops: [],
+      timer: null,
+      /** @type {any} the last signal of the burst being coalesced: it templates the URL */
+      signal: null,
+      issued: 0,
+      shown: 0,
+      live: false,
+    };
     this._bound.set(element, record);
     element.setAttribute('data-sb-state', 'joining');
     this._acquire(channel).then(
       (joined) => {
         if (this._bound.get(element) !== record) return;
-        for (const event of [...events, 'resync']) {
-          record.stops.push(joined.listen(event, () => this._schedule(element, record)));
+        for (const event of events) {
+          record.stops.push(joined.listen(event, (_data, packet) => this._schedule(element, record, packet)));
         }
+        // A resync is not a signal: its data (a position) templates nothing.
+        record.stops.push(joined.listen('resync', () => this._schedule(element, record, null)));
         record.live = true;
         element.setAttribute('data-sb-state', 'live');
-        if (element.hasAttribute('data-sb-load')) this._refresh(element, record);
+        if (element.hasAttribute('data-sb-load')) this._refresh(element, record, null);
       },
       (error) => {
         if (this._bound.get(element) !== record) return;
@@ -1237,6 +1320,24 @@ export class DeclarativeBinding {
         element.dispatchEvent(new CustomEvent('sb:error', { detail: error }));
       },
     );
+  }
+
+  /** An element that cannot be bound: `error` state and an `sb:error` event. */
+  _refuse(element, message) {
+    element.setAttribute('data-sb-state', 'error');
+    element.dispatchEvent(new CustomEvent('sb:error', { detail: new Error(message) }));
+  }
+
+  /**
+   * Whether `url` resolves (against the element's base URL) to the origin of the
+   * element's document: its own URL, not its base, which a `<base href>` could point
+   * elsewhere.
+   * @param {Element} element @param {string} url
+   */
+  _ownOrigin(element, url) {
+    const page = element.ownerDocument?.URL ?? globalThis.location?.href;
+    if (!page) return true; // no page to compare with (and nothing to put HTML in)
+    return sameOrigin(url, element.ownerDocument?.baseURI ?? page, page);
   }
 
   /** @param {Element} element */
@@ -1291,35 +1392,61 @@ export class DeclarativeBinding {
     });
   }
 
-  /** Coalesces a burst of events into one refresh. */
-  _schedule(element, record) {
+  /**
+   * Coalesces a burst of events into one refresh, templated from the burst's last
+   * signal: the page ends up showing what the last one would have fetched.
+   * @param {Element} element @param {any} record @param {any} signal the packet, or null
+   */
+  _schedule(element, record, signal) {
+    record.signal = signal;
     if (record.timer) return;
     record.timer = setTimeout(() => {
       record.timer = null;
-      this._refresh(element, record);
+      const last = record.signal;
+      record.signal = null;
+      this._refresh(element, record, last);
     }, record.debounce);
   }
 
-  /** Fetches the fragment; a response older than the one shown is dropped. */
-  async _refresh(element, record) {
+  /**
+   * Fetches the fragment and swaps it in; a response older than the one shown is
+   * dropped, and so is anything that is not HTML from the page's own origin.
+   * @param {Element} element @param {any} record @param {any} signal the triggering packet, or null
+   */
+  async _refresh(element, record, signal) {
     const seq = ++record.issued;
-    const fetchImpl = this.client._fetch;
     const position = this.client.channel(record.channel)?.position;
-    const url = record.url
-      .replaceAll('{offset}', encodeURIComponent(String(position?.offset ?? '')))
-      .replaceAll('{epoch}', encodeURIComponent(position?.epoch ?? ''));
+    const url = expand(record.url, position, signal?.data);
+    const what = `${record.method} ${url}`;
     try {
-      const response = await fetchImpl(url, {
+      const swap = element.getAttribute('data-sb-swap') || 'innerHTML';
+      // Checked before the request: an action may change something on the server.
+      if (!SWAPS.has(swap)) throw new Error(`data-sb-swap must be innerHTML, outerHTML or morph, not ${swap}`);
+      if (!this._ownOrigin(element, url)) throw new Error(`${what}: not a same-origin URL, not fetched`);
+      const response = await this.client.fetch(url, {
+        method: record.method,
         headers: { Accept: 'text/html' },
         credentials: 'same-origin',
         cache: 'no-store',
+        // In a browser, a redirect to another origin fails before it is followed.
+        mode: 'same-origin',
       });
-      if (!response.ok) throw new Error(`GET ${record.url}: HTTP ${response.status}`);
+      if (!response.ok) throw new Error(`${what}: HTTP ${response.status}`);
+      if (response.url && !this._ownOrigin(element, response.url)) {
+        throw new Error(`${what}: redirected to another origin (${response.url})`);
+      }
+      const type = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+      if (type !== 'text/html') throw new Error(`${what}: not HTML (${type || 'no content-type'}), nothing replaced`);
       const html = await response.text();
       if (this._bound.get(element) !== record || seq <= record.shown) return;
+      const selector = element.getAttribute('data-sb-target');
+      const target = selector ? /** @type {any} */ (element.getRootNode()).querySelector(selector) : element;
+      if (!target) throw new Error(`data-sb-target ${selector} matches nothing`);
       record.shown = seq;
-      element.innerHTML = html;
-      element.dispatchEvent(new CustomEvent('sb:refreshed', { detail: { channel: record.channel, url: record.url } }));
+      if (swap === 'morph') morph(target, html);
+      else if (swap === 'outerHTML') target.outerHTML = html;
+      else target.innerHTML = html;
+      element.dispatchEvent(new CustomEvent('sb:refreshed', { detail: { channel: record.channel, method: record.method, url } }));
     } catch (error) {
       if (this._bound.get(element) !== record) return;
       element.dispatchEvent(new CustomEvent('sb:error', { detail: error }));
@@ -1327,14 +1454,272 @@ export class DeclarativeBinding {
   }
 }
 
+/** The values of `data-sb-swap`. */
+const SWAPS = new Set(['innerHTML', 'outerHTML', 'morph']);
+
 /**
- * Whether `url` (relative or absolute) has the origin of `base`.
+ * What a bound element fetches: `data-sb-action` (`METHOD URL`, or a bare URL for GET),
+ * else `data-sb-refresh` (GET); null when it has neither.
+ * @param {Element} element
+ * @returns {{method: string, url: string, attribute: string} | {refusal: string} | null}
+ */
+function actionOf(element) {
+  const action = element.getAttribute('data-sb-action')?.trim();
+  if (action) {
+    const words = action.split(/\s+/);
+    if (words.length === 1) return { method: 'GET', url: words[0], attribute: 'data-sb-action' };
+    // `fetch` upper-cases only the standard methods: `patch` would go out as is.
+    if (words.length === 2 && /^[A-Za-z]+$/.test(words[0])) {
+      return { method: words[0].toUpperCase(), url: words[1], attribute: 'data-sb-action' };
+    }
+    return { refusal: `data-sb-action must be "METHOD URL" or a URL, not ${action}` };
+  }
+  const refresh = element.getAttribute('data-sb-refresh')?.trim();
+  return refresh ? { method: 'GET', url: refresh, attribute: 'data-sb-refresh' } : null;
+}
+
+/**
+ * Fills a URL template: `{offset}` and `{epoch}` from the stream's position,
+ * `{data.a.b}` from the signal's data (own properties only, so `{data.constructor}` is
+ * no way into the prototype), each URL-encoded; anything missing, or not a string,
+ * number or boolean, is empty. Encoding keeps `/`, `?`, `#` and `:` out, so a value
+ * cannot move the request to another path segment, let alone another origin.
+ * @param {string} template
+ * @param {{offset: number, epoch: string} | null | undefined} position
+ * @param {any} data
+ * @returns {string}
+ */
+function expand(template, position, data) {
+  return template.replace(/\{(offset|epoch|data(?:\.[^.{}]+)+)\}/g, (_, name) => {
+    let value;
+    if (name === 'offset') value = position?.offset;
+    else if (name === 'epoch') value = position?.epoch;
+    else {
+      value = data;
+      for (const key of name.split('.').slice(1)) {
+        value = value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? value[key] : undefined;
+      }
+    }
+    const printable = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+    return printable ? encodeURIComponent(String(value)) : '';
+  });
+}
+
+/**
+ * Replaces `target`'s children with `html` by updating the nodes already there (a small
+ * DOM diff), so what the user is doing survives a refresh: focus, the caret and
+ * selection, scroll offsets, and the value of a form control the user changed or is in.
+ * Children are matched by id, else by position and tag; attributes and text are updated;
+ * unmatched nodes are inserted or removed. Scripts in `html` do not run (as with
+ * `innerHTML`).
+ * @param {Element} target
+ * @param {string} html
+ */
+function morph(target, html) {
+  const doc = /** @type {Document} */ (target.ownerDocument);
+  const template = doc.createElement('template');
+  template.innerHTML = html;
+  const active = /** @type {any} */ (doc.activeElement);
+  // Taken now: a node moved without moveBefore loses focus on the way.
+  const focused = active && active !== target && target.contains(active) ? { element: active, selection: selectionOf(active) } : null;
+  // Text above a scrolled point that grows or shrinks would move what the user reads.
+  const scrolled = [target, ...target.querySelectorAll('*')]
+    .filter((element) => element.scrollTop || element.scrollLeft)
+    .map((element) => [element, element.scrollTop, element.scrollLeft]);
+  morphChildren(target, template.content, focused?.element ?? null);
+  for (const [element, top, left] of scrolled) {
+    if (!element.isConnected) continue;
+    element.scrollTop = top;
+    element.scrollLeft = left;
+  }
+  // A node moved by insertBefore (no moveBefore) loses focus: give it back.
+  if (focused && focused.element.isConnected && doc.activeElement !== focused.element) {
+    focused.element.focus({ preventScroll: true });
+    restoreSelection(focused.element, focused.selection);
+  }
+}
+
+/**
+ * Makes `parent`'s children look like `source`'s.
+ * @param {Element} parent
+ * @param {ParentNode} source its children are moved into `parent` where nothing matches
+ * @param {Element | null} focused what had focus when the morph began
+ */
+function morphChildren(parent, source, focused) {
+  const incoming = [...source.childNodes];
+  /** @type {Set<string>} */
+  const wanted = new Set();
+  for (const node of incoming) if (node.nodeType === 1 && /** @type {Element} */ (node).id) wanted.add(/** @type {Element} */ (node).id);
+  /** @type {Map<string, Element>} */
+  const byId = new Map();
+  for (const child of parent.children) if (child.id && !byId.has(child.id)) byId.set(child.id, child);
+  /** @type {ChildNode | null} everything before it is settled */
+  let cursor = parent.firstChild;
+  for (const node of incoming) {
+    // An old element whose id nothing asks for goes; it must not hold up the cursor.
+    while (cursor && cursor.nodeType === 1 && /** @type {Element} */ (cursor).id && !wanted.has(/** @type {Element} */ (cursor).id)) {
+      const next = cursor.nextSibling;
+      cursor.remove();
+      cursor = next;
+    }
+    const id = node.nodeType === 1 ? /** @type {Element} */ (node).id : '';
+    /** @type {ChildNode | null} */
+    let match = null;
+    if (id) {
+      const keyed = byId.get(id);
+      if (keyed && sameKind(keyed, node)) {
+        match = keyed;
+        byId.delete(id);
+      }
+    }
+    // By position: an old element with an id is only ever matched by its id, so a keyed
+    // element's state never passes to another.
+    if (!match && cursor && sameKind(cursor, node) && !(cursor.nodeType === 1 && /** @type {Element} */ (cursor).id)) {
+      match = cursor;
+    }
+    if (!match) {
+      parent.insertBefore(node, cursor);
+      continue;
+    }
+    if (match === cursor) cursor = cursor.nextSibling;
+    else move(parent, match, cursor);
+    morphNode(match, node, focused);
+  }
+  while (cursor) {
+    const next = cursor.nextSibling;
+    cursor.remove();
+    cursor = next;
+  }
+}
+
+/** Same node type and, for elements, the same tag. @param {Node} a @param {Node} b */
+function sameKind(a, b) {
+  if (a.nodeType !== b.nodeType) return false;
+  if (a.nodeType !== 1) return true;
+  const [x, y] = /** @type {Element[]} */ ([a, b]);
+  return x.localName === y.localName && x.namespaceURI === y.namespaceURI;
+}
+
+/** Moves `node` before `before`, keeping its state where the browser can (moveBefore). */
+function move(parent, node, before) {
+  if (typeof parent.moveBefore === 'function') {
+    try {
+      parent.moveBefore(node, before);
+      return;
+    } catch {
+      // not movable atomically (e.g. from another document): insert
+    }
+  }
+  parent.insertBefore(node, before);
+}
+
+/**
+ * Updates `node` (already matched to `fresh`): attributes, children, kept user input.
+ * @param {any} node @param {any} fresh @param {Element | null} focused
+ */
+function morphNode(node, fresh, focused) {
+  if (node.nodeType !== 1) {
+    if (node.nodeValue !== fresh.nodeValue) node.nodeValue = fresh.nodeValue;
+    return;
+  }
+  const element = /** @type {HTMLElement} */ (node);
+  const kept = userInput(element, element === focused);
+  for (const attribute of [...fresh.attributes]) {
+    if (element.getAttributeNS(attribute.namespaceURI, attribute.localName) !== attribute.value) {
+      element.setAttributeNS(attribute.namespaceURI, attribute.name, attribute.value);
+    }
+  }
+  for (const attribute of [...element.attributes]) {
+    if (attribute.name === 'data-sb-state') continue; // the binding's, not the server's
+    if (!fresh.hasAttributeNS(attribute.namespaceURI, attribute.localName)) {
+      element.removeAttributeNS(attribute.namespaceURI, attribute.localName);
+    }
+  }
+  if (element.localName === 'template') {
+    element.innerHTML = fresh.innerHTML; // its content is inert: nothing there to keep
+  } else if (!(element.isContentEditable && element === focused)) {
+    morphChildren(element, fresh, focused); // (text being edited in place is left alone)
+  }
+  if (kept) restoreInput(element, kept);
+}
+
+/**
+ * The state of a form control that a refresh must not overwrite: one the user changed
+ * (its value, checkedness or selected options differ from the defaults the markup set)
+ * or is in (focus). Null for anything else.
+ * @param {any} element @param {boolean} focused
+ */
+function userInput(element, focused) {
+  switch (element.localName) {
+    case 'input': {
+      const checkable = element.type === 'checkbox' || element.type === 'radio';
+      const changed = checkable ? element.checked !== element.defaultChecked : element.value !== element.defaultValue;
+      if (!changed && !focused) return null;
+      return { value: element.value, checked: element.checked, checkable, focused, selection: selectionOf(element) };
+    }
+    case 'textarea':
+      if (element.value === element.defaultValue && !focused) return null;
+      return { value: element.value, focused, selection: selectionOf(element) };
+    case 'select': {
+      const options = [...element.options];
+      if (!focused && options.every((option) => option.selected === option.defaultSelected)) return null;
+      return { selected: options.filter((option) => option.selected).map((option) => option.value) };
+    }
+    default:
+      return null;
+  }
+}
+
+/** Puts back what {@link userInput} saved. */
+function restoreInput(element, kept) {
+  if (kept.selected) {
+    for (const option of element.options) option.selected = kept.selected.includes(option.value);
+    return;
+  }
+  if (kept.checkable) {
+    element.checked = kept.checked;
+    return;
+  }
+  // A file input's value cannot be set, and the markup never changes it anyway.
+  if (element.type !== 'file' && element.value !== kept.value) element.value = kept.value;
+  if (kept.focused) restoreSelection(element, kept.selection);
+}
+
+/** The caret and selection of a text control, or null (other elements, other types). */
+function selectionOf(element) {
+  try {
+    if (typeof element.selectionStart !== 'number') return null;
+    return [element.selectionStart, element.selectionEnd, element.selectionDirection];
+  } catch {
+    return null; // input types without a selection throw in older browsers
+  }
+}
+
+/** @param {any} element @param {any[] | null} selection */
+function restoreSelection(element, selection) {
+  if (!selection) return;
+  const [start, end, direction] = selection;
+  if (element.selectionStart === start && element.selectionEnd === end) return;
+  try {
+    element.setSelectionRange(start, end, direction ?? undefined);
+  } catch {
+    // the control's type no longer has a selection
+  }
+}
+
+/**
+ * Whether `url`, resolved against `base`, has the origin of `page` (by default `base`'s).
+ * A page's base URL and its origin differ when a `<base href>` points elsewhere: a
+ * relative URL then leaves the page's origin. An opaque origin (`data:`, `about:blank`,
+ * a sandboxed page) is nobody's: never the same.
  * @param {string} url
  * @param {string} base
+ * @param {string} [page]
  */
-function sameOrigin(url, base) {
+function sameOrigin(url, base, page = base) {
   try {
-    return new URL(url, base).origin === new URL(base).origin;
+    const origin = new URL(page).origin;
+    return origin !== 'null' && new URL(url, base).origin === origin;
   } catch {
     return false;
   }

@@ -40,7 +40,7 @@ async fn the_client_module_is_served_beside_the_endpoint_and_only_with_it() {
 }
 
 #[actix_web::test]
-async fn the_demo_serves_its_page_and_room_fragments() {
+async fn the_demo_serves_its_page_and_room_fragments_and_summary() {
     let server = switchboard_app::start(demo_settings(), &DemoConfig::default(), "127.0.0.1:0")
         .expect("demo starts");
     let (status, content_type, page) = get(server.addr(), "/").await;
@@ -71,6 +71,27 @@ async fn the_demo_serves_its_page_and_room_fragments() {
     );
     assert!(!fragment.contains("<script>"), "{fragment}");
     assert_eq!(get(server.addr(), "/rooms/a.b/messages").await.0, 400);
+
+    // The summary card the page's `data-sb-action` element POSTs for.
+    assert!(
+        page.contains("data-sb-action=\"POST /rooms/lobby/summary\""),
+        "{page}"
+    );
+    let summary = common::http_raw(server.addr(), "POST", "/rooms/7/summary", "", &[]).await;
+    assert_eq!(
+        (summary.status, summary.content_type.as_str()),
+        (200, "text/html; charset=utf-8")
+    );
+    assert!(
+        summary.body.contains(">1</strong> message<")
+            && summary.body.contains("Eve")
+            && summary.body.contains("&lt;script&gt;x&lt;/script&gt;"),
+        "{}",
+        summary.body
+    );
+    assert!(!summary.body.contains("<script>"), "{}", summary.body);
+    let bad = common::http_raw(server.addr(), "POST", "/rooms/a.b/summary", "", &[]).await;
+    assert_eq!(bad.status, 400);
     server.stop().await;
 }
 
