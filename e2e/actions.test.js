@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 
 import { SocketClient } from '../framework/static/switchboard.js';
 import { DemoServer } from './support/server.js';
-import { launch, signIn, submit } from './support/browser.js';
+import { demoInChromium, stopDemoInChromium, signIn, submit } from './support/browser.js';
 
 const T = { timeout: 60_000 };
 /** Another origin, answered only by page.route (nothing resolves it). */
@@ -69,15 +69,8 @@ describe('declarative actions in Chromium', () => {
   /** @type {import('playwright-core').Browser} */
   let browser;
 
-  before(async () => {
-    server = await new DemoServer().start();
-    browser = await launch();
-  }, T);
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  }, T);
+  before(async () => ({ server, browser } = await demoInChromium()), T);
+  after(() => stopDemoInChromium({ server, browser }), T);
 
   const post = (room, message, as = 'Alice') => server.post(`/rooms/${room}/messages`, { message }, { as });
 

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { DemoServer, sleep } from './support/server.js';
-import { launch, seen, settled, signIn, submit } from './support/browser.js';
+import { demoInChromium, stopDemoInChromium, seen, settled, signIn, submit } from './support/browser.js';
 
 const T = { timeout: 60_000 };
 
@@ -65,15 +65,8 @@ describe('the demo room page across a network cut and a restart', () => {
   /** @type {import('playwright-core').Browser} */
   let browser;
 
-  before(async () => {
-    server = await new DemoServer().start();
-    browser = await launch();
-  }, T);
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  }, T);
+  before(async () => ({ server, browser } = await demoInChromium()), T);
+  after(() => stopDemoInChromium({ server, browser }), T);
 
   const post = (room, message) => server.post(`/rooms/${room}/messages`, { message }, { as: 'Alice' });
 

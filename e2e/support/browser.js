@@ -2,6 +2,8 @@
 
 import { chromium } from 'playwright-core';
 
+import { DemoServer } from './server.js';
+
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** The flags CI launches Chromium with. Playwright adds a fresh temporary
@@ -75,4 +77,20 @@ export async function submit(page, form, values) {
 /** Waits for an item containing `text` in the list `list`. */
 export function seen(page, list, text) {
   return page.locator(`${list} li`, { hasText: text }).first().waitFor({ state: 'visible' });
+}
+
+/**
+ * A demo server (started with `options`) and a Chromium to look at it: what most
+ * browser suites start before their tests.
+ * @param {ConstructorParameters<typeof DemoServer>[0]} [options]
+ */
+export async function demoInChromium(options = {}) {
+  const server = await new DemoServer(options).start();
+  return { server, browser: await launch() };
+}
+
+/** Stops what {@link demoInChromium} started (either may be missing after a failure). */
+export async function stopDemoInChromium({ server, browser } = {}) {
+  await browser?.close();
+  await server?.stop();
 }

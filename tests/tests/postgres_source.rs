@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use actix_web::{HttpResponse, web};
 use common::postgres::PostgresServer;
 use common::redis::{RedisServer, node_with};
-use common::{Client, connect_as, jwt_settings, token_for};
+use common::writers::{post_from, tabs};
+use common::{Client, connect_as, jwt_settings};
 use serde_json::{Value, json};
 use switchboard::config::{Secret, Settings, Watch};
 use switchboard::postgres::tokio_postgres::{self, NoTls};
@@ -166,31 +167,17 @@ async fn the_transaction_s_initiator_is_left_out_and_a_forged_one_is_not() {
     let pg = with_receipts();
     pg.psql("INSERT INTO receipts VALUES (7, 0)");
     let server = serve(watching(&pg), pg.url());
-    let mut tab_a = connect_as(&server, "alice").await;
-    let mut tab_b = connect_as(&server, "alice").await;
-    let mut bob = connect_as(&server, "bob").await;
-    for client in [&mut tab_a, &mut tab_b, &mut bob] {
-        client.join("receipt.7").await;
-    }
-    let post = |user: &str, socket: &str| {
-        let bearer = format!("Bearer {}", token_for(user, json!({})));
-        let (addr, socket) = (server.addr(), socket.to_owned());
-        async move {
-            let headers = [
-                ("Authorization", bearer.as_str()),
-                ("X-Socket-Id", socket.as_str()),
-            ];
-            common::http(addr, "POST", "/receipts/7", None, &headers)
-                .await
-                .0
-        }
+    let (mut tab_a, mut tab_b, mut bob) = tabs(&server, "receipt.7").await;
+    let post = |user: &'static str, socket: String| {
+        let server = &server;
+        async move { post_from(server, "/receipts/7", user, &socket).await.0 }
     };
-    assert_eq!(post("alice", &tab_a.connection_id).await, 200);
+    assert_eq!(post("alice", tab_a.connection_id.clone()).await, 200);
     signalled(&mut tab_b, "receipt.7").await;
     signalled(&mut bob, "receipt.7").await;
     tab_a.assert_nothing_before(&server, "marker").await;
 
-    assert_eq!(post("bob", &tab_a.connection_id).await, 200);
+    assert_eq!(post("bob", tab_a.connection_id.clone()).await, 200);
     for client in [&mut tab_a, &mut tab_b, &mut bob] {
         signalled(client, "receipt.7").await;
     }
@@ -204,18 +191,8 @@ async fn except_user_leaves_out_every_connection_of_the_writer() {
     let mut settings = watching(&pg);
     settings.watch = vec![Watch::new("receipts", "receipt.{id}", "receipt-changed").except_user()];
     let server = serve(settings, pg.url());
-    let mut tab_a = connect_as(&server, "alice").await;
-    let mut tab_b = connect_as(&server, "alice").await;
-    let mut bob = connect_as(&server, "bob").await;
-    for client in [&mut tab_a, &mut tab_b, &mut bob] {
-        client.join("receipt.8").await;
-    }
-    let bearer = format!("Bearer {}", token_for("alice", json!({})));
-    let headers = [
-        ("Authorization", bearer.as_str()),
-        ("X-Socket-Id", tab_a.connection_id.as_str()),
-    ];
-    let (status, _) = common::http(server.addr(), "POST", "/receipts/8", None, &headers).await;
+    let (mut tab_a, mut tab_b, mut bob) = tabs(&server, "receipt.8").await;
+    let (status, _) = post_from(&server, "/receipts/8", "alice", &tab_a.connection_id).await;
     assert_eq!(status, 200);
     signalled(&mut bob, "receipt.8").await;
     tab_a.assert_nothing_before(&server, "marker").await;

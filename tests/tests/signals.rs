@@ -7,7 +7,8 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use actix_web::{HttpResponse, web};
-use common::{Client, connect_as, jwt_settings, token_for};
+use common::writers::{post_from, tabs};
+use common::{Client, connect_as, jwt_settings};
 use serde_json::{Value, json};
 use switchboard::config::Settings;
 use switchboard::prelude::*;
@@ -143,24 +144,11 @@ async fn without_a_window_each_signal_goes_out_at_once() {
 #[actix_web::test]
 async fn the_writer_named_by_x_socket_id_is_left_out_and_a_forged_one_is_ignored() {
     let server = serve(jwt_settings());
-    let mut tab_a = connect_as(&server, "alice").await;
-    let mut tab_b = connect_as(&server, "alice").await;
-    let mut bob = connect_as(&server, "bob").await;
-    for client in [&mut tab_a, &mut tab_b, &mut bob] {
-        client.join("board.1").await;
-    }
-    let post = |user: &str, socket: String| {
-        let bearer = format!("Bearer {}", token_for(user, json!({})));
-        let addr = server.addr();
-        async move {
-            let headers = [
-                ("Authorization", bearer.as_str()),
-                ("X-Socket-Id", socket.as_str()),
-            ];
-            common::http(addr, "POST", "/boards/1", None, &headers).await
-        }
+    let (mut tab_a, mut tab_b, mut bob) = tabs(&server, "board.1").await;
+    let post = |user: &'static str, socket: String| {
+        let server = &server;
+        async move { post_from(server, "/boards/1", user, &socket).await }
     };
-
     let (status, body) = post("alice", tab_a.connection_id.clone()).await;
     assert_eq!(
         (status, &body["initiator"]),
@@ -201,25 +189,9 @@ async fn a_listener_signal_leaves_out_the_sender() {
 #[actix_web::test]
 async fn signal_except_user_leaves_out_every_tab_of_the_writer() {
     let server = serve(jwt_settings());
-    let mut tab_a = connect_as(&server, "alice").await;
-    let mut tab_b = connect_as(&server, "alice").await;
-    let mut bob = connect_as(&server, "bob").await;
-    for client in [&mut tab_a, &mut tab_b, &mut bob] {
-        client.join("board.3").await;
-    }
-    let bearer = format!("Bearer {}", token_for("alice", json!({})));
-    let headers = [
-        ("Authorization", bearer.as_str()),
-        ("X-Socket-Id", tab_a.connection_id.as_str()),
-    ];
-    let (status, body) = common::http(
-        server.addr(),
-        "POST",
-        "/boards/3/everywhere",
-        None,
-        &headers,
-    )
-    .await;
+    let (mut tab_a, mut tab_b, mut bob) = tabs(&server, "board.3").await;
+    let path = "/boards/3/everywhere";
+    let (status, body) = post_from(&server, path, "alice", &tab_a.connection_id).await;
     assert_eq!((status, &body["user"]), (200, &json!("alice")));
     assert_eq!(signalled(&mut bob).await["count"], 1);
     tab_a.assert_nothing_before(&server, "marker").await;

@@ -7,6 +7,7 @@ pub mod postgres;
 pub mod raw;
 pub mod redis;
 pub mod streams;
+pub mod writers;
 
 use std::time::Duration;
 

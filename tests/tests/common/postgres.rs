@@ -117,22 +117,29 @@ impl PostgresServer {
         self.dir.join("data").display().to_string()
     }
 
-    fn run(&self, program: &str, args: &[&str]) -> Output {
+    /// `program` from the server's bin directory, run as the postgres user when the
+    /// tests run as root.
+    fn command(&self, program: &str) -> Command {
         let program = self.bin.join(program);
-        let out = if as_root() {
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&program)
-                .args(args)
-                .output()
+        if as_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
         } else {
-            Command::new(&program).args(args).output()
+            Command::new(program)
         }
-        .expect("a PostgreSQL program runs");
+    }
+
+    fn run(&self, program: &str, args: &[&str]) -> Output {
+        let out = self
+            .command(program)
+            .args(args)
+            .output()
+            .expect("a PostgreSQL program runs");
         assert!(
             out.status.success(),
             "{} {args:?}: {}{}",
-            program.display(),
+            program,
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
@@ -143,17 +150,10 @@ impl PostgresServer {
 impl Drop for PostgresServer {
     fn drop(&mut self) {
         let data = self.data();
-        let program = self.bin.join("pg_ctl");
-        let args = ["-D", data.as_str(), "-m", "immediate", "stop"];
-        let _ = if as_root() {
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&program)
-                .args(args)
-                .output()
-        } else {
-            Command::new(&program).args(args).output()
-        };
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", data.as_str(), "-m", "immediate", "stop"])
+            .output();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
