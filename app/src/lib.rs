@@ -4,6 +4,12 @@
 //!
 //! Its listeners are registered by their macros alone: nothing lists them.
 
+/// The repository's README: its Rust snippets are compiled as this crate's doctests, so
+/// the README cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct Readme;
+
 pub mod api;
 pub mod auth;
 pub mod demo_config;

@@ -21,6 +21,11 @@
 // Lets the macros' `::switchboard::…` paths resolve inside this crate's own tests.
 extern crate self as switchboard;
 
+/// The crate's README (what crates.io shows): its snippet is compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct Readme;
+
 // Layers, top to bottom: each module uses only those below it.
 pub mod auth; //      middleware chain, JWT, users
 mod channel; //       channel listener actors
