@@ -38,7 +38,7 @@ try {
     await seen(bob, '#room-messages', text);
   }
   await bob.evaluate(() => document.activeElement?.blur());
-  await server.post('/api/notify/bob', { message: 'Your build #42 passed' });
+  await server.post('/api/notify/bob', { message: 'Your build #42 passed' }, { as: 'Bob' });
   await bob.locator('#toasts .toast').waitFor();
   await sleep(400); // let the toast's slide-in finish
   await bob.screenshot({ path: output });
