@@ -148,7 +148,8 @@ async fn publications_racing_a_subscribe_are_neither_lost_nor_repeated() {
         let stop = stop.clone();
         move || {
             let mut n = 0u64;
-            while !stop.load(Ordering::Relaxed) || n < 200 {
+            // At most 4000: the race stream keeps 5000, and a subscriber recovers all.
+            while (!stop.load(Ordering::Relaxed) || n < 200) && n < 4000 {
                 n += 1;
                 sockets
                     .broadcast("race.x", "message", &json!({ "n": n }))

@@ -93,6 +93,9 @@ pub fn ready_position(client: &Client) -> (u64, String) {
     (offset, epoch.to_owned())
 }
 
+/// Most sends [`reconnects_racing_sends`] makes; the user stream must keep more.
+pub const RACING_SENDS: u64 = 4000;
+
 /// `sender` sends to `user` without pause while a dozen of the user's devices connect to
 /// `connecting`, every other one with `since` at the start of the stream; then each
 /// device must see every send after its position exactly once, in order, after `ready`.
@@ -105,7 +108,9 @@ pub async fn reconnects_racing_sends(sender: &Running, connecting: &Running, use
         let (stop, user) = (stop.clone(), user.to_owned());
         move || {
             let mut n = 0u64;
-            while !stop.load(Ordering::Relaxed) || n < 200 {
+            // At most RACING_SENDS: the history must hold them all (a device recovers
+            // from the start), and the devices' queues too (they read only at the end).
+            while (!stop.load(Ordering::Relaxed) || n < 200) && n < RACING_SENDS {
                 n += 1;
                 sockets
                     .send_to_user(&user, "notification", &json!({ "n": n }))
