@@ -32,6 +32,11 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests"
 cargo test --workspace -j2
 
+# The framework's optional parts (redis, metrics, http-api, postgres) are cargo
+# features: the smallest build must compile, and refuse settings that need what it lacks.
+echo "== the framework without its optional features"
+cargo test -p switchboard --no-default-features --features macros --lib -j2
+
 # The published crates must package and build from their packages alone (what crates.io
 # would get). --allow-dirty: the command also runs on a developer's uncommitted tree.
 echo "== cargo package (switchboard-pattern, switchboard-macros, switchboard)"

@@ -6,7 +6,9 @@
 //! recipient. Entries are added on connect and subscribe and removed on unsubscribe
 //! and disconnect, so it is empty again once every connection is gone.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+#[cfg(feature = "http-api")]
+use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -304,6 +306,7 @@ impl Index {
     }
 
     /// Subscribers per concrete channel, here.
+    #[cfg(feature = "http-api")]
     pub(crate) fn subscriber_counts(&self) -> BTreeMap<String, usize> {
         self.read()
             .channels

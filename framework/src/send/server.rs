@@ -312,7 +312,9 @@ impl SocketServer {
         self.path.backplane.stats()
     }
 
-    /// Every counter in Prometheus' text format (what `[metrics]` serves).
+    /// Every counter in Prometheus' text format (what `[metrics]` serves; cargo feature
+    /// `metrics`).
+    #[cfg(feature = "metrics")]
     pub fn metrics(&self) -> String {
         self.path
             .delivery
@@ -332,6 +334,7 @@ impl SocketServer {
     }
 
     /// Subscribers per concrete channel on this node.
+    #[cfg(feature = "http-api")]
     pub(crate) fn subscriber_counts(&self) -> std::collections::BTreeMap<String, usize> {
         self.path.delivery.index().subscriber_counts()
     }

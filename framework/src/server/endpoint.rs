@@ -21,6 +21,7 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, node: Arc<Node>) {
     }
     let prefix = &node.settings.routes_prefix;
     super::client_js::mount(cfg, prefix);
+    #[cfg(feature = "http-api")]
     super::http_api::mount(cfg, &node);
     if node.settings.server.internal_bind.is_empty() {
         super::health::mount(cfg, &node);

@@ -15,6 +15,7 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, node: &Arc<Node>) {
     cfg.app_data(web::Data::from(node.clone()))
         .route(&format!("{prefix}/healthz"), web::get().to(healthz))
         .route(&format!("{prefix}/readyz"), web::get().to(readyz));
+    #[cfg(feature = "metrics")]
     if node.settings.metrics.enabled {
         cfg.route(&format!("{prefix}/metrics"), web::get().to(metrics));
     }
@@ -42,6 +43,7 @@ async fn readyz(node: web::Data<Node>) -> HttpResponse {
     }
 }
 
+#[cfg(feature = "metrics")]
 async fn metrics(node: web::Data<Node>) -> HttpResponse {
     let text = node.server().metrics();
     HttpResponse::Ok()

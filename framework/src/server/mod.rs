@@ -3,6 +3,7 @@
 mod client_js;
 mod endpoint;
 mod health;
+#[cfg(feature = "http-api")]
 mod http_api;
 mod initiator;
 mod running;
@@ -167,12 +168,47 @@ impl SwitchboardBuilder {
         );
         node.echo = self.echo;
         node.states = Arc::new(self.states);
+        check_features(&node.settings)?;
         start_sources(&node)?;
         let switchboard = Switchboard {
             node: Arc::new(node),
         };
         install_global(switchboard.server());
         Ok(switchboard)
+    }
+}
+
+/// Settings that ask for what this build left out (a cargo feature turned off) are
+/// refused, naming the key and the feature, rather than silently doing nothing.
+fn check_features(settings: &Settings) -> Result<(), ConfigError> {
+    let redis = settings.backplane.kind == crate::config::BackplaneKind::Redis;
+    let wanted = [
+        (redis, cfg!(feature = "redis"), "backplane.kind", "redis"),
+        (
+            settings.metrics.enabled,
+            cfg!(feature = "metrics"),
+            "metrics.enabled",
+            "metrics",
+        ),
+        (
+            settings.http_api.enabled,
+            cfg!(feature = "http-api"),
+            "http_api.enabled",
+            "http-api",
+        ),
+    ];
+    match wanted
+        .into_iter()
+        .find(|(asked, built, _, _)| *asked && !built)
+    {
+        Some((_, _, key, feature)) => Err(ConfigError::Invalid {
+            origin: "settings".to_owned(),
+            key: key.to_owned(),
+            message: format!(
+                "this build has no `{feature}`: enable switchboard's `{feature}` cargo feature"
+            ),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -301,5 +337,41 @@ impl Switchboard {
     pub fn configure_internal(&self) -> impl Fn(&mut web::ServiceConfig) + Clone + 'static {
         let node = self.node.clone();
         move |cfg: &mut web::ServiceConfig| health::mount(cfg, &node)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Run in both configurations: the default build (every feature) and the test
+    /// command's `--no-default-features --features macros` build.
+    #[test]
+    fn settings_asking_for_a_feature_left_out_are_refused_naming_the_key() {
+        /// The key, whether its feature is built, and the setting that asks for it.
+        type Case = (&'static str, bool, fn(&mut Settings));
+        let cases: [Case; 3] = [
+            ("metrics.enabled", cfg!(feature = "metrics"), |s| {
+                s.metrics.enabled = true
+            }),
+            ("http_api.enabled", cfg!(feature = "http-api"), |s| {
+                s.http_api.enabled = true
+            }),
+            ("backplane.kind", cfg!(feature = "redis"), |s| {
+                s.backplane.kind = crate::config::BackplaneKind::Redis;
+            }),
+        ];
+        for (key, built, ask) in cases {
+            let mut settings = Settings::default();
+            ask(&mut settings);
+            match check_features(&settings) {
+                Ok(()) => assert!(built, "{key} was accepted without its feature"),
+                Err(e) => {
+                    assert!(!built, "{key} was refused with its feature: {e}");
+                    assert_eq!(e.key(), Some(key));
+                }
+            }
+        }
+        assert!(check_features(&Settings::default()).is_ok());
     }
 }

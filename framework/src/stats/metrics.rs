@@ -4,10 +4,12 @@
 //! process (tests, or an app running two) report their own figures. Hot paths pay one
 //! relaxed atomic add: the writer counts a whole batch at once.
 
+#[cfg(feature = "metrics")]
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+#[cfg(feature = "metrics")]
 use super::{BackplaneStats, Stats};
 use crate::protocol::ErrorCode;
 
@@ -17,6 +19,8 @@ const BUCKETS: [f64; 12] = [
 ];
 
 #[derive(Debug, Default)]
+// Without the `metrics` feature some counters are kept but never rendered.
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 pub(crate) struct Metrics {
     connections_opened: AtomicU64,
     handshakes_refused: AtomicU64,
@@ -106,6 +110,7 @@ impl Metrics {
     }
 
     /// The exposition text: gauges from the index, counters from here and the backplane.
+    #[cfg(feature = "metrics")]
     pub(crate) fn render(&self, stats: &Stats, backplane: &BackplaneStats) -> String {
         let mut out = String::with_capacity(4096);
         let mut metric = |name: &str, kind: &str, help: &str, samples: &[(String, f64)]| {
@@ -242,7 +247,7 @@ impl Metrics {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "metrics"))]
 mod tests {
     use super::*;
 

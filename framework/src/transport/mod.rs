@@ -36,8 +36,11 @@
 mod backoff;
 #[cfg(feature = "postgres")]
 pub(crate) use backoff::Backoff;
+// Without a transport to drive, the bridge is built but never started.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 mod bridge;
 mod envelope;
+#[cfg(feature = "redis")]
 mod redis;
 mod topic;
 
@@ -145,6 +148,7 @@ pub(crate) trait Link {
 /// A publication on a stream, for the broker to position, keep and publish (see
 /// [`Link::publish_streams`]).
 #[derive(Debug)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))] // read by a transport
 pub(crate) struct StreamPublish {
     /// The channel's topic name.
     pub(crate) topic: String,
@@ -158,6 +162,7 @@ pub(crate) struct StreamPublish {
 
 /// Where the broker keeps one stream: its position, and its history.
 #[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))] // read by a transport
 pub(crate) struct StreamKeys {
     pub(crate) position: String,
     pub(crate) history: String,
@@ -177,6 +182,7 @@ pub(crate) struct StreamLog {
 pub(crate) type ControlSink = std::sync::Arc<dyn Fn(Control) + Send + Sync>;
 
 /// The backplane `[backplane]` asks for.
+#[cfg_attr(not(feature = "redis"), allow(unused_variables))]
 pub(crate) fn from_settings(
     settings: &BackplaneSettings,
     node: NodeId,
@@ -185,6 +191,17 @@ pub(crate) fn from_settings(
 ) -> Result<Backplane, ConfigError> {
     Ok(match settings.kind {
         BackplaneKind::Memory => Backplane::memory(),
+        #[cfg(not(feature = "redis"))]
+        BackplaneKind::Redis => {
+            return Err(ConfigError::Invalid {
+                origin: "settings".to_owned(),
+                key: "backplane.kind".to_owned(),
+                message: "this build has no Redis backplane: enable switchboard's `redis` \
+                          cargo feature"
+                    .to_owned(),
+            });
+        }
+        #[cfg(feature = "redis")]
         BackplaneKind::Redis => {
             let transport = redis::RedisTransport::new(settings.url.expose()).map_err(|e| {
                 ConfigError::Invalid {
