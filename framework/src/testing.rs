@@ -1,5 +1,5 @@
 //! A test harness for applications (cargo feature `testing`): start the application's
-//! [`Switchboard`] in process on loopback, connect [`TestClient`]s to it over a real
+//! [`Switchboard`](crate::Switchboard) in process on loopback, connect [`TestClient`]s to it over a real
 //! WebSocket, and assert on what arrives, with a timeout instead of a hung test.
 //!
 //! ```no_run
@@ -28,6 +28,9 @@
 //! `ack` [`TestClient::emit_with_ack`] waits for) are kept, in order, for the next
 //! [`TestClient::expect_event`] or [`TestClient::next_packet`]: a test never loses a
 //! packet it did not look at, and [`TestClient::assert_nothing_before`] reports them.
+//!
+//! Several nodes in one process share a [`Broker`], an in-process backplane that can cut
+//! a node off or lose publications on their way to it.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -38,6 +41,8 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub use crate::transport::memory::Broker;
 
 use crate::config::{Secret, Settings};
 use crate::{Running, SendError, StartError, SwitchboardBuilder};

@@ -20,7 +20,8 @@
 //! transport's subscriptions equal to the index's interest, delivering what arrives,
 //! reconnecting with backoff, counters); a [`Transport`] only connects, subscribes,
 //! unsubscribes, publishes and yields what arrives. `redis` is one such transport;
-//! another (NATS, Redis Cluster's sharded pub/sub) is a file of the same size.
+//! `memory` (cargo feature `testing`) is another, a broker inside the process for
+//! tests; a third (NATS, Redis Cluster's sharded pub/sub) is a file of the same size.
 //!
 //! Streams (channels with positions and history) are storage the broker keeps
 //! atomically with the publish, so they are methods of [`Link`] a transport implements
@@ -38,6 +39,8 @@ mod backoff;
 pub(crate) use backoff::Backoff;
 mod bridge;
 mod envelope;
+#[cfg(feature = "testing")]
+pub(crate) mod memory; // the in-process broker of `switchboard::testing`
 mod redis;
 mod topic;
 
