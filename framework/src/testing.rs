@@ -190,6 +190,39 @@ pub fn dev_token_with_claims(
     )?)
 }
 
+/// Faults are named by the node's [`Running`] handle.
+impl Broker {
+    /// A broker with no nodes and no streams.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Cuts `node` off: its link ends at once (its bridge sees the connection lost) and
+    /// it cannot reconnect until [`heal`](Self::heal). Publications meanwhile do not
+    /// reach it; its streams' subscribers get them from the history once it is back, or
+    /// a `resync` when the history no longer holds them.
+    pub fn partition(&self, node: &Running) {
+        self.partition_node(node.server().node_id().as_str());
+    }
+
+    /// Lets `node` reconnect (its bridge retries with backoff: 0.1 s, doubling).
+    pub fn heal(&self, node: &Running) {
+        self.heal_node(node.server().node_id().as_str());
+    }
+
+    /// Loses the next `count` publications on their way to `node` (one message to one
+    /// of its subscriptions counts once), as a lossy network would.
+    pub fn drop_next(&self, node: &Running, count: usize) {
+        self.drop_next_to(node.server().node_id().as_str(), count);
+    }
+
+    /// Whether `node` has a link now (a node connects in the background after it
+    /// starts; a subscribe before that may be refused with `backplane_unavailable`).
+    pub fn is_connected(&self, node: &Running) -> bool {
+        self.has_link(node.server().node_id().as_str())
+    }
+}
+
 /// A WebSocket client that speaks the protocol (`docs/protocol.md`) to a server started
 /// in the same process: one connection, like one browser tab.
 ///

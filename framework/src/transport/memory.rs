@@ -13,7 +13,6 @@ use super::{
     Arrival, Arrivals, Backplane, ControlSink, Link, StreamKeys, StreamLog, StreamPublish,
     Transport, TransportError,
 };
-use crate::Running;
 use crate::config::{BackplaneSettings, ConfigError};
 use crate::delivery::Delivery;
 use crate::ids::NodeId;
@@ -130,37 +129,24 @@ impl State {
 }
 
 impl Broker {
-    /// A broker with no nodes and no streams.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Cuts `node` off: its link ends at once (the bridge sees the connection lost) and
-    /// it cannot reconnect until [`heal`](Self::heal). Publications meanwhile do not
-    /// reach it; its streams' subscribers get them from history when it is back, or a
-    /// `resync`.
-    pub fn partition(&self, node: &Running) {
-        let node = node_name(node);
+    /// Cuts node `node` off (see `testing`'s `Broker::partition`, which takes a
+    /// running server: the transport layer does not know servers).
+    pub(crate) fn partition_node(&self, node: &str) {
         let mut state = self.lock();
         // Dropping a link's sender ends its arrivals: the bridge reconnects.
         state.links.retain(|_, link| link.node != node);
-        state.partitioned.insert(node);
+        state.partitioned.insert(node.to_owned());
     }
 
-    /// Lets `node` reconnect (its bridge retries with backoff, within a few seconds).
-    pub fn heal(&self, node: &Running) {
-        self.lock().partitioned.remove(&node_name(node));
+    pub(crate) fn heal_node(&self, node: &str) {
+        self.lock().partitioned.remove(node);
     }
 
-    /// Loses the next `count` publications on their way to `node` (each message to
-    /// each of its subscriptions counts once), as a lossy network would.
-    pub fn drop_next(&self, node: &Running, count: usize) {
-        *self.lock().to_drop.entry(node_name(node)).or_default() += count;
+    pub(crate) fn drop_next_to(&self, node: &str, count: usize) {
+        *self.lock().to_drop.entry(node.to_owned()).or_default() += count;
     }
 
-    /// Whether `node` has a link now (it connects in the background after it starts).
-    pub fn is_connected(&self, node: &Running) -> bool {
-        let node = node_name(node);
+    pub(crate) fn has_link(&self, node: &str) -> bool {
         self.lock().links.values().any(|link| link.node == node)
     }
 
@@ -186,10 +172,6 @@ impl Broker {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-fn node_name(node: &Running) -> String {
-    node.server().node_id().to_string()
 }
 
 /// One node's side of a [`Broker`].
