@@ -43,6 +43,8 @@ mod session; //       the per-connection actor
 mod source; //        signals from outside the application: PostgreSQL
 mod stats;
 mod stream; //        channels with positions and history
+#[cfg(feature = "testing")]
+pub mod testing; //   for applications' tests: a loopback server and a client
 mod transport; //     other nodes: the backplane and its transports
 
 #[doc(hidden)]

@@ -1,14 +1,18 @@
 //! Channel listeners: subscribing, dispatch, isolation, ordering, acks and errors.
+//! Written with the harness applications use, `switchboard::testing`.
 
 mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{Client, eventually, settings, start};
+use common::eventually;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use switchboard::config::Settings;
 use switchboard::prelude::*;
+use switchboard::testing::{self, TestClient, TestError};
+use switchboard::{Running, Switchboard};
 
 // The demo app's listeners (global-chat, user:chat.{id}, room.{id}, echo) are linked
 // through this crate, and these test listeners sit beside them.
@@ -64,230 +68,248 @@ impl Vault {
     }
 }
 
+/// A server with the demo's user resolver beside this file's listeners.
+fn start(settings: Settings) -> Result<Running, TestError> {
+    testing::start(Switchboard::builder(settings).resolve_users(switchboard_app::user::Users))
+}
+
 #[actix_web::test]
-async fn subscribe_broadcast_unsubscribe() {
-    let server = start(settings()).await;
-    let mut a = Client::connect(&server).await;
-    let mut b = Client::connect(&server).await;
+async fn subscribe_broadcast_unsubscribe() -> Result<(), TestError> {
+    let server = start(testing::settings())?;
+    let mut a = TestClient::connect(&server).await?;
+    let mut b = TestClient::connect(&server).await?;
     assert_eq!(
-        a.subscribe("global-chat").await,
+        a.subscribe("global-chat").await?,
         json!({"channel": "global-chat", "successful": true})
     );
-    b.join("global-chat").await;
+    b.subscribe("global-chat").await?;
 
-    a.send(json!({"event": "message", "channel": "global-chat", "data": {"message": "hi"}}))
-        .await;
+    a.emit("global-chat", "message", json!({"message": "hi"}))
+        .await?;
     let expected = json!({"event": "message", "channel": "global-chat", "data": {"message": "hi", "from": "anonymous"}});
     assert_eq!(
-        a.recv().await,
+        a.next_packet().await?,
         expected,
         "the sender receives a broadcast too"
     );
-    assert_eq!(b.recv().await, expected);
+    assert_eq!(b.next_packet().await?, expected);
 
-    b.send(json!({"event": "unsubscribe-channel-request", "channel": "global-chat", "data": {"channel": "global-chat"}}))
-        .await;
-    assert_eq!(
-        b.recv().await,
-        json!({"event": "unsubscribe-channel-response", "data": {"channel": "global-chat", "successful": true}})
-    );
-    a.send(json!({"event": "message", "channel": "global-chat", "data": {"message": "again"}}))
-        .await;
-    a.recv_event("message").await;
-    b.assert_nothing_before(&server, "marker").await;
+    assert!(b.unsubscribe("global-chat").await?);
+    a.emit("global-chat", "message", json!({"message": "again"}))
+        .await?;
+    a.expect_event("message").await?;
+    b.assert_nothing_before(&server, "marker").await?;
 
     // Leaving twice is answered, not an error; events need the subscription again.
-    b.send(json!({"event": "unsubscribe-channel-request", "data": {"channel": "global-chat"}}))
-        .await;
-    assert_eq!(b.recv().await["data"]["successful"], false);
-    b.send(json!({"event": "message", "channel": "global-chat", "data": {"message": "x"}}))
-        .await;
-    let error = b.recv().await;
-    assert_eq!(error["data"]["code"], "not_subscribed");
+    assert!(!b.unsubscribe("global-chat").await?);
+    match b
+        .emit_with_ack("global-chat", "message", json!({"message": "x"}))
+        .await
+    {
+        Err(TestError::Refused { code, .. }) => assert_eq!(code, "not_subscribed"),
+        other => panic!("an event on a channel left must be refused: {other:?}"),
+    }
     server.stop().await;
+    Ok(())
+}
+
+/// The `reason` and `message` of a refused subscription.
+async fn refusal(client: &mut TestClient, channel: &str) -> (Option<String>, String) {
+    match client.subscribe(channel).await {
+        Err(TestError::Refused {
+            reason, message, ..
+        }) => (reason, message),
+        other => panic!("{channel} must be refused: {other:?}"),
+    }
 }
 
 #[actix_web::test]
-async fn refused_subscriptions_give_a_reason() {
-    let mut s = settings();
+async fn refused_subscriptions_give_a_reason() -> Result<(), TestError> {
+    let mut s = testing::settings();
     s.limits.max_subscriptions = 2;
-    let server = start(s).await;
-    let mut c = Client::connect(&server).await;
+    let server = start(s)?;
+    let mut c = TestClient::connect(&server).await?;
 
-    let r = c.subscribe("nowhere.at.all").await;
+    let (reason, _) = refusal(&mut c, "nowhere.at.all").await;
+    assert_eq!(reason.as_deref(), Some("unknown_channel"));
+    let (reason, message) = refusal(&mut c, "bad name!").await;
+    assert_eq!(reason.as_deref(), Some("unknown_channel"));
+    assert!(message.contains("invalid channel name"), "{message}");
+
+    let (reason, message) = refusal(&mut c, "vault.closed").await;
     assert_eq!(
-        (r["successful"].clone(), r["reason"].clone()),
-        (json!(false), json!("unknown_channel"))
+        (reason.as_deref(), message.as_str()),
+        (Some("unauthorised"), "wrong key")
     );
-    let r = c.subscribe("bad name!").await;
-    assert_eq!(r["reason"], "unknown_channel");
-    assert!(
-        r["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("invalid channel name")),
-        "{r}"
-    );
+    c.subscribe("vault.open").await?;
 
-    let r = c.subscribe("vault.closed").await;
-    assert_eq!(r["reason"], "unauthorised");
-    assert_eq!(r["message"], "wrong key");
-    c.join("vault.open").await;
-
-    c.join("room.1").await;
-    let r = c.subscribe("room.2").await;
-    assert_eq!(r["reason"], "too_many_subscriptions");
+    c.subscribe("room.1").await?;
+    let (reason, _) = refusal(&mut c, "room.2").await;
+    assert_eq!(reason.as_deref(), Some("too_many_subscriptions"));
     // Joining a channel already joined is not a new subscription.
-    c.join("room.1").await;
+    c.subscribe("room.1").await?;
     assert_eq!(server.server().stats().subscriptions, 2);
     server.stop().await;
+    Ok(())
 }
 
 #[actix_web::test]
-async fn concrete_channels_of_one_pattern_are_isolated() {
-    let server = start(settings()).await;
-    let mut one_a = Client::connect(&server).await;
-    let mut one_b = Client::connect(&server).await;
-    let mut two = Client::connect(&server).await;
-    one_a.join("room.1").await;
-    one_b.join("room.1").await;
-    two.join("room.2").await;
+async fn concrete_channels_of_one_pattern_are_isolated() -> Result<(), TestError> {
+    let server = start(testing::settings())?;
+    let mut one_a = TestClient::connect(&server).await?;
+    let mut one_b = TestClient::connect(&server).await?;
+    let mut two = TestClient::connect(&server).await?;
+    one_a.subscribe("room.1").await?;
+    one_b.subscribe("room.1").await?;
+    two.subscribe("room.2").await?;
 
     one_a
-        .send(json!({"event": "message", "channel": "room.1", "data": {"message": "secret"}}))
-        .await;
+        .emit("room.1", "message", json!({"message": "secret"}))
+        .await?;
     assert_eq!(
-        one_b.recv().await,
+        one_b.next_packet().await?,
         json!({"event": "message", "channel": "room.1", "data": {"message": "secret", "from": "anonymous"}})
     );
     // room.* broadcasts except the sender; room.2 hears nothing.
-    one_a.assert_nothing_before(&server, "marker").await;
-    two.assert_nothing_before(&server, "marker").await;
+    one_a.assert_nothing_before(&server, "marker").await?;
+    two.assert_nothing_before(&server, "marker").await?;
     server.stop().await;
+    Ok(())
 }
 
 #[actix_web::test]
-async fn one_channel_handles_events_in_order_even_when_handlers_take_varying_time() {
-    let server = start(settings()).await;
-    let mut sender = Client::connect(&server).await;
-    let mut watcher = Client::connect(&server).await;
-    sender.join("counter.order").await;
-    watcher.join("counter.order").await;
+async fn one_channel_handles_events_in_order_even_when_handlers_take_varying_time()
+-> Result<(), TestError> {
+    let server = start(testing::settings())?;
+    let mut sender = TestClient::connect(&server).await?;
+    let mut watcher = TestClient::connect(&server).await?;
+    sender.subscribe("counter.order").await?;
+    watcher.subscribe("counter.order").await?;
     for seq in 0..100u64 {
         let sleep_ms = (seq * 7) % 5; // later events often finish faster than earlier ones
         sender
-            .send(json!({"event": "step", "channel": "counter.order", "data": {"seq": seq, "sleep_ms": sleep_ms}}))
-            .await;
+            .emit(
+                "counter.order",
+                "step",
+                json!({"seq": seq, "sleep_ms": sleep_ms}),
+            )
+            .await?;
     }
     for seq in 0..100u64 {
-        let packet = watcher.recv().await;
+        let packet = watcher.next_packet().await?;
         assert_eq!(packet["data"]["seq"], seq, "{packet}");
     }
     server.stop().await;
+    Ok(())
 }
 
 #[actix_web::test]
-async fn each_concrete_channel_keeps_its_own_state_and_acks_carry_values() {
-    let server = start(settings()).await;
-    let mut c = Client::connect(&server).await;
-    c.join("counter.a").await;
-    c.join("counter.b").await;
-    for (id, channel, count) in [
-        (1, "counter.a", 1),
-        (2, "counter.a", 2),
-        (3, "counter.b", 1),
-    ] {
-        c.send(json!({"event": "count", "channel": channel, "id": id}))
-            .await;
-        let ack = c.recv().await;
+async fn each_concrete_channel_keeps_its_own_state_and_acks_carry_values() -> Result<(), TestError>
+{
+    let server = start(testing::settings())?;
+    let mut c = TestClient::connect(&server).await?;
+    c.subscribe("counter.a").await?;
+    c.subscribe("counter.b").await?;
+    for (channel, count) in [("counter.a", 1), ("counter.a", 2), ("counter.b", 1)] {
         assert_eq!(
-            ack,
-            json!({"event": "ack", "data": {"id": id, "ok": true, "data": {"channel": channel, "count": count}}})
+            c.emit_with_ack(channel, "count", json!({})).await?,
+            json!({"channel": channel, "count": count})
         );
     }
     // An event without an id is handled without an ack.
-    c.send(json!({"event": "count", "channel": "counter.a"}))
-        .await;
-    c.send(json!({"event": "count", "channel": "counter.a", "id": 4}))
-        .await;
-    assert_eq!(c.recv().await["data"]["data"]["count"], 4);
+    c.emit("counter.a", "count", json!({})).await?;
+    assert_eq!(
+        c.emit_with_ack("counter.a", "count", json!({})).await?["count"],
+        4
+    );
+    c.assert_nothing_before(&server, "marker").await?;
     server.stop().await;
+    Ok(())
 }
 
 #[actix_web::test]
-async fn every_dispatch_error_has_its_code() {
-    let server = start(settings()).await;
-    let mut c = Client::connect(&server).await;
-    c.join("counter.e").await;
+async fn every_dispatch_error_has_its_code() -> Result<(), TestError> {
+    let server = start(testing::settings())?;
+    let mut c = TestClient::connect(&server).await?;
+    c.subscribe("counter.e").await?;
 
+    // The wire as it is: an `error` packet, then the ack.
     c.send(json!({"event": "nope", "channel": "counter.e", "id": 1}))
-        .await;
-    let error = c.recv().await;
+        .await?;
+    let error = c.next_packet().await?;
     assert_eq!(error["data"]["code"], "unknown_event");
     assert_eq!(error["data"]["channel"], "counter.e");
-    assert_eq!(c.recv().await["data"]["error"]["code"], "unknown_event");
+    assert_eq!(
+        c.next_packet().await?["data"]["error"]["code"],
+        "unknown_event"
+    );
 
-    c.send(json!({"event": "step", "channel": "counter.e", "data": {"seq": "one"}, "id": 2}))
-        .await;
-    let error = c.recv().await;
-    assert_eq!(error["data"]["code"], "bad_payload");
-    let message = error["data"]["message"].as_str().unwrap_or_default();
-    assert!(message.starts_with("`data.seq`: invalid type"), "{message}");
-    assert_eq!(c.recv().await["data"]["id"], 2);
+    match c
+        .emit_with_ack("counter.e", "step", json!({"seq": "one"}))
+        .await
+    {
+        Err(TestError::Refused { code, message, .. }) => {
+            assert_eq!(code, "bad_payload");
+            assert!(message.starts_with("`data.seq`: invalid type"), "{message}");
+        }
+        other => panic!("a bad payload must be refused: {other:?}"),
+    }
 
-    c.send(json!({"event": "step", "channel": "counter.e", "data": {}}))
-        .await;
-    let message = c.recv().await["data"]["message"]
+    c.emit("counter.e", "step", json!({})).await?;
+    let message = c.expect_event("error").await?["data"]["message"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
     assert!(message.contains("missing field `seq`"), "{message}");
 
     c.send(json!({"event": "fail-please", "channel": "counter.e", "id": 3}))
-        .await;
-    let error = c.recv().await;
+        .await?;
+    let error = c.next_packet().await?;
     assert_eq!(error["data"]["code"], "handler_error");
     assert_eq!(error["data"]["message"], "asked to fail");
     assert_eq!(error["data"]["event"], "fail-please");
-    let ack = c.recv().await;
+    let ack = c.next_packet().await?;
     assert_eq!(
         ack["data"],
         json!({"id": 3, "ok": false, "error": {"code": "handler_error", "message": "asked to fail"}})
     );
+    c.assert_nothing_before(&server, "marker").await?;
     server.stop().await;
+    Ok(())
 }
 
 #[actix_web::test]
-async fn a_socket_listener_answers_the_sender_only() {
-    let server = start(settings()).await;
-    let mut a = Client::connect(&server).await;
-    let mut b = Client::connect(&server).await;
-    a.send(json!({"event": "echo", "data": {"x": [1, 2]}, "id": 9}))
-        .await;
+async fn a_socket_listener_answers_the_sender_only() -> Result<(), TestError> {
+    let server = start(testing::settings())?;
+    let mut a = TestClient::connect(&server).await?;
+    let mut b = TestClient::connect(&server).await?;
     assert_eq!(
-        a.recv().await,
+        a.emit_direct_with_ack("echo", json!({"x": [1, 2]})).await?,
+        Value::Null
+    );
+    // The handler's answer was sent before its ack, and kept while the ack was awaited.
+    assert_eq!(
+        a.next_packet().await?,
         json!({"event": "pong-back", "data": {"x": [1, 2]}})
     );
-    assert_eq!(
-        a.recv().await["data"],
-        json!({"id": 9, "ok": true, "data": null})
-    );
-    b.assert_nothing_before(&server, "marker").await;
+    b.assert_nothing_before(&server, "marker").await?;
     server.stop().await;
+    Ok(())
 }
 
 #[actix_web::test]
-async fn the_index_is_empty_after_a_thousand_connections_come_and_go() {
-    let server = start(settings()).await;
+async fn the_index_is_empty_after_a_thousand_connections_come_and_go() -> Result<(), TestError> {
+    let server = start(testing::settings())?;
     let handle = server.server().clone();
     // In waves, to stay far below any file-descriptor limit.
     for wave in 0..5 {
         let mut clients = Vec::new();
         for i in 0..200 {
-            let mut c = Client::connect(&server).await;
-            c.join(&format!("room.{}", i % 17)).await;
-            c.join("global-chat").await;
+            let mut c = TestClient::connect(&server).await?;
+            c.subscribe(&format!("room.{}", i % 17)).await?;
+            c.subscribe("global-chat").await?;
             if i % 3 == 0 {
-                c.join(&format!("counter.w{wave}")).await;
+                c.subscribe(&format!("counter.w{wave}")).await?;
             }
             clients.push(c);
         }
@@ -302,9 +324,9 @@ async fn the_index_is_empty_after_a_thousand_connections_come_and_go() {
         )
         .await;
         // Half leave politely, half just vanish.
-        for (i, mut c) in clients.into_iter().enumerate() {
+        for (i, c) in clients.into_iter().enumerate() {
             if i % 2 == 0 {
-                let _ = futures_util::SinkExt::close(&mut c.ws).await;
+                let _ = c.close().await;
             }
         }
     }
@@ -323,4 +345,5 @@ async fn the_index_is_empty_after_a_thousand_connections_come_and_go() {
     )
     .await;
     server.stop().await;
+    Ok(())
 }

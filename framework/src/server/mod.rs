@@ -69,6 +69,9 @@ pub struct SwitchboardBuilder {
     resolver: Arc<dyn ErasedResolver>,
     states: States,
     echo: bool,
+    /// The in-process backplane to join instead of `[backplane]`'s.
+    #[cfg(feature = "testing")]
+    broker: Option<crate::testing::Broker>,
 }
 
 impl std::fmt::Debug for SwitchboardBuilder {
@@ -112,6 +115,15 @@ impl SwitchboardBuilder {
         self
     }
 
+    /// Joins `broker`, an in-process backplane shared with other nodes of this process,
+    /// instead of the one `[backplane]` configures (cargo feature `testing`; see
+    /// [`Broker`](crate::testing::Broker)).
+    #[cfg(feature = "testing")]
+    pub fn backplane(mut self, broker: crate::testing::Broker) -> Self {
+        self.broker = Some(broker);
+        self
+    }
+
     /// Validates the settings, builds the middleware and the routing table from every
     /// listener the binary registered, and makes the server the process-wide handle
     /// ([`sockets`](crate::sockets)).
@@ -144,6 +156,22 @@ impl SwitchboardBuilder {
             history: History::new(settings.history.max_bytes),
             user: streams::user_spec(&settings),
         };
+        #[cfg(feature = "testing")]
+        let backplane = match self.broker {
+            Some(broker) => broker.join(
+                &settings.backplane,
+                id.clone(),
+                delivery.clone(),
+                control_sink,
+            )?,
+            None => transport::from_settings(
+                &settings.backplane,
+                id.clone(),
+                delivery.clone(),
+                control_sink,
+            )?,
+        };
+        #[cfg(not(feature = "testing"))]
         let backplane = transport::from_settings(
             &settings.backplane,
             id.clone(),
@@ -247,6 +275,8 @@ impl Switchboard {
             resolver: Arc::new(ClaimsResolver),
             states: States::default(),
             echo: false,
+            #[cfg(feature = "testing")]
+            broker: None,
         }
     }
 

@@ -32,7 +32,7 @@ pub struct Stats {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct BackplaneStats {
-    /// `memory` or `redis`.
+    /// `memory` or `redis` (`in-process` on the broker of the `testing` feature).
     pub kind: &'static str,
     /// Whether the node can reach the other nodes now.
     pub connected: bool,

@@ -20,7 +20,8 @@
 //! transport's subscriptions equal to the index's interest, delivering what arrives,
 //! reconnecting with backoff, counters); a [`Transport`] only connects, subscribes,
 //! unsubscribes, publishes and yields what arrives. `redis` is one such transport;
-//! another (NATS, Redis Cluster's sharded pub/sub) is a file of the same size.
+//! `memory` (cargo feature `testing`) is another, a broker inside the process for
+//! tests; a third (NATS, Redis Cluster's sharded pub/sub) is a file of the same size.
 //!
 //! Streams (channels with positions and history) are storage the broker keeps
 //! atomically with the publish, so they are methods of [`Link`] a transport implements
@@ -37,9 +38,11 @@ mod backoff;
 #[cfg(feature = "postgres")]
 pub(crate) use backoff::Backoff;
 // Without a transport to drive, the bridge is built but never started.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "testing")), allow(dead_code))]
 mod bridge;
 mod envelope;
+#[cfg(feature = "testing")]
+pub(crate) mod memory; // the in-process broker of `switchboard::testing`
 #[cfg(feature = "redis")]
 mod redis;
 mod topic;
@@ -148,7 +151,7 @@ pub(crate) trait Link {
 /// A publication on a stream, for the broker to position, keep and publish (see
 /// [`Link::publish_streams`]).
 #[derive(Debug)]
-#[cfg_attr(not(feature = "redis"), allow(dead_code))] // read by a transport
+#[cfg_attr(not(any(feature = "redis", feature = "testing")), allow(dead_code))] // read by a transport
 pub(crate) struct StreamPublish {
     /// The channel's topic name.
     pub(crate) topic: String,
