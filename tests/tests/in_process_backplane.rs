@@ -150,6 +150,37 @@ async fn a_publication_lost_on_the_way_is_repaired_from_the_history() -> Result<
     Ok(())
 }
 
+/// The very first publication after a node's first subscriber joined is the one lost:
+/// the node knows the stream's position from that subscriber's join, so the next
+/// publication still shows the gap.
+#[actix_web::test]
+async fn the_first_publication_lost_after_a_join_is_repaired_too() -> Result<(), TestError> {
+    let broker = Broker::new();
+    let (a, b) = two_nodes(&broker).await?;
+    let mut on_a = TestClient::connect(&a).await?;
+    let mut on_b = TestClient::connect(&b).await?;
+    on_a.subscribe("feed.f").await?;
+    on_b.subscribe("feed.f").await?;
+    on_b.subscribe("global-chat").await?;
+    broker.drop_next(&b, 1);
+    publish(&a, "feed.f", 1)?;
+    // a delivers a stream's publications as the broker publishes them: 1 has passed.
+    assert_eq!(numbers(&mut on_a, 1).await?, [1]);
+    a.server()
+        .broadcast("global-chat", "message", &json!({"message": "after"}))?;
+    let next = on_b.next_packet().await?;
+    assert_eq!(
+        next["channel"], "global-chat",
+        "publication 1 was lost: {next}"
+    );
+    publish(&a, "feed.f", 2)?;
+    assert_eq!(numbers(&mut on_b, 2).await?, [1, 2]);
+    on_b.assert_nothing_before(&b, "marker").await?;
+    a.stop().await;
+    b.stop().await;
+    Ok(())
+}
+
 /// A stream that keeps 2 publications for a second.
 #[derive(ChannelListener, Default)]
 #[channel("brief.{id}", history(size = 2, ttl = "1s"))]

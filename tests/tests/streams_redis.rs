@@ -53,6 +53,7 @@ async fn a_client_recovers_on_the_other_node_what_both_nodes_published_while_it_
     for n in 2..=51 {
         publish(if n % 2 == 0 { &a } else { &b }, "feed.r1", n);
     }
+    redis.await_stream_offset("feed.r1", 51).await;
     let mut alice = connect_as(&b, "alice").await;
     let back = subscribe_since(&mut alice, "feed.r1", Some((1, &epoch))).await;
     assert_eq!(back["recovered"], true, "{back}");
@@ -230,6 +231,7 @@ async fn a_user_offline_for_20_sends_catches_up_on_the_other_node() {
     for n in 1..=20 {
         notify(if n % 2 == 0 { &a } else { &b }, "alice", n);
     }
+    redis.await_stream_offset("#user:alice", 20).await;
     let mut phone = connect_since(&b, "alice", Some((0, &epoch))).await;
     let ready = &phone.ready["data"];
     assert_eq!(ready["recovered"], true, "{ready}");

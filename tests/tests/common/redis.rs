@@ -115,6 +115,24 @@ impl RedisServer {
         command(addr, args).unwrap_or_else(|e| panic!("redis {args:?}: {e}"))
     }
 
+    /// The offset Redis has given the stream `name` (`feed.r1`, `#user:alice`) so far.
+    pub fn stream_offset(&self, name: &str) -> u64 {
+        let key = format!("switchboard:stream:{name}");
+        match self.query(&["HGET", &key, "offset"]) {
+            Reply::Bulk(Some(offset)) => offset.parse().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// Waits until Redis has positioned `count` publications of stream `name`: sends are
+    /// handed to each node's backplane queue, and reach Redis a moment later.
+    pub async fn await_stream_offset(&self, name: &str, count: u64) {
+        super::eventually(&format!("{name} at offset {count}"), || {
+            self.stream_offset(name) >= count
+        })
+        .await;
+    }
+
     /// The channels with at least one subscriber, matching `pattern`, sorted.
     pub fn channels(&self, pattern: &str) -> Vec<String> {
         match self.query(&["PUBSUB", "CHANNELS", pattern]) {

@@ -201,8 +201,27 @@ impl<T: Transport> Bridge<T> {
                 });
             recover(since, &position, kept)
         });
+        // A node that has delivered nothing on this stream yet learns where it stands
+        // from its first subscriber's read, so a loss of the very next publication shows
+        // as a gap. Only when that reader is the stream's one recipient here: another
+        // one may still be owed a publication in flight from before the read.
+        if self.local_recipients(&request.topic) <= 1 {
+            self.positions
+                .entry(request.topic.clone())
+                .or_insert_with(|| position.clone());
+        }
         let _ = request.reply.send(Some(Recovery { position, missed }));
         Ok(())
+    }
+
+    /// How many connections here a stream on `topic` reaches.
+    fn local_recipients(&self, topic: &Topic) -> usize {
+        let index = self.delivery.index();
+        match topic {
+            Topic::Channel(channel) => index.subscribers(channel),
+            Topic::User(user) => index.recipients(&Target::user(user)),
+            Topic::Node(_) | Topic::All => 0,
+        }
     }
 
     /// The publications the broker keeps for the stream on `topic`, oldest first.
