@@ -1,227 +1,20 @@
-//! A test harness for applications (cargo feature `testing`): start the application's
-//! [`Switchboard`](crate::Switchboard) in process on loopback, connect [`TestClient`]s to it over a real
-//! WebSocket, and assert on what arrives, with a timeout instead of a hung test.
-//!
-//! ```no_run
-//! use serde_json::json;
-//! use switchboard::Switchboard;
-//! use switchboard::testing::{self, TestClient};
-//!
-//! # async fn demo() -> Result<(), switchboard::testing::TestError> {
-//! let server = testing::start(Switchboard::builder(testing::settings()))?;
-//! let mut alice = TestClient::connect(&server).await?;
-//! let mut bob = TestClient::connect(&server).await?;
-//! alice.subscribe("global-chat").await?;
-//! bob.subscribe("global-chat").await?;
-//!
-//! alice.emit("global-chat", "message", json!({"message": "hi"})).await?;
-//! let packet = bob.expect_event("message").await?;
-//! assert_eq!(packet["data"]["message"], "hi");
-//! // Nothing else reached bob: a marker sent through the server arrives next.
-//! bob.assert_nothing_before(&server, "marker").await?;
-//! server.stop().await;
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! Packets a method skips while it waits for another (an event that arrived before the
-//! `ack` [`TestClient::emit_with_ack`] waits for) are kept, in order, for the next
-//! [`TestClient::expect_event`] or [`TestClient::next_packet`]: a test never loses a
-//! packet it did not look at, and [`TestClient::assert_nothing_before`] reports them.
-//!
-//! Several nodes in one process share a [`Broker`], an in-process backplane that can cut
-//! a node off or lose publications on their way to it.
-
-use std::collections::VecDeque;
-use std::time::Duration;
+//! [`TestClient`]: one WebSocket connection speaking the protocol, like one browser tab.
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-pub use crate::transport::memory::Broker;
-
-use crate::config::{Secret, Settings};
-use crate::{Running, SendError, StartError, SwitchboardBuilder};
+use super::TestError;
+use crate::Running;
 
 /// How long a [`TestClient`] waits for a packet unless told otherwise
 /// ([`TestClient::set_timeout`]).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Why a test step failed. Every variant says what was awaited or what came instead, so
-/// a failing test's message is enough to start looking.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TestError {
-    /// Nothing (or nothing matching) arrived in time.
-    #[error("timed out after {after:?} waiting for {awaited}")]
-    Timeout {
-        /// What the client waited for, e.g. `event "message"`.
-        awaited: String,
-        /// The client's timeout.
-        after: Duration,
-    },
-    /// The server closed the connection (or it ended) while the client waited.
-    #[error("connection closed (code {code:?}: {reason}) while waiting for {awaited}")]
-    Closed {
-        /// The close frame's code; `None` when the connection ended without one.
-        code: Option<u16>,
-        /// The close frame's reason, or how the connection ended.
-        reason: String,
-        /// What the client waited for.
-        awaited: String,
-    },
-    /// The server refused: the WebSocket handshake (`code` is the HTTP status, as text,
-    /// and `reason` the JSON error code), a subscription (`reason` from the
-    /// `subscribe-channel-response`), or a packet sent with an ack (the `ack`'s error).
-    #[error("refused: {code} {reason:?}: {message}")]
-    Refused {
-        /// The error code (`unauthorised`, `not_subscribed`, `handler_error`, an HTTP
-        /// status for a refused handshake, …).
-        code: String,
-        /// The refinement, where the server gave one (`timeout`, `unknown_channel`, …).
-        reason: Option<String>,
-        /// The server's human-readable message.
-        message: String,
-    },
-    /// A packet other than the one the step required arrived.
-    #[error("expected {expected}, received {packet}")]
-    Unexpected {
-        /// What the step required.
-        expected: String,
-        /// What arrived instead (the first of them).
-        packet: Value,
-    },
-    /// The server sent something that is not a protocol packet.
-    #[error("bad packet from the server: {0}")]
-    BadPacket(String),
-    /// The WebSocket failed (handshake outside HTTP, I/O, protocol error).
-    #[error("websocket: {0}")]
-    WebSocket(#[from] tokio_tungstenite::tungstenite::Error),
-    /// The server could not be built from its settings.
-    #[error("server: {0}")]
-    Start(#[from] StartError),
-    /// The server could not bind 127.0.0.1.
-    #[error("bind: {0}")]
-    Bind(#[from] std::io::Error),
-    /// Sending through the server (the marker of
-    /// [`TestClient::assert_nothing_before`]) failed.
-    #[error("send through the server: {0}")]
-    Send(#[from] SendError),
-    /// A token could not be signed.
-    #[error("token: {0}")]
-    Token(#[from] jsonwebtoken::errors::Error),
-}
-
-/// Settings for tests: one worker, no middleware, anonymous connections allowed, and
-/// rate limits out of the way (tests send bursts). Change fields as a test needs.
-///
-/// ```
-/// let mut settings = switchboard::testing::settings();
-/// settings.limits.max_subscriptions = 2;
-/// ```
-pub fn settings() -> Settings {
-    let mut s = Settings::default();
-    s.server.workers = 1;
-    s.middleware.clear();
-    s.auth.allow_anonymous = true;
-    s.limits.messages_per_second = 100_000;
-    s.limits.burst = 100_000;
-    s
-}
-
-/// [`settings`] with the `jwt` middleware on, HS256 tokens signed with `secret`, no
-/// leeway, and anonymous connections refused. Make tokens with [`dev_token`].
-///
-/// ```
-/// let settings = switchboard::testing::jwt_settings("a-test-secret-of-at-least-32-bytes!");
-/// assert!(!settings.auth.allow_anonymous);
-/// ```
-pub fn jwt_settings(secret: &str) -> Settings {
-    let mut s = settings();
-    s.middleware = vec!["jwt".to_owned()];
-    s.auth.allow_anonymous = false;
-    s.jwt.secret = Secret::new(secret);
-    s.jwt.leeway_secs = 0;
-    s
-}
-
-/// Builds the server and starts it on `127.0.0.1:0` (a free port, so tests run in
-/// parallel); [`Running::ws_url`] is where clients connect. Call it inside the actix
-/// runtime of the test (`#[actix_web::test]`).
-pub fn start(builder: SwitchboardBuilder) -> Result<Running, TestError> {
-    Ok(builder.build()?.start("127.0.0.1:0")?)
-}
-
-/// An HS256 token for user `user_id`, valid for an hour, signed with `secret`: what the
-/// `jwt` middleware of [`jwt_settings`] accepts. The user resolver sees `sub` = `user_id`.
-///
-/// ```
-/// let token = switchboard::testing::dev_token("a-test-secret-of-at-least-32-bytes!", "alice")?;
-/// assert_eq!(token.split('.').count(), 3);
-/// # Ok::<(), switchboard::testing::TestError>(())
-/// ```
-pub fn dev_token(secret: &str, user_id: &str) -> Result<String, TestError> {
-    dev_token_with_claims(secret, user_id, json!({}))
-}
-
-/// [`dev_token`] with more claims merged in (`{"name": "Alice"}`; an `exp` given here
-/// replaces the default hour).
-pub fn dev_token_with_claims(
-    secret: &str,
-    user_id: &str,
-    extra: Value,
-) -> Result<String, TestError> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let mut claims = json!({ "sub": user_id, "exp": now + 3600 });
-    if let (Some(claims), Value::Object(extra)) = (claims.as_object_mut(), extra) {
-        claims.extend(extra);
-    }
-    Ok(jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-    )?)
-}
-
-/// Faults are named by the node's [`Running`] handle.
-impl Broker {
-    /// A broker with no nodes and no streams.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Cuts `node` off: its link ends at once (its bridge sees the connection lost) and
-    /// it cannot reconnect until [`heal`](Self::heal). Publications meanwhile do not
-    /// reach it; its streams' subscribers get them from the history once it is back, or
-    /// a `resync` when the history no longer holds them.
-    pub fn partition(&self, node: &Running) {
-        self.partition_node(node.server().node_id().as_str());
-    }
-
-    /// Lets `node` reconnect (its bridge retries with backoff: 0.1 s, doubling).
-    pub fn heal(&self, node: &Running) {
-        self.heal_node(node.server().node_id().as_str());
-    }
-
-    /// Loses the next `count` publications on their way to `node` (one message to one
-    /// of its subscriptions counts once), as a lossy network would.
-    pub fn drop_next(&self, node: &Running, count: usize) {
-        self.drop_next_to(node.server().node_id().as_str(), count);
-    }
-
-    /// Whether `node` has a link now (a node connects in the background after it
-    /// starts; a subscribe before that may be refused with `backplane_unavailable`).
-    pub fn is_connected(&self, node: &Running) -> bool {
-        self.has_link(node.server().node_id().as_str())
-    }
-}
 
 /// A WebSocket client that speaks the protocol (`docs/protocol.md`) to a server started
 /// in the same process: one connection, like one browser tab.
@@ -249,7 +42,7 @@ impl std::fmt::Debug for TestClient {
 
 impl TestClient {
     /// Connects without a token (the server must allow anonymous connections, as
-    /// [`settings`] does) and waits for `ready`.
+    /// [`settings`](super::settings) does) and waits for `ready`.
     pub async fn connect(server: &Running) -> Result<TestClient, TestError> {
         TestClient::open(server.ws_url()).await
     }
@@ -664,6 +457,7 @@ mod tests {
     use super::*;
     use crate::Switchboard;
     use crate::prelude::*;
+    use crate::testing::{dev_token, jwt_settings, settings, start};
 
     /// `harness.{key}`: joinable with the key `open`; `count` answers with a count,
     /// `shout` broadcasts, `fail` fails.
