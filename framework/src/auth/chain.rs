@@ -143,9 +143,5 @@ impl Chain {
 }
 
 fn invalid(message: String) -> ConfigError {
-    ConfigError::Invalid {
-        origin: "settings".to_owned(),
-        key: "middleware".to_owned(),
-        message,
-    }
+    ConfigError::setting("middleware", message)
 }

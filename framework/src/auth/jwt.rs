@@ -42,11 +42,7 @@ impl std::fmt::Debug for JwtMiddleware {
 }
 
 fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        origin: "settings".to_owned(),
-        key: key.to_owned(),
-        message: message.into(),
-    }
+    ConfigError::setting(key, message)
 }
 
 impl JwtMiddleware {

@@ -35,6 +35,26 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// A value of settings built or loaded earlier that cannot be used (its origin is
+    /// `settings`: the file it came from is no longer known).
+    pub(crate) fn setting(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            origin: "settings".to_owned(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// `key` asks for a part of the framework this build left out.
+    pub(crate) fn missing_feature(key: &str, feature: &str) -> Self {
+        Self::setting(
+            key,
+            format!(
+                "this build has no `{feature}`: enable switchboard's `{feature}` cargo feature"
+            ),
+        )
+    }
+
     /// The dotted key the error is about, when it is about one key.
     pub fn key(&self) -> Option<&str> {
         match self {

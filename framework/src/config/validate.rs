@@ -24,11 +24,7 @@ impl Settings {
     /// `[[watch]]` entries: names that can go into SQL, a channel template that makes
     /// valid channel names, and a source to watch with.
     fn validate_watches(&self) -> Result<(), ConfigError> {
-        let invalid = |key: String, message: String| ConfigError::Invalid {
-            origin: "settings".to_owned(),
-            key,
-            message,
-        };
+        let invalid = |key: String, message: String| ConfigError::setting(key, message);
         for (i, watch) in self.watch.iter().enumerate() {
             let key = |field: &str| format!("watch[{i}].{field}");
             let parts: Vec<&str> = watch.table.split('.').collect();
@@ -77,11 +73,7 @@ impl Settings {
     /// Checks ranges and relations between keys that types alone cannot express.
     /// [`Settings::load`] calls it; call it yourself on settings built in code.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key: &str, message: String| ConfigError::Invalid {
-            origin: "settings".to_owned(),
-            key: key.to_owned(),
-            message,
-        };
+        let invalid = |key: &str, message: String| ConfigError::setting(key, message);
         if !self.path.starts_with('/') {
             return Err(invalid(
                 "path",

@@ -54,7 +54,7 @@ impl Streams {
     pub(crate) fn of(&self, target: &Target) -> Option<(Arc<str>, HistorySpec)> {
         match target {
             Target::Channel { name, .. } => (self.specs)(name).map(|spec| (name.clone(), spec)),
-            Target::User { id, via: None } => Some((user_stream(id), self.user?)),
+            Target::User { id, via: None } => self.user.map(|spec| (user_stream(id), spec)),
             _ => None,
         }
     }

@@ -130,6 +130,7 @@ impl SwitchboardBuilder {
     pub fn build(self) -> Result<Switchboard, StartError> {
         let settings = self.settings;
         settings.validate()?;
+        check_features(&settings)?;
         let produced = self.resolver.user_type();
         let auth = Chain::build(&settings, self.resolver)?;
         let registry = Arc::new(Registry::from_inventory()?);
@@ -196,7 +197,6 @@ impl SwitchboardBuilder {
         );
         node.echo = self.echo;
         node.states = Arc::new(self.states);
-        check_features(&node.settings)?;
         start_sources(&node)?;
         let switchboard = Switchboard {
             node: Arc::new(node),
@@ -224,41 +224,33 @@ fn check_features(settings: &Settings) -> Result<(), ConfigError> {
             "http_api.enabled",
             "http-api",
         ),
+        (
+            !settings.postgres.url.is_empty(),
+            cfg!(feature = "postgres"),
+            "postgres.url",
+            "postgres",
+        ),
     ];
     match wanted
         .into_iter()
         .find(|(asked, built, _, _)| *asked && !built)
     {
-        Some((_, _, key, feature)) => Err(ConfigError::Invalid {
-            origin: "settings".to_owned(),
-            key: key.to_owned(),
-            message: format!(
-                "this build has no `{feature}`: enable switchboard's `{feature}` cargo feature"
-            ),
-        }),
+        Some((_, _, key, feature)) => Err(ConfigError::missing_feature(key, feature)),
         None => Ok(()),
     }
 }
 
-/// Starts what signals from outside the application (`[postgres]` and `[[watch]]`).
+/// Starts what signals from outside the application (`[postgres]` and `[[watch]]`;
+/// a build without the source refused those settings in [`check_features`]).
 fn start_sources(node: &Node) -> Result<(), ConfigError> {
-    let settings = &node.settings;
     #[cfg(feature = "postgres")]
     {
-        crate::source::postgres::start(settings, node.sends.clone(), node.sends.node.clone())
+        crate::source::postgres::start(&node.settings, node.sends.clone(), node.sends.node.clone())
     }
     #[cfg(not(feature = "postgres"))]
     {
-        if settings.postgres.url.is_empty() {
-            return Ok(());
-        }
-        Err(ConfigError::Invalid {
-            origin: "settings".to_owned(),
-            key: "postgres.url".to_owned(),
-            message: "this build has no PostgreSQL source: enable switchboard's `postgres` \
-                      cargo feature"
-                .to_owned(),
-        })
+        let _ = node;
+        Ok(())
     }
 }
 
@@ -380,7 +372,7 @@ mod tests {
     fn settings_asking_for_a_feature_left_out_are_refused_naming_the_key() {
         /// The key, whether its feature is built, and the setting that asks for it.
         type Case = (&'static str, bool, fn(&mut Settings));
-        let cases: [Case; 3] = [
+        let cases: [Case; 4] = [
             ("metrics.enabled", cfg!(feature = "metrics"), |s| {
                 s.metrics.enabled = true
             }),
@@ -389,6 +381,9 @@ mod tests {
             }),
             ("backplane.kind", cfg!(feature = "redis"), |s| {
                 s.backplane.kind = crate::config::BackplaneKind::Redis;
+            }),
+            ("postgres.url", cfg!(feature = "postgres"), |s| {
+                s.postgres.url = crate::config::Secret::new("postgres://db");
             }),
         ];
         for (key, built, ask) in cases {

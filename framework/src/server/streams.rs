@@ -15,11 +15,6 @@ pub(super) fn specs(
     registry: &Arc<Registry>,
     settings: &Settings,
 ) -> Result<StreamSpecs, ConfigError> {
-    let invalid = |key: String, message: String| ConfigError::Invalid {
-        origin: "settings".to_owned(),
-        key,
-        message,
-    };
     let mut overrides = HashMap::new();
     for (i, entry) in settings.history.channels.iter().enumerate() {
         if !registry
@@ -28,7 +23,7 @@ pub(super) fn specs(
         {
             let mut known: Vec<_> = registry.channel_listeners().map(|l| l.pattern()).collect();
             known.sort_unstable();
-            return Err(invalid(
+            return Err(ConfigError::setting(
                 format!("history.channels[{i}].pattern"),
                 format!(
                     "no channel listener has the pattern {:?}; the patterns are: {}",

@@ -69,7 +69,7 @@ pub(crate) fn start(
     };
     let id = node.ids.next();
     let user_id = authenticated.user.as_ref().map(|u| u.id.clone());
-    let keeps_user_stream = user_id.is_some() && node.sends.streams.user.is_some();
+    let keeps_user_stream = ready::keeps_user_stream(&node, user_id.is_some());
     let (connection, writer) = node.delivery().connect(id.clone(), user_id, caps)?;
     if keeps_user_stream {
         // Sends to the user wait until `ready` has told the client where its stream

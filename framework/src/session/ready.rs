@@ -12,9 +12,16 @@ use serde_json::json;
 use super::subscribe::describe_position;
 use super::{SYNC_TIMEOUT, Session, refresh};
 use crate::delivery::USER_STREAM_GATE;
+use crate::node::Node;
 use crate::protocol::{self, events};
 use crate::stream::{Position, Recovery, user_stream};
 use crate::transport::Topic;
+
+/// Whether a connection (with a user or not) has a user stream: kept sends are held
+/// back from its registration until `ready`.
+pub(super) fn keeps_user_stream(node: &Node, has_user: bool) -> bool {
+    has_user && node.sends.streams.user.is_some()
+}
 
 /// A read of the user's stream: `None` when there is none, or the broker cannot be read.
 type UserStreamRead = Pin<Box<dyn Future<Output = Option<Recovery>>>>;
@@ -39,8 +46,8 @@ impl Session {
 
     /// Whether sends to this connection's user are kept (and so held back until
     /// `ready`).
-    pub(super) fn keeps_user_stream(&self) -> bool {
-        self.user.is_some() && self.node.sends.streams.user.is_some()
+    fn keeps_user_stream(&self) -> bool {
+        keeps_user_stream(&self.node, self.user.is_some())
     }
 
     /// Where the user's stream stands and what followed the handshake's `since`: from

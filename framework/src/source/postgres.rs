@@ -191,9 +191,9 @@ pub(crate) fn start(
             warn!(%why, "the PostgreSQL source cannot reach the database; it keeps trying");
         }
         Err(_) => {
-            return Err(invalid(
+            return Err(ConfigError::setting(
                 "postgres.url",
-                "the start-up check panicked".into(),
+                "the start-up check panicked",
             ));
         }
     }
@@ -205,7 +205,7 @@ pub(crate) fn start(
             Err(why) => tracing::error!(%why, "the PostgreSQL source cannot start"),
         })
         .map_err(|e| {
-            invalid(
+            ConfigError::setting(
                 "postgres.url",
                 format!("cannot start the source's thread: {e}"),
             )
@@ -218,14 +218,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the source's runtime: {e}"))
-}
-
-fn invalid(key: &str, message: String) -> ConfigError {
-    ConfigError::Invalid {
-        origin: "settings".to_owned(),
-        key: key.to_owned(),
-        message,
-    }
 }
 
 enum Checked {
@@ -258,8 +250,8 @@ async fn check(url: &str, watches: &[Watch], install: bool) -> Result<(), Checke
             .map_err(unreachable)?;
         let columns: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
         if columns.is_empty() {
-            return Err(Checked::Refused(invalid(
-                &format!("watch[{i}].table"),
+            return Err(Checked::Refused(ConfigError::setting(
+                format!("watch[{i}].table"),
                 format!("table {:?} does not exist in the database", watch.table),
             )));
         }
@@ -268,8 +260,8 @@ async fn check(url: &str, watches: &[Watch], install: bool) -> Result<(), Checke
             .into_iter()
             .find(|c| !columns.iter().any(|k| k == c))
         {
-            return Err(Checked::Refused(invalid(
-                &format!("watch[{i}].channel"),
+            return Err(Checked::Refused(ConfigError::setting(
+                format!("watch[{i}].channel"),
                 format!("table {:?} has no column {missing:?}", watch.table),
             )));
         }

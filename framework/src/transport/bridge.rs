@@ -231,10 +231,11 @@ impl Backplane {
                     Err(e) => tracing::error!(error = %e, "cannot start the backplane runtime"),
                 }
             })
-            .map_err(|e| ConfigError::Invalid {
-                origin: "settings".to_owned(),
-                key: "backplane.kind".to_owned(),
-                message: format!("cannot start the backplane thread: {e}"),
+            .map_err(|e| {
+                ConfigError::setting(
+                    "backplane.kind",
+                    format!("cannot start the backplane thread: {e}"),
+                )
             })?;
         Ok(Self {
             kind: T::KIND,

@@ -196,22 +196,12 @@ pub(crate) fn from_settings(
         BackplaneKind::Memory => Backplane::memory(),
         #[cfg(not(feature = "redis"))]
         BackplaneKind::Redis => {
-            return Err(ConfigError::Invalid {
-                origin: "settings".to_owned(),
-                key: "backplane.kind".to_owned(),
-                message: "this build has no Redis backplane: enable switchboard's `redis` \
-                          cargo feature"
-                    .to_owned(),
-            });
+            return Err(ConfigError::missing_feature("backplane.kind", "redis"));
         }
         #[cfg(feature = "redis")]
         BackplaneKind::Redis => {
             let transport = redis::RedisTransport::new(settings.url.expose()).map_err(|e| {
-                ConfigError::Invalid {
-                    origin: "settings".to_owned(),
-                    key: "backplane.url".to_owned(),
-                    message: format!("not a Redis URL: {e}"),
-                }
+                ConfigError::setting("backplane.url", format!("not a Redis URL: {e}"))
             })?;
             Backplane::start(transport, settings, node, delivery, controls)?
         }

@@ -23,16 +23,10 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// How long a test waits for something the server should do promptly.
 pub const PATIENCE: Duration = Duration::from_secs(5);
 
-/// Settings for tests: one worker, anonymous connections (auth tests opt in to JWT).
+/// Settings for tests: one worker, anonymous connections (auth tests opt in to JWT),
+/// rate limits out of the way (`switchboard::testing`'s).
 pub fn settings() -> Settings {
-    let mut s = Settings::default();
-    s.server.workers = 1;
-    s.middleware.clear();
-    s.auth.allow_anonymous = true;
-    // Tests send bursts; the rate limit has its own tests.
-    s.limits.messages_per_second = 100_000;
-    s.limits.burst = 100_000;
-    s
+    switchboard::testing::settings()
 }
 
 /// A server with the demo's listeners and user resolver (referencing the demo crate
@@ -194,12 +188,7 @@ pub const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 
 /// Settings with the `jwt` middleware on and anonymous connections refused.
 pub fn jwt_settings() -> Settings {
-    let mut s = settings();
-    s.middleware = vec!["jwt".to_owned()];
-    s.auth.allow_anonymous = false;
-    s.jwt.secret = switchboard::config::Secret::new(SECRET);
-    s.jwt.leeway_secs = 0;
-    s
+    switchboard::testing::jwt_settings(SECRET)
 }
 
 /// Seconds since the epoch, shifted by `offset`.

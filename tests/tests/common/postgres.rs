@@ -61,7 +61,7 @@ impl PostgresServer {
 
     /// Runs SQL with the `psql` client, as any other client of the database would.
     pub fn psql(&self, sql: &str) {
-        let out = Command::new(psql())
+        let out = Command::new("psql")
             .args([
                 "-X",
                 "-q",
@@ -185,8 +185,4 @@ fn bin_dir() -> PathBuf {
                 .unwrap_or(dir)
         })
         .expect("initdb and pg_ctl (scripts/test.sh installs postgresql)")
-}
-
-fn psql() -> &'static str {
-    "psql"
 }

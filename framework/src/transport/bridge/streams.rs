@@ -216,12 +216,7 @@ impl<T: Transport> Bridge<T> {
 
     /// How many connections here a stream on `topic` reaches.
     fn local_recipients(&self, topic: &Topic) -> usize {
-        let index = self.delivery.index();
-        match topic {
-            Topic::Channel(channel) => index.subscribers(channel),
-            Topic::User(user) => index.recipients(&Target::user(user)),
-            Topic::Node(_) | Topic::All => 0,
-        }
+        stream_target(topic).map_or(0, |target| self.delivery.index().recipients(&target))
     }
 
     /// The publications the broker keeps for the stream on `topic`, oldest first.
@@ -252,10 +247,12 @@ impl<T: Transport> Bridge<T> {
     /// recovered: they re-fetch (or subscribe, or connect, again with `since`).
     fn resync(&mut self, stream: Topic, offset: u64, epoch: &Arc<str>, reason: &str) {
         let data = json!({ "reason": reason, "offset": offset, "epoch": &**epoch });
-        let (target, channel) = match &stream {
-            Topic::Channel(channel) => (Target::channel(channel), Some(&**channel)),
-            Topic::User(user) => (Target::user(user), None),
-            Topic::Node(_) | Topic::All => return,
+        let Some(target) = stream_target(&stream) else {
+            return;
+        };
+        let channel = match &stream {
+            Topic::Channel(channel) => Some(&**channel),
+            _ => None, // a user's stream: a direct packet
         };
         if let Ok(frame) = protocol::encode(events::RESYNC, channel, &data) {
             self.delivery.deliver(&target, &frame);
@@ -267,6 +264,16 @@ impl<T: Transport> Bridge<T> {
                 epoch: epoch.clone(),
             },
         );
+    }
+}
+
+/// Everyone a stream on `topic` is for: a channel's subscribers, or a user's
+/// connections (only those two topics carry streams).
+fn stream_target(topic: &Topic) -> Option<Target> {
+    match topic {
+        Topic::Channel(channel) => Some(Target::channel(channel)),
+        Topic::User(user) => Some(Target::user(user)),
+        Topic::Node(_) | Topic::All => None,
     }
 }
 
