@@ -74,6 +74,15 @@ pub mod postgres {
     pub use tokio_postgres;
 }
 
+/// Metrics for Prometheus (cargo feature `metrics`): the formats `PREFIX/metrics`
+/// answers in; [`SocketServer::register_metrics`] adds them to an application's own
+/// registry. `prometheus_client` is re-exported so the versions match.
+#[cfg(feature = "metrics")]
+pub mod metrics {
+    pub use crate::send::MetricsFormat;
+    pub use prometheus_client;
+}
+
 /// The names a listener module needs: `use switchboard::prelude::*;`.
 pub mod prelude {
     pub use crate::listener::{Connection, EventContext, Packet, Params, SocketError, State};

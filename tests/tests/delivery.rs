@@ -147,7 +147,7 @@ async fn without_the_socket_hook_the_sweep_still_frees_a_reader_that_stopped() {
     })
     .await;
     assert!(started.elapsed() < Duration::from_secs(2 + 4));
-    let metrics = server.metrics();
+    let metrics = server.metrics(switchboard::metrics::MetricsFormat::Prometheus);
     assert!(
         metrics.contains("switchboard_write_timeouts_total 1\n"),
         "freed by the write timeout's sweep:\n{metrics}"

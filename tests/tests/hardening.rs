@@ -288,7 +288,7 @@ fn metric(text: &str, name: &str) -> f64 {
 async fn metrics_count_what_happened() {
     let server = start(api_settings()).await;
     let mut a = connect_as(&server, "ann").await;
-    let _b = connect_as(&server, "ben").await;
+    let mut b = connect_as(&server, "ben").await;
     let refused = try_connect(&server, request(&server, Some("bad"))).await;
     assert!(refused.is_err());
     a.join("room.1").await;
@@ -306,7 +306,14 @@ async fn metrics_count_what_happened() {
     assert_eq!(metric(&text, "switchboard_users"), 2.0);
     assert_eq!(metric(&text, "switchboard_subscriptions"), 1.0);
     assert_eq!(metric(&text, "switchboard_connections_opened_total"), 2.0);
-    assert_eq!(metric(&text, "switchboard_handshakes_refused_total"), 1.0);
+    assert_eq!(
+        metric(
+            &text,
+            "switchboard_handshakes_refused_total{status=\"401\",code=\"malformed_token\"}"
+        ),
+        1.0,
+        "refusals are counted by status and reason"
+    );
     assert_eq!(
         metric(&text, "switchboard_packets_in_total"),
         4.0,
@@ -329,6 +336,34 @@ async fn metrics_count_what_happened() {
         metric(&text, "switchboard_packets_out_total") >= 5.0,
         "2 ready, response, 2 errors"
     );
+
+    // Closes by code: ben closes (1000, echoed); ann's TCP connection just ends.
+    b.ws.close(None).await.expect("close frame sent");
+    drop(a);
+    let scrape = || {
+        server
+            .server()
+            .metrics(switchboard::metrics::MetricsFormat::Prometheus)
+    };
+    eventually("both ends counted", || {
+        let text = scrape();
+        text.contains("switchboard_connections_closed_total{code=\"1000\"} 1\n")
+            && text.contains("switchboard_connections_closed_total{code=\"none\"} 1\n")
+    })
+    .await;
+
+    // A scraper asking for OpenMetrics gets it.
+    let accept = [("Accept", "application/openmetrics-text; version=1.0.0")];
+    let response = http_raw(server.addr(), "GET", "/switchboard/metrics", "", &accept).await;
+    assert_eq!(response.status, 200);
+    assert!(
+        response
+            .content_type
+            .starts_with("application/openmetrics-text"),
+        "{}",
+        response.content_type
+    );
+    assert!(response.body.ends_with("# EOF\n"), "{}", response.body);
     server.stop().await;
 }
 

@@ -121,7 +121,9 @@ async fn insert_update_and_delete_from_psql_each_signal_once_and_a_rollback_noth
     pg.psql("INSERT INTO receipts VALUES (3, 5)");
     signalled(&mut alice, "receipt.3").await; // receipt.2 would have come first
     alice.assert_nothing_before(&server, "marker").await;
-    let metrics = server.server().metrics();
+    let metrics = server
+        .server()
+        .metrics(switchboard::metrics::MetricsFormat::Prometheus);
     assert!(
         metrics.contains("switchboard_source_notifications_total 4"),
         "{metrics}"
@@ -268,7 +270,9 @@ async fn an_unreadable_notification_is_counted_and_skipped() {
     pg.psql("NOTIFY switchboard, 'not json'");
     pg.psql("INSERT INTO receipts VALUES (4, 1)");
     signalled(&mut alice, "receipt.4").await;
-    let metrics = server.server().metrics();
+    let metrics = server
+        .server()
+        .metrics(switchboard::metrics::MetricsFormat::Prometheus);
     assert!(
         metrics.contains("switchboard_source_malformed_total 1"),
         "{metrics}"

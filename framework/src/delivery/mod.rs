@@ -245,6 +245,12 @@ impl Connected {
         self.queue.is_closing()
     }
 
+    /// The close code the connection ended with; none for one lost or aborted without
+    /// a close handshake.
+    pub(crate) fn ending(&self) -> Option<u16> {
+        self.queue.ending()
+    }
+
     /// Gives the connection up now: what waits is freed and the session stops.
     pub(crate) fn abort(&self) {
         self.queue.abort();

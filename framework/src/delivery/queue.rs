@@ -127,6 +127,8 @@ struct State {
     close: Option<CloseReason>,
     /// The writer has taken the close frame: nothing more goes out.
     closed: bool,
+    /// Aborted before any close was asked for: `close` only marks the queue closed.
+    aborted_unclosed: bool,
     /// The writer is gone (the connection is over).
     writer_gone: bool,
     /// Called once, when the connection is aborted (the session stops).
@@ -338,6 +340,16 @@ impl Queue {
         self.state.borrow().close.is_some()
     }
 
+    /// How the connection ended (or is ending): the close code asked for first, or
+    /// none when it was aborted without one or no close was asked for.
+    pub(crate) fn ending(&self) -> Option<u16> {
+        let state = self.state.borrow();
+        match &state.close {
+            Some(reason) if !state.aborted_unclosed => Some(u16::from(reason.code)),
+            _ => None,
+        }
+    }
+
     /// Runs `f` if the connection is aborted (see [`Self::abort`]).
     pub(crate) fn on_abort(&self, f: impl FnOnce() + 'static) {
         self.state.borrow_mut().on_abort = Some(Box::new(f));
@@ -348,11 +360,12 @@ impl Queue {
     /// [`super::socket`]).
     pub(crate) fn abort(&self) {
         // Never sent (nothing more is written); it marks the queue closed.
-        self.close(CloseCode::Normal.into());
+        let unclosed = self.close(CloseCode::Normal.into());
         self.clear();
         let on_abort = {
             let mut state = self.state.borrow_mut();
             state.closed = true;
+            state.aborted_unclosed = unclosed;
             state.on_abort.take()
         };
         if let Some(f) = on_abort {
@@ -532,6 +545,23 @@ mod tests {
         assert!(!q.close(CloseCode::Normal.into()));
         let reason = q.state.borrow().close.clone().expect("set");
         assert_eq!(u16::from(reason.code), 4000);
+    }
+
+    #[test]
+    fn a_connection_ends_with_its_first_close_code_or_none_when_aborted_first() {
+        let q = queue();
+        assert_eq!(q.ending(), None, "open: no close asked for");
+        q.close(CloseCode::SlowConsumer.into());
+        q.abort();
+        assert_eq!(
+            q.ending(),
+            Some(4008),
+            "the close asked for before the abort"
+        );
+
+        let lost = queue();
+        lost.abort();
+        assert_eq!(lost.ending(), None, "aborted without a close handshake");
     }
 
     #[test]

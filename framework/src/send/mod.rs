@@ -7,6 +7,8 @@
 mod controls;
 mod global;
 mod initiator;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod server;
 mod signals;
 
@@ -14,6 +16,8 @@ pub(crate) use controls::{Controls, ForSession};
 pub use global::sockets;
 pub(crate) use global::{install_for_this_thread, install_global};
 pub use initiator::Initiator;
+#[cfg(feature = "metrics")]
+pub use metrics::MetricsFormat;
 pub use server::{SendError, SocketServer};
 pub(crate) use signals::{Coalescer, Raised};
 

@@ -63,7 +63,7 @@ pub enum SendError {
 /// Every send serializes its packet once; all recipients share the bytes.
 #[derive(Debug, Clone)]
 pub struct SocketServer {
-    path: Arc<SendPath>,
+    pub(super) path: Arc<SendPath>,
 }
 
 impl SocketServer {
@@ -310,16 +310,6 @@ impl SocketServer {
     /// The backplane's counters: publishes, failures, reconnects, subscriptions.
     pub fn backplane_stats(&self) -> BackplaneStats {
         self.path.backplane.stats()
-    }
-
-    /// Every counter in Prometheus' text format (what `[metrics]` serves; cargo feature
-    /// `metrics`).
-    #[cfg(feature = "metrics")]
-    pub fn metrics(&self) -> String {
-        self.path
-            .delivery
-            .metrics()
-            .render(&self.stats(), &self.backplane_stats())
     }
 
     /// Counts of connections, users and channels on this node.

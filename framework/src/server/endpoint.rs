@@ -41,7 +41,8 @@ async fn upgrade(
     match upgrade_checked(&req, body, &node).await {
         Ok(response) => Ok(response),
         Err(rejection) => {
-            node.metrics().handshake_refused();
+            node.metrics()
+                .handshake_refused(rejection.status().as_u16(), rejection.code());
             Ok(refuse(rejection))
         }
     }

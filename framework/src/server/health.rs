@@ -1,6 +1,6 @@
 //! What operators and orchestrators ask: `PREFIX/healthz` (the process answers),
 //! `PREFIX/readyz` (it can serve: the backplane is connected and it is not draining),
-//! and `PREFIX/metrics` (Prometheus text, when `[metrics] enabled`). Served on the
+//! and `PREFIX/metrics` (Prometheus or OpenMetrics text, when `[metrics] enabled`). Served on the
 //! public listener, or alone on `server.internal_bind` when that is set.
 
 use std::sync::Arc;
@@ -43,10 +43,22 @@ async fn readyz(node: web::Data<Node>) -> HttpResponse {
     }
 }
 
+/// Prometheus' text format, or OpenMetrics when the scraper asks for it (Prometheus
+/// does, in its `Accept` header).
 #[cfg(feature = "metrics")]
-async fn metrics(node: web::Data<Node>) -> HttpResponse {
-    let text = node.server().metrics();
+async fn metrics(req: actix_web::HttpRequest, node: web::Data<Node>) -> HttpResponse {
+    use crate::send::MetricsFormat;
+    let wants_openmetrics = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/openmetrics-text"));
+    let format = if wants_openmetrics {
+        MetricsFormat::OpenMetrics
+    } else {
+        MetricsFormat::Prometheus
+    };
     HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(text)
+        .content_type(format.content_type())
+        .body(node.server().metrics(format))
 }

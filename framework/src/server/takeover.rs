@@ -97,7 +97,8 @@ async fn refuse(
     codec: &mut Codec,
     rejection: Rejection,
 ) -> Result<(), actix_web::Error> {
-    node.metrics().handshake_refused();
+    node.metrics()
+        .handshake_refused(rejection.status().as_u16(), rejection.code());
     let response: Response<_> = endpoint::refuse(rejection).into();
     let (mut head, body) = response.into_parts();
     let body = body.try_into_bytes().unwrap_or_default();

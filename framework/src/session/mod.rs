@@ -183,6 +183,9 @@ impl Actor for Session {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         self.node.sends.controls.remove(&self.id);
+        self.node
+            .metrics()
+            .connection_ended(self.connection.ending());
         let (emptied, gone_user) = self.connection.disconnect();
         let node = &self.node;
         for channel in emptied {

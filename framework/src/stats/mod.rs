@@ -4,6 +4,8 @@
 //! A leaf: everything else may report here, and this module depends on nothing above
 //! the protocol's error codes.
 
+#[cfg(feature = "metrics")]
+mod exposition;
 mod metrics;
 
 pub(crate) use metrics::Metrics;
