@@ -54,7 +54,8 @@ pub mod __private;
 pub use auth::SocketUser;
 pub use ids::{ConnectionId, NodeId};
 pub use listener::{
-    Connection, EventContext, FromInvocation, Invocation, Packet, Params, SocketError, State,
+    Connection, EventContext, FromInvocation, HandlerError, Invocation, Packet, Params,
+    SocketError, State,
 };
 pub use registry::{ChannelRegistration, RegistryError, SocketRegistration};
 pub use send::{Initiator, SendError, SocketServer, sockets};

@@ -61,7 +61,7 @@ mod traits;
 mod typed_send;
 
 pub use context::{Connection, EventContext, Params};
-pub use error::SocketError;
+pub use error::{HandlerError, SocketError};
 pub(crate) use handshake::{Handshake, Rejection};
 pub use invocation::Invocation;
 pub(crate) use middleware::Middleware;
