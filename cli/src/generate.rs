@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use crate::channel::ChannelShape;
 use crate::error::Error;
-use crate::manifest::{Line, Manifest, Section};
+use crate::manifest::{Manifest, Section};
 use crate::module_tree::{self, Declared, TreeError};
 use crate::names::ListenerName;
+use crate::needs::{self, Line};
 use crate::plan::{Edit, NewFile, Plan, WriteError};
 use crate::templates::{self, Link, Template, Values, render};
 
@@ -138,7 +139,9 @@ pub fn plan(app: &Path, name: &ListenerName, kind: &Kind) -> Result<Generation, 
              itself (an integration test cannot link src/main.rs)",
             m = name.module
         ));
-        Link::Module
+        Link::Module {
+            crate_name: manifest.lib_name.clone(),
+        }
     };
     let values = Values::new(name, &link);
     let (values, [listener, test, client], listener_about, client_about) = match kind {
@@ -186,7 +189,7 @@ pub fn plan(app: &Path, name: &ListenerName, kind: &Kind) -> Result<Generation, 
 
     Ok(Generation {
         plan,
-        lines: manifest.missing_lines(),
+        lines: needs::missing_lines(&manifest),
         notes,
     })
 }

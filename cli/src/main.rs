@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Layout: `args` (the command line), `names` and `channel` (checking the name, the
-//! event and the pattern), `manifest` (the app's Cargo.toml), `module_tree` (declaring
+//! event and the pattern), `manifest` (reading the app's Cargo.toml), `needs` (the
+//! dependency lines it lacks), `module_tree` (declaring
 //! the module), `templates` (the files' text), `generate` (one generation's plan and
 //! report), `plan` (writing it, all or nothing), `error` (how it fails).
 
@@ -17,6 +18,7 @@ mod generate;
 mod manifest;
 mod module_tree;
 mod names;
+mod needs;
 mod plan;
 mod templates;
 #[cfg(test)]

@@ -1,26 +1,12 @@
-//! The app's `Cargo.toml`: its library's crate name, and the dependency lines the
-//! generated code needs that it lacks.
-//!
-//! The generator never edits `Cargo.toml` (comments and layout are the user's); it
-//! prints the lines to add instead.
+//! The app's `Cargo.toml` as the generator reads it: its library's crate name, and
+//! its dependencies with the features they get (a `workspace = true` entry's from the
+//! workspace's manifest above). What they lack is `needs`' business.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 use toml::{Table, Value};
-
-/// The version of `switchboard` this generator writes code for (`0.1`): the generator
-/// is released with the framework, so its own version says.
-fn switchboard_requirement() -> String {
-    let version = env!("CARGO_PKG_VERSION");
-    let mut parts = version.split('.');
-    match (parts.next(), parts.next()) {
-        (Some("0"), Some(minor)) => format!("0.{minor}"),
-        (Some(major), _) => major.to_owned(),
-        (None, _) => version.to_owned(),
-    }
-}
 
 /// Why the app's manifest cannot be used.
 #[derive(Debug, Error)]
@@ -112,92 +98,18 @@ impl Manifest {
         })
     }
 
-    /// The dependency lines the generated code and test need that the manifest lacks.
-    pub fn missing_lines(&self) -> Vec<Line> {
-        let mut lines = Vec::new();
-        let deps = self.dep("dependencies", "switchboard");
-        match &deps {
-            None => lines.push(Line::new(
-                Section::Dependencies,
-                "switchboard",
-                Value::String(switchboard_requirement()),
-                false,
-            )),
-            // The derives are behind `macros`, a default feature.
-            Some(dep) if !dep.has_default("macros") => {
-                lines.push(dep.with_feature(Section::Dependencies, "macros"));
-            }
-            Some(_) => {}
+    /// This manifest as if its workspace's `[workspace.dependencies]` were `deps`.
+    #[cfg(test)]
+    pub fn with_workspace_deps(self, deps: Table) -> Manifest {
+        Manifest {
+            workspace_deps: Some(deps),
+            ..self
         }
-        match self.dep("dependencies", "serde") {
-            None => lines.push(Line::new(
-                Section::Dependencies,
-                "serde",
-                inline(&[("version", "1".into()), ("features", features(&["derive"]))]),
-                false,
-            )),
-            Some(dep) if !dep.lists("derive") => {
-                lines.push(dep.with_feature(Section::Dependencies, "derive"));
-            }
-            Some(_) => {}
-        }
-
-        // The test: `switchboard::testing`, `#[actix_web::test]`, `serde_json::json!`.
-        let dev = self.dep("dev-dependencies", "switchboard");
-        let has_testing = |d: &Option<Dep>| d.as_ref().is_some_and(|d| d.lists("testing"));
-        if !has_testing(&deps) && !has_testing(&dev) {
-            lines.push(match (&dev, &deps) {
-                (Some(dev), _) => dev.with_feature(Section::DevDependencies, "testing"),
-                // The same source as the normal dependency (a path stays a path), and
-                // its `default-features = false` too: a dev-dependency without it would
-                // turn the default features back on in tests.
-                (None, Some(normal)) => normal.dev_copy_with("testing"),
-                (None, None) => Line::new(
-                    Section::DevDependencies,
-                    "switchboard",
-                    inline(&[
-                        ("version", switchboard_requirement().into()),
-                        ("features", features(&["testing"])),
-                    ]),
-                    false,
-                ),
-            });
-        }
-        let actix = self
-            .dep("dependencies", "actix-web")
-            .or_else(|| self.dep("dev-dependencies", "actix-web"));
-        match actix {
-            None => lines.push(Line::new(
-                Section::DevDependencies,
-                "actix-web",
-                inline(&[
-                    ("version", "4".into()),
-                    ("default-features", Value::Boolean(false)),
-                    ("features", features(&["macros"])),
-                ]),
-                false,
-            )),
-            Some(dep) if !dep.has_default("macros") => {
-                lines.push(dep.with_feature(dep.section, "macros"));
-            }
-            Some(_) => {}
-        }
-        if self.dep("dependencies", "serde_json").is_none()
-            && self.dep("dev-dependencies", "serde_json").is_none()
-        {
-            lines.push(Line::new(
-                Section::DevDependencies,
-                "serde_json",
-                "1".into(),
-                false,
-            ));
-        }
-        lines
     }
 
     /// `name` in `[section]`, with the features it gets (its own, and its workspace
     /// entry's when it inherits one).
-    fn dep(&self, section: &str, name: &str) -> Option<Dep> {
+    pub fn dep(&self, section: &str, name: &str) -> Option<Dep> {
         let spec = self.table.get(section)?.get(name)?.clone();
         let section = if section == "dependencies" {
             Section::Dependencies
@@ -286,108 +198,36 @@ impl fmt::Display for Section {
     }
 }
 
-/// One dependency line to add, or to put in place of the app's own.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Line {
-    /// Its section.
-    pub section: Section,
-    /// `switchboard = { … }`.
-    pub text: String,
-    /// Whether the app has a line for this dependency in that section, which this one
-    /// replaces (with a feature added).
-    pub replaces: bool,
-}
-
-impl Line {
-    fn new(section: Section, name: &str, spec: Value, replaces: bool) -> Line {
-        Line {
-            section,
-            text: format!("{name} = {}", render(&spec)),
-            replaces,
-        }
-    }
-}
-
 /// A dependency as the manifest declares it.
 #[derive(Debug, Clone)]
-struct Dep {
-    name: String,
-    section: Section,
-    spec: Value,
-    features: Vec<String>,
-    default_features: bool,
-    inherited: bool,
+pub struct Dep {
+    /// Its key.
+    pub name: String,
+    /// Its section.
+    pub section: Section,
+    /// Its entry as written.
+    pub spec: Value,
+    /// The features it lists (and its workspace entry's).
+    pub features: Vec<String>,
+    /// Whether its default features are on.
+    pub default_features: bool,
+    /// `workspace = true`.
+    pub inherited: bool,
     /// Inherited from a workspace entry that could not be read: its features are
     /// unknown, and taken to be what is needed.
-    unknown_features: bool,
+    pub unknown_features: bool,
 }
 
 impl Dep {
     /// Whether `feature` is listed (or may be, for an unknown workspace entry).
-    fn lists(&self, feature: &str) -> bool {
+    pub fn lists(&self, feature: &str) -> bool {
         self.unknown_features || self.features.iter().any(|f| f == feature)
     }
 
     /// Whether the default feature `feature` is on: listed, or the defaults left on.
     /// (`macros` is a default feature of `switchboard` and of `actix-web`.)
-    fn has_default(&self, feature: &str) -> bool {
+    pub fn has_default(&self, feature: &str) -> bool {
         self.default_features || self.lists(feature)
-    }
-
-    /// This line with `feature` added, in `section`.
-    fn with_feature(&self, section: Section, feature: &str) -> Line {
-        let mut spec = match &self.spec {
-            Value::String(version) => inline(&[("version", version.clone().into())]),
-            other => other.clone(),
-        };
-        add_feature(&mut spec, feature);
-        Line::new(section, &self.name, spec, section == self.section)
-    }
-
-    /// A `[dev-dependencies]` line for this normal dependency with only `feature`.
-    fn dev_copy_with(&self, feature: &str) -> Line {
-        const SOURCE_KEYS: [&str; 8] = [
-            "workspace",
-            "version",
-            "path",
-            "git",
-            "branch",
-            "tag",
-            "rev",
-            "registry",
-        ];
-        let mut spec = match &self.spec {
-            Value::String(version) => inline(&[("version", version.clone().into())]),
-            Value::Table(table) => {
-                let mut copy = Table::new();
-                for key in SOURCE_KEYS {
-                    if let Some(value) = table.get(key) {
-                        copy.insert(key.to_owned(), value.clone());
-                    }
-                }
-                // An inherited dependency takes `default-features` from the workspace.
-                if !self.inherited && !self.default_features {
-                    copy.insert("default-features".to_owned(), Value::Boolean(false));
-                }
-                Value::Table(copy)
-            }
-            other => other.clone(),
-        };
-        add_feature(&mut spec, feature);
-        Line::new(Section::DevDependencies, &self.name, spec, false)
-    }
-}
-
-fn add_feature(spec: &mut Value, feature: &str) {
-    if let Value::Table(table) = spec {
-        let list = table
-            .entry("features")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(items) = list
-            && !items.iter().any(|i| i.as_str() == Some(feature))
-        {
-            items.push(feature.into());
-        }
     }
 }
 
@@ -404,64 +244,14 @@ fn string_list(value: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn features(names: &[&str]) -> Value {
-    Value::Array(names.iter().map(|&n| n.into()).collect())
-}
-
-fn inline(pairs: &[(&str, Value)]) -> Value {
-    Value::Table(
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect(),
-    )
-}
-
-/// A dependency spec as one line, keys in the order people write them (a `Table`
-/// sorts its keys, or keeps the file's order, depending on toml's features).
-fn render(spec: &Value) -> String {
-    const ORDER: [&str; 12] = [
-        "workspace",
-        "version",
-        "path",
-        "git",
-        "branch",
-        "tag",
-        "rev",
-        "registry",
-        "package",
-        "default-features",
-        "optional",
-        "features",
-    ];
-    let Value::Table(table) = spec else {
-        return spec.to_string();
-    };
-    let rank = |key: &str| ORDER.iter().position(|k| *k == key).unwrap_or(ORDER.len());
-    let mut keys: Vec<&String> = table.keys().collect();
-    keys.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));
-    let fields: Vec<String> = keys
-        .into_iter()
-        .map(|k| format!("{k} = {}", render(&table[k.as_str()])))
-        .collect();
-    format!("{{ {} }}", fields.join(", "))
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
 
-    fn manifest(text: &str) -> Manifest {
+    pub(crate) fn manifest(text: &str) -> Manifest {
         Manifest::from_table(text.parse().unwrap(), Path::new("Cargo.toml")).unwrap()
-    }
-
-    fn texts(lines: &[Line]) -> Vec<(Section, &str, bool)> {
-        lines
-            .iter()
-            .map(|l| (l.section, l.text.as_str(), l.replaces))
-            .collect()
     }
 
     #[test]
@@ -481,138 +271,34 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_app_needs_everything() {
-        let lines = manifest("[package]\nname = \"a\"").missing_lines();
-        let version = switchboard_requirement();
-        assert_eq!(
-            texts(&lines),
-            [
-                (
-                    Section::Dependencies,
-                    format!("switchboard = \"{version}\"").as_str(),
-                    false
-                ),
-                (
-                    Section::Dependencies,
-                    "serde = { version = \"1\", features = [\"derive\"] }",
-                    false
-                ),
-                (
-                    Section::DevDependencies,
-                    format!(
-                        "switchboard = {{ version = \"{version}\", features = [\"testing\"] }}"
-                    )
-                    .as_str(),
-                    false
-                ),
-                (
-                    Section::DevDependencies,
-                    "actix-web = { version = \"4\", default-features = false, features = [\"macros\"] }",
-                    false
-                ),
-                (Section::DevDependencies, "serde_json = \"1\"", false),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_complete_app_needs_nothing() {
-        let text = r#"
-            [package]
-            name = "a"
-            [dependencies]
-            switchboard = "0.1"
-            serde = { version = "1", features = ["derive"] }
-            actix-web = "4"
-            serde_json = "1"
-            [dev-dependencies]
-            switchboard = { version = "0.1", features = ["testing"] }
-        "#;
-        assert_eq!(manifest(text).missing_lines(), []);
-    }
-
-    #[test]
-    fn a_lean_path_dependency_is_copied_for_the_tests() {
-        let text = r#"
-            [package]
-            name = "a"
-            [dependencies]
-            switchboard = { path = "../framework", default-features = false, features = ["macros"] }
-            serde = "1"
-            [dev-dependencies]
-            actix-web = { version = "4", default-features = false }
-            serde_json = "1"
-        "#;
-        assert_eq!(
-            texts(&manifest(text).missing_lines()),
-            [
-                (
-                    Section::Dependencies,
-                    "serde = { version = \"1\", features = [\"derive\"] }",
-                    true
-                ),
-                (
-                    Section::DevDependencies,
-                    "switchboard = { path = \"../framework\", default-features = false, features = [\"testing\"] }",
-                    false
-                ),
-                (
-                    Section::DevDependencies,
-                    "actix-web = { version = \"4\", default-features = false, features = [\"macros\"] }",
-                    true
-                ),
-            ]
-        );
-    }
-
-    #[test]
-    fn macros_off_is_noticed() {
-        let text = r#"
-            [package]
-            name = "a"
-            [dependencies]
-            switchboard = { version = "0.1", default-features = false }
-        "#;
-        assert_eq!(
-            manifest(text).missing_lines()[0].text,
-            "switchboard = { version = \"0.1\", default-features = false, features = [\"macros\"] }"
-        );
-    }
-
-    #[test]
-    fn workspace_entries_count_with_their_features() {
+    fn workspace_entries_bring_their_features() {
         let text = r#"
             [package]
             name = "a"
             [dependencies]
             switchboard.workspace = true
-            serde = { workspace = true }
-            serde_json.workspace = true
-            actix-web.workspace = true
-            [dev-dependencies]
-            switchboard = { workspace = true, features = ["testing"] }
+            serde = { workspace = true, features = ["rc"] }
         "#;
-        let mut m = manifest(text);
-        // Unknown workspace: trusted.
-        assert_eq!(m.missing_lines(), []);
-        m.workspace_deps = Some(
+        let m = manifest(text);
+        let serde = m.dep("dependencies", "serde").unwrap();
+        assert!(serde.inherited && serde.unknown_features);
+        assert!(
+            serde.lists("derive"),
+            "an unknown workspace entry is trusted"
+        );
+        let m = m.with_workspace_deps(
             r#"
                 switchboard = { path = "framework", default-features = false }
                 serde = { version = "1", features = ["derive"] }
-                serde_json = "1"
-                actix-web = { version = "4", default-features = false, features = ["macros"] }
             "#
             .parse()
             .unwrap(),
         );
-        assert_eq!(
-            texts(&m.missing_lines()),
-            [(
-                Section::Dependencies,
-                "switchboard = { workspace = true, features = [\"macros\"] }",
-                true
-            )]
-        );
+        let serde = m.dep("dependencies", "serde").unwrap();
+        assert_eq!(serde.features, ["rc", "derive"]);
+        let switchboard = m.dep("dependencies", "switchboard").unwrap();
+        assert!(!switchboard.default_features && !switchboard.has_default("macros"));
+        assert!(m.dep("dev-dependencies", "serde").is_none());
     }
 
     #[test]
@@ -620,7 +306,7 @@ mod tests {
         let dir = crate::test_dir::TestDir::new("manifest-workspace");
         std::fs::write(
             dir.path().join("Cargo.toml"),
-            "[workspace]\n[workspace.dependencies]\nserde = \"1\"\n",
+            "[workspace]\n[workspace.dependencies]\nserde = { version = \"1\", features = [\"derive\"] }\n",
         )
         .unwrap();
         let app = dir.path().join("app");
@@ -631,11 +317,9 @@ mod tests {
         )
         .unwrap();
         let m = Manifest::read(&app).unwrap();
-        assert!(m.workspace_deps.is_some());
-        // The workspace's serde has no derive: the app's line gets it.
-        assert!(m.missing_lines().iter().any(|l| l.text
-            == "serde = { workspace = true, features = [\"derive\"] }"
-            && l.replaces));
+        let serde = m.dep("dependencies", "serde").unwrap();
+        assert!(!serde.unknown_features);
+        assert_eq!(serde.features, ["derive"]);
 
         assert!(matches!(
             Manifest::read(dir.path().join("nowhere").as_path()),

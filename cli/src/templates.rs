@@ -47,7 +47,10 @@ pub enum Link {
     },
     /// A binary-only app: an integration test cannot link `src/main.rs`, so the test
     /// compiles the listener's module itself.
-    Module,
+    Module {
+        /// The crate name a library would have (for the comment).
+        crate_name: String,
+    },
 }
 
 /// The values the templates' holes are filled with.
@@ -64,10 +67,10 @@ impl Values {
                 "\n// Links the app's library, so its listeners (this one among them) register.\n\
                  use {crate_name} as _;"
             ),
-            Link::Module => format!(
+            Link::Module { crate_name } => format!(
                 "\n// The app has no library, and a test cannot link `src/main.rs`: this test\n\
-                 // compiles the listener's module itself. Move the listeners into `src/lib.rs`\n\
-                 // (and link the library, `use my_app as _;`) to test them with the app.\n\
+                 // compiles the listener's module itself. To test it with the rest of the\n\
+                 // app, move the listeners into `src/lib.rs` and write `use {crate_name} as _;`.\n\
                  #[path = \"../src/listeners/{module}.rs\"]\n\
                  mod {module};",
                 module = name.module
@@ -221,7 +224,10 @@ mod tests {
     #[test]
     fn every_template_renders_fully() {
         let channel = receipt_values(&library());
-        let socket = Values::new(&listener_name("Nudge").unwrap(), &Link::Module).socket("nudge");
+        let module = Link::Module {
+            crate_name: "my_app".into(),
+        };
+        let socket = Values::new(&listener_name("Nudge").unwrap(), &module).socket("nudge");
         for (template, values) in [
             (CHANNEL_LISTENER, &channel),
             (CHANNEL_TEST, &channel),
@@ -258,7 +264,10 @@ mod tests {
         assert!(text.contains("alice.subscribe(\"receipt.42\")"));
         assert!(text.contains("expect_channel_event(\"receipt.42\", \"message\")"));
 
-        let text = render(CHANNEL_TEST, &receipt_values(&Link::Module)).unwrap();
+        let module = Link::Module {
+            crate_name: "my_app".into(),
+        };
+        let text = render(CHANNEL_TEST, &receipt_values(&module)).unwrap();
         assert!(text.contains("#[path = \"../src/listeners/receipt.rs\"]\nmod receipt;"));
     }
 
