@@ -247,8 +247,9 @@ debug = false
     }
 
     fn cargo_test(&self, target: &Path) -> Output {
-        // The cargo running this test (so the same toolchain), else the one on PATH.
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+        // The cargo running this test (so the same toolchain), else the one that
+        // built it.
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from(env!("CARGO")));
         Command::new(cargo)
             .arg("test")
             .current_dir(&self.dir)
