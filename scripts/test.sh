@@ -39,8 +39,8 @@ cargo test -p switchboard --no-default-features --features macros --lib -j2
 
 # The published crates must package and build from their packages alone (what crates.io
 # would get). --allow-dirty: the command also runs on a developer's uncommitted tree.
-echo "== cargo package (switchboard-pattern, switchboard-macros, switchboard)"
-cargo package -p switchboard-pattern -p switchboard-macros -p switchboard --allow-dirty -j2
+echo "== cargo package (switchboard-pattern, switchboard-macros, switchboard, switchboard-cli)"
+cargo package -p switchboard-pattern -p switchboard-macros -p switchboard -p switchboard-cli --allow-dirty -j2
 
 echo "== RFC 6455 conformance (Autobahn cases 1-10, by kosoku)"
 bash scripts/conformance.sh
