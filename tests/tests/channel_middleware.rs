@@ -1,14 +1,16 @@
 //! A channel listener's own middleware runs on subscribe and before each event.
-
-mod common;
+//! Written with `switchboard::testing`, as an application's tests would be.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{connect_as, jwt_settings, start};
 use serde_json::json;
+use switchboard::Switchboard;
 use switchboard::auth::{BoxFuture, Middleware};
 use switchboard::prelude::*;
+use switchboard::testing::{self, TestClient, TestError};
+
+const SECRET: &str = "a-test-secret-of-at-least-32-bytes!";
 
 static CHECKS: AtomicUsize = AtomicUsize::new(0);
 
@@ -43,25 +45,30 @@ impl Club {
     }
 }
 
-#[actix_web::test]
-async fn channel_middleware_refuses_subscribes_and_guards_events() {
-    let server = start(jwt_settings()).await;
-    let mut guest = connect_as(&server, "guest").await;
-    let r = guest.subscribe("club.chess").await;
-    assert_eq!(r["successful"], false);
-    assert_eq!(
-        (r["reason"].as_str(), r["message"].as_str()),
-        (Some("unauthorised"), Some("members only"))
-    );
+async fn connect_as(server: &switchboard::Running, user: &str) -> Result<TestClient, TestError> {
+    TestClient::connect_with_token(server, &testing::dev_token(SECRET, user)?).await
+}
 
-    let mut member = connect_as(&server, "member-1").await;
-    member.join("club.chess").await;
+#[actix_web::test]
+async fn channel_middleware_refuses_subscribes_and_guards_events() -> Result<(), TestError> {
+    let server = testing::start(Switchboard::builder(testing::jwt_settings(SECRET)))?;
+    let mut guest = connect_as(&server, "guest").await?;
+    match guest.subscribe("club.chess").await {
+        Err(TestError::Refused {
+            reason, message, ..
+        }) => assert_eq!(
+            (reason.as_deref(), message.as_str()),
+            (Some("unauthorised"), "members only")
+        ),
+        other => panic!("the guest was not refused: {other:?}"),
+    }
+
+    let mut member = connect_as(&server, "member-1").await?;
+    member.subscribe("club.chess").await?;
     let before = CHECKS.load(Ordering::SeqCst);
     for _ in 0..2 {
-        member
-            .send(json!({"event": "say", "channel": "club.chess"}))
-            .await;
-        assert_eq!(member.recv().await["event"], "said");
+        member.emit("club.chess", "say", json!(null)).await?;
+        member.expect_channel_event("club.chess", "said").await?;
     }
     assert_eq!(
         CHECKS.load(Ordering::SeqCst) - before,
@@ -69,4 +76,5 @@ async fn channel_middleware_refuses_subscribes_and_guards_events() {
         "the middleware ran before each event"
     );
     server.stop().await;
+    Ok(())
 }
