@@ -181,6 +181,38 @@ async fn the_first_publication_lost_after_a_join_is_repaired_too() -> Result<(),
     Ok(())
 }
 
+/// A link that loses a third of what is sent to it, at random: every publication still
+/// reaches the subscriber, in order, each lost one read back from the history when the
+/// next one shows the gap.
+#[actix_web::test]
+async fn a_lossy_link_still_delivers_every_publication_in_order() -> Result<(), TestError> {
+    let broker = Broker::with_seed(17);
+    let (a, b) = two_nodes(&broker).await?;
+    let mut on_a = TestClient::connect(&a).await?;
+    let mut on_b = TestClient::connect(&b).await?;
+    on_a.subscribe("feed.lossy").await?;
+    on_b.subscribe("feed.lossy").await?;
+
+    broker.set_loss(&b, 0.3);
+    for n in 1..=80 {
+        publish(&a, "feed.lossy", n)?;
+    }
+    assert_eq!(numbers(&mut on_a, 80).await?, (1..=80).collect::<Vec<_>>());
+    let received = b.server().backplane_stats().received;
+    // The last publication may be the lost one: a reliable one after it shows the gap.
+    broker.set_loss(&b, 0.0);
+    publish(&a, "feed.lossy", 81)?;
+    assert_eq!(numbers(&mut on_b, 81).await?, (1..=81).collect::<Vec<_>>());
+    on_b.assert_nothing_before(&b, "marker").await?;
+    assert!(
+        received <= 70,
+        "the link lost about a third of the 80 publications, b received {received}"
+    );
+    a.stop().await;
+    b.stop().await;
+    Ok(())
+}
+
 /// A stream that keeps 2 publications for a second.
 #[derive(ChannelListener, Default)]
 #[channel("brief.{id}", history(size = 2, ttl = "1s"))]

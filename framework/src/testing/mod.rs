@@ -147,6 +147,20 @@ impl Broker {
         self.drop_next_to(node.server().node_id().as_str(), count);
     }
 
+    /// Makes the link towards `node` lossy: each publication on its way there is lost
+    /// with probability `rate` (0.0 to 1.0; 0.0 makes it reliable again). The losses
+    /// follow a pseudo-random sequence fixed by the broker's seed
+    /// ([`with_seed`](Self::with_seed)), so a failing run replays the same losses.
+    pub fn set_loss(&self, node: &Running, rate: f64) {
+        self.set_loss_to(node.server().node_id().as_str(), rate);
+    }
+
+    /// A broker whose losses ([`set_loss`](Self::set_loss)) follow the sequence of
+    /// `seed`.
+    pub fn with_seed(seed: u64) -> Self {
+        Self::seeded(seed)
+    }
+
     /// Whether `node` has a link now (a node connects in the background after it
     /// starts; a subscribe before that may be refused with `backplane_unavailable`).
     pub fn is_connected(&self, node: &Running) -> bool {

@@ -36,9 +36,33 @@ use crate::ids::NodeId;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Broker {
     state: Arc<Mutex<State>>,
+}
+
+impl Default for Broker {
+    fn default() -> Self {
+        let broker = Self {
+            state: Arc::default(),
+        };
+        broker.lock().rng = DEFAULT_SEED;
+        broker
+    }
+}
+
+/// The losses a broker draws unless seeded otherwise.
+const DEFAULT_SEED: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The next number of the sequence in `[0, 1)` (xorshift64*, enough for drawing losses).
+fn next_unit(state: &mut u64) -> f64 {
+    let mut x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    // The top 53 bits of the scrambled state, as a fraction.
+    (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 impl std::fmt::Debug for Broker {
@@ -60,6 +84,11 @@ struct State {
     partitioned: HashSet<String>,
     /// Publications still to lose on their way to each node.
     to_drop: HashMap<String, usize>,
+    /// The chance of losing each publication on its way to a node (a lossy link).
+    loss: HashMap<String, f64>,
+    /// The pseudo-random sequence those losses are drawn from (xorshift64*: a seed
+    /// replays the same losses, so a failing run can be run again).
+    rng: u64,
     /// By the stream's position key.
     streams: HashMap<String, Stream>,
 }
@@ -94,6 +123,11 @@ impl State {
                 && *left > 0
             {
                 *left -= 1;
+                continue;
+            }
+            if let Some(&rate) = self.loss.get(&link.node)
+                && next_unit(&mut self.rng) < rate
+            {
                 continue;
             }
             // A link whose bridge is gone has no receiver left: nothing to deliver.
@@ -144,6 +178,22 @@ impl Broker {
 
     pub(crate) fn drop_next_to(&self, node: &str, count: usize) {
         *self.lock().to_drop.entry(node.to_owned()).or_default() += count;
+    }
+
+    pub(crate) fn set_loss_to(&self, node: &str, rate: f64) {
+        let mut state = self.lock();
+        if rate > 0.0 {
+            state.loss.insert(node.to_owned(), rate.min(1.0));
+        } else {
+            state.loss.remove(node);
+        }
+    }
+
+    pub(crate) fn seeded(seed: u64) -> Self {
+        let broker = Self::default();
+        // xorshift never leaves 0: any seed maps to a non-zero state.
+        broker.lock().rng = seed | 1;
+        broker
     }
 
     pub(crate) fn has_link(&self, node: &str) -> bool {
