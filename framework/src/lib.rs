@@ -86,7 +86,9 @@ pub mod metrics {
 
 /// The names a listener module needs: `use switchboard::prelude::*;`.
 pub mod prelude {
-    pub use crate::listener::{Connection, EventContext, Packet, Params, SocketError, State};
+    pub use crate::listener::{
+        Connection, EventContext, LeaveReason, Packet, Params, SocketError, State,
+    };
     #[cfg(feature = "macros")]
     pub use switchboard_macros::{ChannelListener, SocketListener, channel_events, socket_handler};
 }

@@ -8,7 +8,7 @@ use crate::channel::Channels;
 use crate::config::Settings;
 use crate::delivery::Delivery;
 use crate::ids::ConnectionIds;
-use crate::listener::States;
+use crate::listener::{ConnectionHooks, States};
 use crate::registry::Registry;
 use crate::send::{SendPath, SocketServer};
 use crate::stats::Metrics;
@@ -29,6 +29,8 @@ pub(crate) struct Node {
     pub(crate) echo: bool,
     /// Application state for `State<T>` parameters.
     pub(crate) states: Arc<States>,
+    /// `on_connect` and `on_disconnect`, from the builder.
+    pub(crate) hooks: ConnectionHooks,
     /// Set when a graceful shutdown begins: new upgrades are refused.
     draining: AtomicBool,
 }
@@ -51,6 +53,7 @@ impl Node {
             sends: Arc::new(sends),
             echo: false,
             states: Arc::default(),
+            hooks: ConnectionHooks::default(),
             draining: AtomicBool::new(false),
         }
     }

@@ -170,12 +170,21 @@ fn read_hook(
             );
         }
     }
-    for param in method.params.iter().filter(|p| p.kind.needs_event()) {
+    let refused = |kind: &crate::params::Kind| {
+        kind.needs_event() && !(hook.takes_context && kind.is_context())
+    };
+    for param in method.params.iter().filter(|p| refused(&p.kind)) {
+        let may_take = if hook.takes_context {
+            "`EventContext`, `&Connection`, `Connection`, `&YourUser`, `Option<&YourUser>` \
+             or `State<T>`"
+        } else {
+            "`&Connection`, `Connection`, `&YourUser`, `Option<&YourUser>` or `State<T>`"
+        };
         errors.at(
             &param.ty,
             format_args!(
-                "the `{name}` hook cannot take {}: hooks run outside events; they may take \
-                 `&Connection`, `Connection`, `&YourUser` or `Option<&YourUser>`",
+                "the `{name}` hook cannot take {}: hooks run outside events; it may take \
+                 {may_take}",
                 param.kind.describe()
             ),
         );
@@ -271,6 +280,25 @@ fn impl_events(self_ty: &Type, events: &[Event], hooks: &[(&Hook, Method)]) -> T
                 }
             }
         });
+    let lifecycle = [
+        (hooks::ON_JOIN, quote!(ON_JOIN), quote!(on_join)),
+        (hooks::ON_LEAVE, quote!(ON_LEAVE), quote!(on_leave)),
+    ]
+    .into_iter()
+    .filter_map(|(name, flag, method_name)| {
+        let (_, method) = hooks.iter().find(|(hook, _)| hook.name == name)?;
+        let call = method.call(Returns::Event);
+        Some(quote! {
+            const #flag: bool = true;
+
+            fn #method_name(
+                self: ::std::sync::Arc<Self>,
+                invocation: ::switchboard::__private::Invocation,
+            ) -> ::switchboard::__private::EventFuture {
+                #call
+            }
+        })
+    });
     let middlewares = hooks
         .iter()
         .any(|(hook, _)| hook.name == hooks::MIDDLEWARES)
@@ -303,6 +331,8 @@ fn impl_events(self_ty: &Type, events: &[Event], hooks: &[(&Hook, Method)]) -> T
             }
 
             #authorise
+
+            #(#lifecycle)*
 
             #middlewares
         }

@@ -10,6 +10,8 @@ pub(crate) struct Hook {
     pub(crate) is_async: bool,
     /// Whether it takes parameters after `&self` (chosen by type, like an event's).
     pub(crate) takes_params: bool,
+    /// Whether it may take an `EventContext` (to send on the channel).
+    pub(crate) takes_context: bool,
 }
 
 /// Runs on subscribe; everyone is authorised when it is absent.
@@ -18,17 +20,37 @@ pub(crate) const IS_AUTHORISED: &str = "is_authorised";
 /// Lists the listener's own middleware: `fn middlewares(&self) -> Vec<Arc<dyn Middleware>>`.
 pub(crate) const MIDDLEWARES: &str = "middlewares";
 
+/// Runs in the channel's actor once a connection has joined the channel.
+pub(crate) const ON_JOIN: &str = "on_join";
+
+/// Runs in the channel's actor once a connection has left it (`LeaveReason` says why).
+pub(crate) const ON_LEAVE: &str = "on_leave";
+
 /// Every hook. A method with one of these names is a hook, whatever else it looks like.
 const HOOKS: &[Hook] = &[
     Hook {
         name: IS_AUTHORISED,
         is_async: true,
         takes_params: true,
+        takes_context: false,
     },
     Hook {
         name: MIDDLEWARES,
         is_async: false,
         takes_params: false,
+        takes_context: false,
+    },
+    Hook {
+        name: ON_JOIN,
+        is_async: true,
+        takes_params: true,
+        takes_context: true,
+    },
+    Hook {
+        name: ON_LEAVE,
+        is_async: true,
+        takes_params: true,
+        takes_context: true,
     },
 ];
 
@@ -48,6 +70,12 @@ const MISSPELLINGS: &[(&str, &str)] = &[
     ("isauthorise", IS_AUTHORISED),
     ("middleware", MIDDLEWARES),
     ("middlewares", MIDDLEWARES),
+    ("onjoin", ON_JOIN),
+    ("onjoined", ON_JOIN),
+    ("onsubscribe", ON_JOIN),
+    ("onleave", ON_LEAVE),
+    ("onleft", ON_LEAVE),
+    ("onunsubscribe", ON_LEAVE),
 ];
 
 /// The hook that `name` almost spells, when it is not that hook's exact name.
@@ -79,6 +107,10 @@ mod tests {
             assert_eq!(misspelt(near), Some(IS_AUTHORISED), "{near}");
         }
         assert_eq!(misspelt("middleware"), Some(MIDDLEWARES));
+        assert_eq!(misspelt("onJoin"), Some(ON_JOIN));
+        assert_eq!(misspelt("on_left"), Some(ON_LEAVE));
+        assert_eq!(misspelt(ON_JOIN), None);
+        assert_eq!(misspelt("join"), None, "an event may be called that");
         assert_eq!(misspelt(IS_AUTHORISED), None);
         assert_eq!(misspelt(MIDDLEWARES), None);
         assert_eq!(misspelt("message"), None);

@@ -93,6 +93,10 @@ pub fn derive_channel_listener(input: TokenStream) -> TokenStream {
 /// * `async fn is_authorised(&self, …)` (may be private) runs when a client
 ///   subscribes; it returns `bool`, or `Result<(), E: Into<SocketError>>` to give a
 ///   reason. Without it, everyone may subscribe.
+/// * `async fn on_join(&self, …)` and `async fn on_leave(&self, …)` (may be private) run
+///   in the channel's actor, in order with its events, once a connection has joined or
+///   left; a `LeaveReason` parameter says why it left. They return `()` or
+///   `Result<(), E>` (a failure is logged).
 /// * Every other `async fn` taking `&self` is an event and must be `pub`. Its name is
 ///   the method's, or the one in `#[event("name")]`. It returns `()` or
 ///   `Result<T: Serialize, E: Into<SocketError>>`; `T` is the ack's data.
@@ -102,7 +106,7 @@ pub fn derive_channel_listener(input: TokenStream) -> TokenStream {
 ///
 /// | type | value |
 /// |---|---|
-/// | `EventContext`, `&EventContext` | the event's context (events only) |
+/// | `EventContext`, `&EventContext` | the event's context (events, `on_join`, `on_leave`) |
 /// | `Packet<T>` | the payload as `T: Deserialize`; a mismatch refuses the event with `bad_payload` (events only) |
 /// | `&Connection`, `Connection` | the caller's connection |
 /// | `&YourUser` | the caller's user; anonymous callers are refused with `unauthorised` |

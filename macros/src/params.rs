@@ -49,6 +49,11 @@ impl Kind {
         }
     }
 
+    /// Whether it is an `EventContext` (owned or borrowed).
+    pub(crate) fn is_context(&self) -> bool {
+        matches!(self, Self::Context | Self::ContextRef)
+    }
+
     /// Whether it needs an event (a payload or an event context).
     pub(crate) fn needs_event(&self) -> bool {
         matches!(self, Self::Context | Self::ContextRef | Self::Packet(_))

@@ -108,12 +108,21 @@ pub(crate) struct Dispatch {
     pub(crate) invocation: Invocation,
 }
 
+/// Run `on_join` or `on_leave` for a connection; sent with `do_send`, past the mailbox
+/// bound, since a join or leave has happened and must not be lost to a busy channel.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Lifecycle {
+    pub(crate) hook: fn(Erased, Invocation) -> crate::listener::EventFuture,
+    pub(crate) invocation: Invocation,
+}
+
 /// Stop once the messages already queued are handled.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct Retire;
 
-// Both handlers return AtomicResponse: the actor handles nothing else until the hook
+// The handlers return AtomicResponse: the actor handles nothing else until the hook
 // or event has finished, which is what keeps one channel's events in order.
 
 impl Handler<Authorise> for ChannelActor {
@@ -180,6 +189,32 @@ impl Handler<Dispatch> for ChannelActor {
                 .instrument(span)
                 .into_actor(self),
         ))
+    }
+}
+
+impl Handler<Lifecycle> for ChannelActor {
+    type Result = AtomicResponse<Self, ()>;
+
+    fn handle(&mut self, message: Lifecycle, _: &mut Self::Context) -> Self::Result {
+        let Lifecycle { hook, invocation } = message;
+        let span = tracing::info_span!(
+            "lifecycle",
+            channel = %self.name,
+            hook = %invocation.event,
+            connection = %invocation.connection.id,
+        );
+        let hook = hook(self.listener.clone(), invocation);
+        let limit = self.handler_timeout;
+        // Nobody waits for a hook's outcome: a failure is logged. Like an event, it holds
+        // the channel's next events, so a stuck one is cut off.
+        let work = async move {
+            match tokio::time::timeout(limit, hook).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "a lifecycle hook failed"),
+                Err(_) => tracing::warn!(seconds = limit.as_secs(), "a lifecycle hook timed out"),
+            }
+        };
+        AtomicResponse::new(Box::pin(work.instrument(span).into_actor(self)))
     }
 }
 

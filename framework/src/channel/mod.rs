@@ -8,5 +8,5 @@
 mod actor;
 mod directory;
 
-pub(crate) use actor::{Authorise, ChannelActor, Dispatch, authorisation_timeout};
+pub(crate) use actor::{Authorise, ChannelActor, Dispatch, Lifecycle, authorisation_timeout};
 pub(crate) use directory::Channels;

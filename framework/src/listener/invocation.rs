@@ -20,6 +20,8 @@ pub struct Invocation {
     pub(crate) server: SocketServer,
     pub(crate) outbox: Outbox,
     pub(crate) states: Arc<States>,
+    /// Why the connection left, for the `on_leave` hook.
+    pub(crate) leave: Option<super::LeaveReason>,
 }
 
 impl Invocation {

@@ -79,6 +79,27 @@ pub trait ChannelEvents: ChannelListener {
         Box::pin(async { Ok(()) })
     }
 
+    /// Whether it has an `on_join` hook (the session tells the channel's actor only then).
+    const ON_JOIN: bool = false;
+
+    /// Whether it has an `on_leave` hook.
+    const ON_LEAVE: bool = false;
+
+    /// Runs `on_join` in the channel's actor once a connection has joined the channel,
+    /// in order with the channel's events.
+    fn on_join(self: Arc<Self>, invocation: Invocation) -> EventFuture {
+        let _ = invocation;
+        Box::pin(async { Ok(Value::Null) })
+    }
+
+    /// Runs `on_leave` in the channel's actor once a connection has left the channel
+    /// (a [`LeaveReason`](super::LeaveReason) parameter says why), in order with the
+    /// channel's events.
+    fn on_leave(self: Arc<Self>, invocation: Invocation) -> EventFuture {
+        let _ = invocation;
+        Box::pin(async { Ok(Value::Null) })
+    }
+
     /// Middleware of this listener, run on subscribe (after the global middleware)
     /// and before each of its events; from the listener's `fn middlewares(&self)`.
     fn middlewares(&self) -> Vec<Arc<dyn Middleware>> {

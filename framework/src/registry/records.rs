@@ -25,6 +25,9 @@ pub struct ChannelRegistration {
     pub(crate) authorise: fn(Erased, Invocation) -> AuthFuture,
     pub(crate) dispatch: fn(Erased, &str, Invocation) -> Option<EventFuture>,
     pub(crate) middlewares: fn(&Erased) -> Vec<Arc<dyn Middleware>>,
+    /// `on_join` and `on_leave`, when the listener has them.
+    pub(crate) on_join: Option<fn(Erased, Invocation) -> EventFuture>,
+    pub(crate) on_leave: Option<fn(Erased, Invocation) -> EventFuture>,
 }
 
 impl ChannelRegistration {
@@ -41,6 +44,12 @@ impl ChannelRegistration {
             authorise: authorise::<T>,
             dispatch: dispatch::<T>,
             middlewares: middlewares::<T>,
+            on_join: if T::ON_JOIN { Some(on_join::<T>) } else { None },
+            on_leave: if T::ON_LEAVE {
+                Some(on_leave::<T>)
+            } else {
+                None
+            },
         }
     }
 
@@ -130,6 +139,20 @@ fn dispatch<T: ChannelEvents>(
     match downcast::<T>(listener) {
         Ok(listener) => listener.dispatch(event, invocation),
         Err(e) => Some(Box::pin(async move { Err(e) })),
+    }
+}
+
+fn on_join<T: ChannelEvents>(listener: Erased, invocation: Invocation) -> EventFuture {
+    match downcast::<T>(listener) {
+        Ok(listener) => listener.on_join(invocation),
+        Err(e) => Box::pin(async move { Err(e) }),
+    }
+}
+
+fn on_leave<T: ChannelEvents>(listener: Erased, invocation: Invocation) -> EventFuture {
+    match downcast::<T>(listener) {
+        Ok(listener) => listener.on_leave(invocation),
+        Err(e) => Box::pin(async move { Err(e) }),
     }
 }
 

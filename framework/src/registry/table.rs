@@ -319,6 +319,8 @@ mod tests {
             authorise,
             dispatch,
             middlewares: |_| Vec::new(),
+            on_join: None,
+            on_leave: None,
         }))
     }
 

@@ -19,7 +19,7 @@ use crate::channel::Channels;
 use crate::config::{ConfigError, Settings};
 use crate::delivery::Delivery;
 use crate::ids::{ConnectionIds, NodeId};
-use crate::listener::States;
+use crate::listener::{Connection, ConnectionHooks, Disconnection, States};
 use crate::node::Node;
 use crate::registry::{Registry, RegistryError};
 use crate::send::{
@@ -68,6 +68,7 @@ pub struct SwitchboardBuilder {
     settings: Settings,
     resolver: Arc<dyn ErasedResolver>,
     states: States,
+    hooks: ConnectionHooks,
     echo: bool,
     /// The in-process backplane to join instead of `[backplane]`'s.
     #[cfg(feature = "testing")]
@@ -102,6 +103,45 @@ impl SwitchboardBuilder {
     /// the app's own handlers use through `web::Data`).
     pub fn shared_state<T: std::any::Any + Send + Sync>(mut self, value: Arc<T>) -> Self {
         self.states.insert(value);
+        self
+    }
+
+    /// Runs `hook` for every new connection, once it is open (after its handshake was
+    /// accepted, while `ready` is on its way): to record it, to send it something. It
+    /// runs on the connection's thread, beside the connection, not before it.
+    ///
+    /// ```no_run
+    /// # fn demo(settings: switchboard::config::Settings) -> Result<(), switchboard::StartError> {
+    /// let switchboard = switchboard::Switchboard::builder(settings)
+    ///     .on_connect(|conn| async move {
+    ///         tracing::info!(connection = %conn.id(), user = ?conn.user_id(), "connected");
+    ///     })
+    ///     .on_disconnect(|conn, ending| async move {
+    ///         tracing::info!(connection = %conn.id(), code = ?ending.code(), "disconnected");
+    ///     })
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn on_connect<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(Connection) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + 'static,
+    {
+        self.hooks.set_on_connect(hook);
+        self
+    }
+
+    /// Runs `hook` once a connection has ended, with how it ended
+    /// ([`Disconnection::code`](crate::listener::Disconnection::code)); after the
+    /// connection's `on_connect` has finished, and after the channels it was in have
+    /// been told (`on_leave`).
+    pub fn on_disconnect<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(Connection, Disconnection) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + 'static,
+    {
+        self.hooks.set_on_disconnect(hook);
         self
     }
 
@@ -197,6 +237,7 @@ impl SwitchboardBuilder {
         );
         node.echo = self.echo;
         node.states = Arc::new(self.states);
+        node.hooks = self.hooks;
         start_sources(&node)?;
         let switchboard = Switchboard {
             node: Arc::new(node),
@@ -266,6 +307,7 @@ impl Switchboard {
             settings,
             resolver: Arc::new(ClaimsResolver),
             states: States::default(),
+            hooks: ConnectionHooks::default(),
             echo: false,
             #[cfg(feature = "testing")]
             broker: None,

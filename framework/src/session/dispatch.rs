@@ -88,6 +88,7 @@ impl Session {
             server: self.node.server(),
             outbox: self.connection.outbox(),
             states: self.node.states.clone(),
+            leave: None,
         }
     }
 

@@ -9,6 +9,7 @@
 mod dispatch;
 mod frames;
 mod inbound;
+mod lifecycle;
 mod rate;
 mod ready;
 mod refresh;
@@ -112,6 +113,7 @@ pub(crate) fn start(
         rate,
         subscriptions: HashMap::new(),
         since: keeps_user_stream.then_some(since).flatten(),
+        connected: None,
     };
     let addr = Session::create(move |ctx| {
         ctx.add_stream(stream);
@@ -134,6 +136,8 @@ struct Subscription {
     channel: ChannelRef,
     /// The channel's actor, kept so an event finds it without a lookup.
     actor: Addr<ChannelActor>,
+    /// The client was told it joined (and `on_join` ran): `on_leave` runs when it leaves.
+    announced: bool,
 }
 
 pub(crate) struct Session {
@@ -161,6 +165,8 @@ pub(crate) struct Session {
     subscriptions: HashMap<Arc<str>, Subscription>,
     /// The handshake's `since` for the user's stream, until `ready` has answered it.
     since: Option<Since>,
+    /// The `on_connect` hook, running; `on_disconnect` waits for it.
+    connected: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Actor for Session {
@@ -171,6 +177,7 @@ impl Actor for Session {
             return; // the conformance echo: no `ready`, no heartbeat packets
         }
         self.announce(ctx);
+        self.announce_start();
         ctx.run_interval(self.node.settings.heartbeat.interval(), Self::heartbeat);
         self.arm_expiry(ctx);
         let recipient = ctx.address().recipient();
@@ -183,9 +190,11 @@ impl Actor for Session {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         self.node.sends.controls.remove(&self.id);
-        self.node
-            .metrics()
-            .connection_ended(self.connection.ending());
+        let ending = self.connection.ending();
+        self.node.metrics().connection_ended(ending);
+        if !self.node.echo {
+            self.announce_end(ending);
+        }
         let (emptied, gone_user) = self.connection.disconnect();
         let node = &self.node;
         for channel in emptied {

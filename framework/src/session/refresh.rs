@@ -14,7 +14,7 @@ use super::Session;
 use super::subscribe::channel_stopped;
 use crate::auth::{Authenticated, Rejection};
 use crate::channel::{Authorise, authorisation_timeout};
-use crate::listener::SocketError;
+use crate::listener::{LeaveReason, SocketError};
 use crate::protocol::{self, CloseCode, ErrorCode, InboundPacket, events};
 use crate::send::ForSession;
 use crate::transport::Control;
@@ -188,7 +188,7 @@ impl Session {
 
     /// Leaves `name` on the server's initiative and tells the client why.
     fn evict(&mut self, name: &Arc<str>, refusal: &SocketError) {
-        if !self.leave(name) {
+        if !self.leave(name, LeaveReason::Unauthorised) {
             return; // left meanwhile
         }
         debug!(connection = %self.id, channel = %name, "subscription no longer authorised");

@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 
 use super::{Session, Subscription};
 use crate::channel::{Authorise, authorisation_timeout};
-use crate::listener::{ChannelRef, SocketError};
+use crate::listener::{ChannelRef, LeaveReason, SocketError};
 use crate::protocol::{self, ErrorCode, Frame, InboundPacket, events};
 use crate::stream::{HistorySpec, Position, Recovery, Since};
 use crate::transport::Topic;
@@ -109,6 +109,7 @@ impl Session {
                     registration,
                     channel,
                     actor,
+                    announced: false,
                 };
                 session.subscriptions.insert(name.clone(), subscription);
                 node.backplane().sync(Topic::Channel(name.clone()))
@@ -125,7 +126,7 @@ impl Session {
                         (Ok(()), Ok(true)) => Ok(()),
                         (Err(refusal), _) => Err(refusal),
                         (Ok(()), _) => {
-                            session.leave(&name);
+                            session.forget(&name);
                             Err(backplane_unavailable())
                         }
                     };
@@ -134,7 +135,11 @@ impl Session {
                         (Ok(()), Some(spec)) => session.join_stream(name, id, spec, since, ctx),
                         (verdict, _) => {
                             session.connection.forget(&name);
+                            let joined = verdict.is_ok();
                             session.answer_subscribe(&name, id, verdict);
+                            if joined {
+                                session.announce_join(&name);
+                            }
                             session.gate.release();
                         }
                     }
@@ -151,7 +156,7 @@ impl Session {
             );
             return self.reply(&packet).send(Err(refusal));
         };
-        let existed = self.leave(&name);
+        let existed = self.leave(&name, LeaveReason::Unsubscribed);
         let response = json!({ "channel": &*name, "successful": existed });
         self.send(protocol::encode(
             events::UNSUBSCRIBE_RESPONSE,
@@ -161,16 +166,16 @@ impl Session {
         self.reply(&packet).send(Ok(response));
     }
 
-    /// Forgets the subscription to `name` (here and, when it was the channel's last one
-    /// on this node, on the backplane); returns whether there was one.
-    pub(super) fn leave(&mut self, name: &str) -> bool {
-        let existed = self.subscriptions.remove(name).is_some();
-        if existed && self.connection.unsubscribe(name) {
+    /// Forgets the subscription to `name`, here and (when it was the channel's last one
+    /// on this node) on the backplane.
+    pub(super) fn forget(&mut self, name: &str) -> Option<Subscription> {
+        let subscription = self.subscriptions.remove(name)?;
+        if self.connection.unsubscribe(name) {
             let node = &self.node;
             node.channels.retire_if_idle(name, node.delivery().index());
             drop(node.backplane().sync(Topic::Channel(name.into())));
         }
-        existed
+        Some(subscription)
     }
 
     /// Reads the stream's position (and, for a `since`, what followed it): from this
@@ -201,7 +206,7 @@ impl Session {
             match recovery {
                 Some(recovery) => session.answer_stream(&name, id, recovery),
                 None => {
-                    session.leave(&name);
+                    session.forget(&name);
                     session.answer_subscribe(&name, id, Err(backplane_unavailable()));
                 }
             }
@@ -227,6 +232,7 @@ impl Session {
             self.push(frame);
         }
         self.connection.release(name, position);
+        self.announce_join(name);
     }
 
     /// `subscribe-channel-response`, plus the ack when the request had an `id`.
