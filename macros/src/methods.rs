@@ -22,6 +22,9 @@ pub(crate) enum Returns {
 pub(crate) struct Method {
     pub(crate) ident: Ident,
     pub(crate) params: Vec<Param>,
+    /// The type of the ack's data, when the return type says: `()` for none, `T` of
+    /// `Result<T, E>`.
+    pub(crate) ack: Option<Type>,
     /// Where a return type that does not convert is reported.
     output_span: Span,
 }
@@ -66,7 +69,16 @@ impl Method {
         (errors.count() == before).then(|| Self {
             ident: sig.ident.clone(),
             params,
+            ack: ack_type(&sig.output),
             output_span,
+        })
+    }
+
+    /// The payload type of its `Packet<T>` parameter, if it has one.
+    pub(crate) fn payload(&self) -> Option<&Type> {
+        self.params.iter().find_map(|param| match &param.kind {
+            params::Kind::Packet(t) => Some(t),
+            _ => None,
         })
     }
 
@@ -96,6 +108,33 @@ impl Method {
                 #call
             })
         }
+    }
+}
+
+/// What an event returning `output` acks with, read from the syntax as
+/// `IntoEventResult` converts it: `()` (data `null`) or the `T` of a `Result<T, E>`;
+/// `None` for a type the syntax does not tell (an alias).
+fn ack_type(output: &ReturnType) -> Option<Type> {
+    let ty = match output {
+        ReturnType::Default => return Some(syn::parse_quote!(())),
+        ReturnType::Type(_, ty) => &**ty,
+    };
+    match ty {
+        Type::Tuple(tuple) if tuple.elems.is_empty() => Some(ty.clone()),
+        Type::Path(path) if path.qself.is_none() => {
+            let last = path.path.segments.last()?;
+            if last.ident != "Result" {
+                return None;
+            }
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|arg| match arg {
+                syn::GenericArgument::Type(t) => Some(t.clone()),
+                _ => None,
+            })
+        }
+        _ => None,
     }
 }
 

@@ -15,6 +15,7 @@ pub use global::sockets;
 pub(crate) use global::{install_for_this_thread, install_global};
 pub use initiator::Initiator;
 pub use server::{SendError, SocketServer};
+pub use signals::SignalData;
 pub(crate) use signals::{Coalescer, Raised};
 
 use std::sync::Arc;
