@@ -1,5 +1,5 @@
-//! Where the macros' output meets [`typescript`](crate::typescript), and
-//! [`direct_events!`](crate::direct_events).
+//! Where the macros' output meets `switchboard::typescript` (cargo feature `typescript`),
+//! and [`direct_events!`](crate::direct_events).
 //!
 //! The listener macros always call these `macro_rules!`; with the cargo feature
 //! `typescript` they register the listener's types for `typescript::declarations()`,
@@ -7,7 +7,7 @@
 //! typo in `emits(...)` fails either way). The proc macros need not know the feature.
 
 /// Declares the events the server sends connections directly (without a channel) and
-/// their payload types, for [`typescript::declarations()`](crate::typescript); several
+/// their payload types, for `switchboard::typescript::declarations()`; several
 /// types for one event make a union. Without the cargo feature `typescript` it only
 /// checks that the types exist.
 ///

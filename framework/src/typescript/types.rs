@@ -162,11 +162,7 @@ mod tests {
     #[test]
     fn a_ts_type_is_named_and_declared_with_what_it_needs() {
         let mut types = TypeSet::new();
-        let outer: TsType = |types| {
-            #[allow(unused_imports)]
-            use super::{ViaTs as _, ViaUnknown as _};
-            (&Probe::<Outer>::new()).ts_name(types)
-        };
+        let outer: TsType = crate::__typescript_type!(Outer);
         assert_eq!(name_of(outer, &mut types), "Outer");
         assert_eq!(name_of(outer, &mut types), "Outer");
         let names: Vec<&str> = types.declared.keys().map(String::as_str).collect();
@@ -181,11 +177,7 @@ mod tests {
     #[test]
     fn a_type_without_ts_is_unknown_and_noted() {
         let mut types = TypeSet::new();
-        let opaque: TsType = |types| {
-            #[allow(unused_imports)]
-            use super::{ViaTs as _, ViaUnknown as _};
-            (&Probe::<Opaque>::new()).ts_name(types)
-        };
+        let opaque: TsType = crate::__typescript_type!(Opaque);
         assert_eq!(name_of(opaque, &mut types), "unknown");
         assert!(types.declared.is_empty());
         assert_eq!(types.unknown.len(), 1);
