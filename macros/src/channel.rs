@@ -7,11 +7,12 @@ use syn::{
     Attribute, DeriveInput, Ident, ImplItem, ImplItemFn, ItemImpl, LitStr, Type, Visibility,
 };
 
+use crate::channel_attr::{self, ChannelArgs};
 use crate::errors::Errors;
-use crate::history::{self, History};
+use crate::history::History;
 use crate::hooks::{self, Hook};
 use crate::methods::{Method, Returns};
-use crate::{attr, item, names};
+use crate::{attr, emits, item, names};
 
 const WHAT: &str = "channel listeners";
 
@@ -20,7 +21,7 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
     let ident = &input.ident;
     let shape_ok = item::check_struct(input, "ChannelListener", WHAT, &mut errors);
-    let pattern = match attr::single(&input.attrs, "channel", &mut errors) {
+    let args = match attr::single(&input.attrs, "channel", &mut errors) {
         None => {
             errors.push(syn::Error::new(
                 ident.span(),
@@ -30,17 +31,24 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
             None
         }
         Some(channel) => errors.take(
-            history::channel_args(channel)
-                .and_then(|(lit, history)| names::check_pattern(&lit).map(|()| (lit, history))),
+            channel_attr::parse(channel)
+                .and_then(|args| names::check_pattern(&args.pattern).map(|()| args)),
         ),
     };
-    let expansion = pattern.map_or_else(TokenStream::new, |(pattern, history)| {
+    let expansion = args.map_or_else(TokenStream::new, |args| {
+        let ChannelArgs {
+            pattern,
+            history,
+            emits,
+        } = args;
         let listener = impl_listener(ident, &pattern, history);
+        let types = emits::registration(ident, emits.as_deref());
         quote! {
             #listener
             ::switchboard::__private::inventory::submit! {
                 ::switchboard::__private::ChannelRegistration::of::<#ident>()
             }
+            #types
         }
     });
     // A stand-in impl keeps `#[channel_events]` on the same type from failing too.
@@ -317,6 +325,11 @@ fn impl_events(self_ty: &Type, events: &[Event], hooks: &[(&Hook, Method)]) -> T
             .flat_map(|e| &e.method.params)
             .chain(hooks.iter().flat_map(|(_, m)| &m.params)),
     );
+    let handled = events.iter().map(|event| {
+        let name = &event.name;
+        let (payload, ack) = (event.method.payload(), &event.method.ack);
+        quote!(#name => (#payload) (#ack))
+    });
     quote! {
         impl ::switchboard::__private::ChannelEvents for #self_ty {
             const EVENTS: &'static [&'static ::std::primitive::str] = &[#(#names),*];
@@ -336,5 +349,7 @@ fn impl_events(self_ty: &Type, events: &[Event], hooks: &[(&Hook, Method)]) -> T
 
             #middlewares
         }
+
+        ::switchboard::__private::typescript_handlers! { #self_ty; #(#handled),* }
     }
 }

@@ -19,6 +19,7 @@ pub use initiator::Initiator;
 #[cfg(feature = "metrics")]
 pub use metrics::MetricsFormat;
 pub use server::{SendError, SocketServer};
+pub use signals::SignalData;
 pub(crate) use signals::{Coalescer, Raised};
 
 use std::sync::Arc;
