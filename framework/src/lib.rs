@@ -61,7 +61,9 @@ pub use listener::{
     SocketError, State,
 };
 pub use registry::{ChannelRegistration, RegistryError, SocketRegistration};
-pub use send::{Initiator, SendError, SignalData, SocketServer, sockets};
+pub use send::{
+    ControlError, Disconnect, Initiator, SendError, SignalData, SocketServer, Sockets, sockets,
+};
 pub use server::{Running, StartError, Switchboard, SwitchboardBuilder};
 pub use stats::{BackplaneStats, Stats};
 pub use stream::HistorySpec;

@@ -4,6 +4,7 @@
 //! ([`Delivery`](crate::delivery)), then published once for the other nodes
 //! ([`Backplane`](crate::transport)), with the same [`Target`] on both paths.
 
+mod commands;
 mod controls;
 mod global;
 mod initiator;
@@ -12,6 +13,7 @@ mod metrics;
 mod server;
 mod signals;
 
+pub use commands::{ControlError, Disconnect, Sockets};
 pub(crate) use controls::{Controls, ForSession};
 pub use global::sockets;
 pub(crate) use global::{install_for_this_thread, install_global};
@@ -42,6 +44,18 @@ pub(crate) struct SendPath {
     pub(crate) streams: Streams,
     /// Signals waiting for their coalescing window to end.
     pub(crate) signals: Coalescer,
+    /// Whether a channel listener's pattern matches a channel name.
+    pub(crate) listens: Listens,
+}
+
+/// Whether a channel listener's pattern matches a channel name (the registry sits
+/// above this layer, so the server hands its answer down).
+pub(crate) struct Listens(pub(crate) Arc<dyn Fn(&str) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for Listens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Listens")
+    }
 }
 
 /// The streams of one node (see `crate::stream`).

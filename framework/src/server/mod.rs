@@ -5,6 +5,8 @@ mod endpoint;
 mod health;
 #[cfg(feature = "http-api")]
 mod http_api;
+#[cfg(feature = "http-api")]
+mod http_control;
 mod initiator;
 mod running;
 mod streams;
@@ -23,7 +25,8 @@ use crate::listener::{Connection, ConnectionHooks, Disconnection, States};
 use crate::node::Node;
 use crate::registry::{Registry, RegistryError};
 use crate::send::{
-    Coalescer, Controls, SendPath, SocketServer, Streams, install_for_this_thread, install_global,
+    Coalescer, Controls, Listens, SendPath, SocketServer, Streams, install_for_this_thread,
+    install_global,
 };
 use crate::stats::Metrics;
 use crate::stream::History;
@@ -188,9 +191,7 @@ impl SwitchboardBuilder {
         let controls = Arc::new(Controls::default());
         let control_sink: ControlSink = {
             let (controls, delivery) = (controls.clone(), delivery.clone());
-            Arc::new(move |control| {
-                controls.apply(&control, delivery.index());
-            })
+            Arc::new(move |control| controls.apply(&control, delivery.index()))
         };
         let streams = Streams {
             specs: streams::specs(&registry, &settings)?,
@@ -226,6 +227,10 @@ impl SwitchboardBuilder {
             controls,
             streams,
             signals: Coalescer::new(settings.signals.coalesce()),
+            listens: {
+                let registry = registry.clone();
+                Listens(Arc::new(move |channel| registry.resolve(channel).is_some()))
+            },
         };
         let mut node = Node::new(
             settings,
