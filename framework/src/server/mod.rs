@@ -256,8 +256,15 @@ impl SwitchboardBuilder {
 /// refused, naming the key and the feature, rather than silently doing nothing.
 fn check_features(settings: &Settings) -> Result<(), ConfigError> {
     let redis = settings.backplane.kind == crate::config::BackplaneKind::Redis;
+    let tls = redis && settings.backplane.url.expose().starts_with("rediss://");
     let wanted = [
         (redis, cfg!(feature = "redis"), "backplane.kind", "redis"),
+        (
+            tls,
+            cfg!(feature = "redis-tls"),
+            "backplane.url",
+            "redis-tls",
+        ),
         (
             settings.metrics.enabled,
             cfg!(feature = "metrics"),
@@ -419,7 +426,7 @@ mod tests {
     fn settings_asking_for_a_feature_left_out_are_refused_naming_the_key() {
         /// The key, whether its feature is built, and the setting that asks for it.
         type Case = (&'static str, bool, fn(&mut Settings));
-        let cases: [Case; 4] = [
+        let cases: [Case; 5] = [
             ("metrics.enabled", cfg!(feature = "metrics"), |s| {
                 s.metrics.enabled = true
             }),
@@ -432,6 +439,11 @@ mod tests {
             ("postgres.url", cfg!(feature = "postgres"), |s| {
                 s.postgres.url = crate::config::Secret::new("postgres://db");
             }),
+            // (Built without `redis` at all, the kind is refused first.)
+            ("backplane.url", cfg!(feature = "redis-tls"), |s| {
+                s.backplane.kind = crate::config::BackplaneKind::Redis;
+                s.backplane.url = crate::config::Secret::new("rediss://cache:6380");
+            }),
         ];
         for (key, built, ask) in cases {
             let mut settings = Settings::default();
@@ -440,7 +452,9 @@ mod tests {
                 Ok(()) => assert!(built, "{key} was accepted without its feature"),
                 Err(e) => {
                     assert!(!built, "{key} was refused with its feature: {e}");
-                    assert_eq!(e.key(), Some(key));
+                    let redis_first = key == "backplane.url" && !cfg!(feature = "redis");
+                    let expected = if redis_first { "backplane.kind" } else { key };
+                    assert_eq!(e.key(), Some(expected));
                 }
             }
         }
