@@ -118,7 +118,7 @@ impl SocketServer {
 
     /// Takes the connections out of `channel`, telling each with `unsubscribed`
     /// (`{"reason": reason}`); the listener's `on_leave` runs with
-    /// [`LeaveReason::Removed`](crate::listener::LeaveReason::Removed). Connections not
+    /// `LeaveReason::Removed` (see `switchboard::listener`). Connections not
     /// in the channel are left as they are.
     pub async fn unsubscribe(
         &self,

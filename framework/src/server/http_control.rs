@@ -71,21 +71,26 @@ fn sockets(path: &(String, String)) -> Sockets<'_> {
     }
 }
 
+/// The key, then the body as `T` (an empty body is `{}`: every field's default).
+fn call<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    node: &Node,
+    body: &[u8],
+) -> Result<T, Refusal> {
+    authorise(req, node)?;
+    parse(if body.is_empty() { b"{}" } else { body })
+}
+
 async fn subscribe(
     req: HttpRequest,
     node: web::Data<Node>,
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> HttpResponse {
-    if let Err(refusal) = authorise(&req, &node) {
-        return refusal.response();
+    match call::<Subscribe>(&req, &node, &body) {
+        Ok(call) => answer(node.server().subscribe(sockets(&path), &call.channel).await),
+        Err(refusal) => refusal.response(),
     }
-    let call: Subscribe = match parse(&body) {
-        Ok(call) => call,
-        Err(refusal) => return refusal.response(),
-    };
-    let result = node.server().subscribe(sockets(&path), &call.channel).await;
-    answer(result)
 }
 
 async fn unsubscribe(
@@ -94,19 +99,17 @@ async fn unsubscribe(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> HttpResponse {
-    if let Err(refusal) = authorise(&req, &node) {
-        return refusal.response();
+    match call::<Unsubscribe>(&req, &node, &body) {
+        Ok(call) => {
+            let server = node.server();
+            answer(
+                server
+                    .unsubscribe(sockets(&path), &call.channel, &call.reason)
+                    .await,
+            )
+        }
+        Err(refusal) => refusal.response(),
     }
-    let call: Unsubscribe = match parse(&body) {
-        Ok(call) => call,
-        Err(refusal) => return refusal.response(),
-    };
-    let server = node.server();
-    answer(
-        server
-            .unsubscribe(sockets(&path), &call.channel, &call.reason)
-            .await,
-    )
 }
 
 async fn disconnect(
@@ -115,17 +118,13 @@ async fn disconnect(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> HttpResponse {
-    if let Err(refusal) = authorise(&req, &node) {
-        return refusal.response();
+    match call::<Close>(&req, &node, &body) {
+        Ok(call) => {
+            let disconnect = Disconnect::new(call.code, call.reason).reconnect(call.reconnect);
+            answer(node.server().disconnect(sockets(&path), &disconnect).await)
+        }
+        Err(refusal) => refusal.response(),
     }
-    // An empty body takes every default.
-    let body = if body.is_empty() { "{}".into() } else { body };
-    let call: Close = match parse(&body) {
-        Ok(call) => call,
-        Err(refusal) => return refusal.response(),
-    };
-    let disconnect = Disconnect::new(call.code, call.reason).reconnect(call.reconnect);
-    answer(node.server().disconnect(sockets(&path), &disconnect).await)
 }
 
 fn answer(result: Result<(), ControlError>) -> HttpResponse {
