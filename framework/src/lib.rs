@@ -34,6 +34,7 @@ mod delivery; //      this node: targets, queues, writers, per-worker fan-out
 mod ids;
 pub mod listener; //  what applications write
 mod node; //          what every session of one node shares
+mod presence; //      who is on a channel, across nodes
 pub mod protocol;
 mod registry; //      the routing table of listeners
 mod send; //          SocketServer: send from anywhere
@@ -61,6 +62,7 @@ pub use registry::{ChannelRegistration, RegistryError, SocketRegistration};
 pub use send::{Initiator, SendError, SocketServer, sockets};
 pub use server::{Running, StartError, Switchboard, SwitchboardBuilder};
 pub use stats::{BackplaneStats, Stats};
+pub use presence::PresenceMode;
 pub use stream::HistorySpec;
 
 #[cfg(feature = "macros")]

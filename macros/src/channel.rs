@@ -8,7 +8,9 @@ use syn::{
 };
 
 use crate::errors::Errors;
-use crate::history::{self, History};
+use crate::channel_args::{ChannelArgs, channel_args};
+use crate::history::History;
+use crate::presence::Presence;
 use crate::hooks::{self, Hook};
 use crate::methods::{Method, Returns};
 use crate::{attr, item, names};
@@ -30,12 +32,12 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
             None
         }
         Some(channel) => errors.take(
-            history::channel_args(channel)
-                .and_then(|(lit, history)| names::check_pattern(&lit).map(|()| (lit, history))),
+            channel_args(channel)
+                .and_then(|args| names::check_pattern(&args.pattern).map(|()| args)),
         ),
     };
-    let expansion = pattern.map_or_else(TokenStream::new, |(pattern, history)| {
-        let listener = impl_listener(ident, &pattern, history);
+    let expansion = pattern.map_or_else(TokenStream::new, |args| {
+        let listener = impl_listener(ident, &args);
         quote! {
             #listener
             ::switchboard::__private::inventory::submit! {
@@ -45,16 +47,32 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     });
     // A stand-in impl keeps `#[channel_events]` on the same type from failing too.
     let fallback = if shape_ok {
-        impl_listener(ident, &LitStr::new("", ident.span()), None)
+        let stand_in = ChannelArgs {
+            pattern: LitStr::new("", ident.span()),
+            history: None,
+            presence: None,
+        };
+        impl_listener(ident, &stand_in)
     } else {
         TokenStream::new()
     };
     errors.emit(expansion, fallback)
 }
 
-fn impl_listener(ident: &Ident, pattern: &LitStr, history: Option<History>) -> TokenStream {
+fn impl_listener(ident: &Ident, args: &ChannelArgs) -> TokenStream {
     let name = ident.unraw().to_string();
-    let history = history.map(|History { size, ttl_secs }| {
+    let pattern = &args.pattern;
+    let presence = args.presence.map(|presence| {
+        let mode = match presence {
+            Presence::Members => quote!(Members),
+            Presence::Counts => quote!(Counts),
+        };
+        quote! {
+            const PRESENCE: ::core::option::Option<::switchboard::PresenceMode> =
+                ::core::option::Option::Some(::switchboard::PresenceMode::#mode);
+        }
+    });
+    let history = args.history.map(|History { size, ttl_secs }| {
         quote! {
             const HISTORY: ::core::option::Option<::switchboard::HistorySpec> =
                 ::core::option::Option::Some(::switchboard::HistorySpec::new(#size, #ttl_secs));
@@ -65,6 +83,7 @@ fn impl_listener(ident: &Ident, pattern: &LitStr, history: Option<History>) -> T
             const PATTERN: &'static str = #pattern;
             const NAME: &'static str = #name;
             #history
+            #presence
         }
     }
 }

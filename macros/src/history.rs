@@ -1,15 +1,13 @@
-//! `#[channel("room.{id}", history(size = 100, ttl = "10m"))]`: the pattern, and what
-//! the channel keeps when it is a stream.
+//! `history(size = 100, ttl = "10m")` inside `#[channel(...)]`: what the channel keeps
+//! when it is a stream.
 
 use syn::parse::ParseStream;
-use syn::{Attribute, Ident, LitInt, LitStr, Token};
+use syn::{Ident, LitInt, LitStr, Token};
 
 /// Publications kept when `history` names no `size`.
 const DEFAULT_SIZE: usize = 100;
 /// Seconds kept when `history` names no `ttl` (10 minutes).
 const DEFAULT_TTL_SECS: u64 = 600;
-
-const EXAMPLE: &str = "#[channel(\"room.{id}\", history(size = 100, ttl = \"10m\"))]";
 
 /// What a stream keeps: publications and seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,50 +16,18 @@ pub(crate) struct History {
     pub(crate) ttl_secs: u64,
 }
 
-/// The pattern of `#[channel(...)]`, and its `history(...)` if it has one.
-pub(crate) fn channel_args(attr: &Attribute) -> syn::Result<(LitStr, Option<History>)> {
-    let expected = format!(
-        "expected a string literal, as in `#[channel(\"user:chat.{{id}}\")]` or `{EXAMPLE}`"
-    );
-    crate::attr::leading_string(attr, &expected, |pattern, input| {
-        if input.is_empty() {
-            return Ok((pattern, None));
+impl Default for History {
+    fn default() -> Self {
+        Self {
+            size: DEFAULT_SIZE,
+            ttl_secs: DEFAULT_TTL_SECS,
         }
-        input.parse::<Token![,]>()?;
-        let word: Ident = input.parse()?;
-        if word != "history" {
-            return Err(syn::Error::new(
-                word.span(),
-                format!(
-                    "unknown channel option `{word}`; the one option is `history`, as in `{EXAMPLE}`"
-                ),
-            ));
-        }
-        let history = if input.is_empty() {
-            History {
-                size: DEFAULT_SIZE,
-                ttl_secs: DEFAULT_TTL_SECS,
-            }
-        } else {
-            let inner;
-            syn::parenthesized!(inner in input);
-            history_options(&inner)?
-        };
-        if !input.is_empty() {
-            return Err(input.error(format!(
-                "unexpected tokens after `history(...)`; {expected}"
-            )));
-        }
-        Ok((pattern, Some(history)))
-    })
+    }
 }
 
 /// `size = N, ttl = "10m"`, in any order, each optional.
-fn history_options(input: ParseStream<'_>) -> syn::Result<History> {
-    let mut history = History {
-        size: DEFAULT_SIZE,
-        ttl_secs: DEFAULT_TTL_SECS,
-    };
+pub(crate) fn history_options(input: ParseStream<'_>) -> syn::Result<History> {
+    let mut history = History::default();
     while !input.is_empty() {
         let key: Ident = input.parse()?;
         input.parse::<Token![=]>()?;
@@ -114,48 +80,6 @@ fn duration_secs(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use syn::parse_quote;
-
-    fn args(attr: Attribute) -> Result<(String, Option<History>), String> {
-        channel_args(&attr)
-            .map(|(lit, history)| (lit.value(), history))
-            .map_err(|e| e.to_string())
-    }
-
-    #[test]
-    fn reads_the_pattern_alone_or_with_history() {
-        assert_eq!(
-            args(parse_quote!(#[channel("a.*")])),
-            Ok(("a.*".into(), None))
-        );
-        let defaults = Some(History {
-            size: 100,
-            ttl_secs: 600,
-        });
-        assert_eq!(
-            args(parse_quote!(#[channel("a.*", history)])),
-            Ok(("a.*".into(), defaults))
-        );
-        assert_eq!(
-            args(parse_quote!(#[channel("a.*", history(ttl = "2h", size = 5))])),
-            Ok((
-                "a.*".into(),
-                Some(History {
-                    size: 5,
-                    ttl_secs: 7200
-                })
-            ))
-        );
-    }
-
-    #[test]
-    fn refuses_unknown_options_and_bad_values() {
-        assert!(args(parse_quote!(#[channel("a.*", presence)])).is_err());
-        assert!(args(parse_quote!(#[channel("a.*", history(depth = 3))])).is_err());
-        assert!(args(parse_quote!(#[channel("a.*", history(size = 0))])).is_err());
-        assert!(args(parse_quote!(#[channel("a.*", history(ttl = "10 minutes"))])).is_err());
-        assert!(args(parse_quote!(#[channel("a.*", history(ttl = "0s"))])).is_err());
-    }
 
     #[test]
     fn durations_have_a_unit() {

@@ -16,6 +16,7 @@
 
 mod attr;
 mod channel;
+mod channel_args;
 mod errors;
 mod history;
 mod hooks;
@@ -23,6 +24,7 @@ mod item;
 mod methods;
 mod names;
 mod params;
+mod presence;
 mod socket;
 
 use proc_macro::TokenStream;

@@ -31,8 +31,20 @@ pub const UNSUBSCRIBED: &str = "unsubscribed";
 /// recovered; the client re-fetches. `data: {reason, offset, epoch}`.
 pub const RESYNC: &str = "resync";
 
+/// c→s (with `channel`): who is on this presence channel, `data: {}`.
+pub const PRESENCE_REQUEST: &str = "presence-request";
+/// s→c (with `channel`): answer to [`PRESENCE_REQUEST`],
+/// `data: {count, connections, members?: [{user_id, info?}]}`.
+pub const PRESENCE_RESPONSE: &str = "presence-response";
+/// s→c (with `channel`): a user's first connection joined, on any node,
+/// `data: {user_id, info?}`.
+pub const PRESENCE_JOIN: &str = "presence-join";
+/// s→c (with `channel`): a user's last connection left, or its node was lost,
+/// `data: {user_id}`.
+pub const PRESENCE_LEAVE: &str = "presence-leave";
+
 /// Every reserved event: no listener may handle one, no application may send one.
-pub const RESERVED: [&str; 14] = [
+pub const RESERVED: [&str; 18] = [
     READY,
     PING,
     PONG,
@@ -47,10 +59,14 @@ pub const RESERVED: [&str; 14] = [
     REFRESH_RESPONSE,
     UNSUBSCRIBED,
     RESYNC,
+    PRESENCE_REQUEST,
+    PRESENCE_RESPONSE,
+    PRESENCE_JOIN,
+    PRESENCE_LEAVE,
 ];
 
 /// Events only the server may send; a client sending one gets a `bad_packet` error.
-pub const SERVER_ONLY: [&str; 10] = [
+pub const SERVER_ONLY: [&str; 13] = [
     READY,
     PING,
     SUBSCRIBE_RESPONSE,
@@ -61,4 +77,7 @@ pub const SERVER_ONLY: [&str; 10] = [
     REFRESH_RESPONSE,
     UNSUBSCRIBED,
     RESYNC,
+    PRESENCE_RESPONSE,
+    PRESENCE_JOIN,
+    PRESENCE_LEAVE,
 ];

@@ -9,6 +9,7 @@ mod global;
 mod initiator;
 #[cfg(feature = "metrics")]
 mod metrics;
+mod presence;
 mod server;
 mod signals;
 
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 use crate::delivery::{Delivery, Target};
 use crate::ids::NodeId;
+use crate::presence::LocalPresence;
 use crate::protocol::Frame;
 use crate::stream::{History, HistorySpec, StreamSpecs, user_stream};
 use crate::transport::Backplane;
@@ -41,6 +43,8 @@ pub(crate) struct SendPath {
     pub(crate) streams: Streams,
     /// Signals waiting for their coalescing window to end.
     pub(crate) signals: Coalescer,
+    /// This node's connections per presence channel and user.
+    pub(crate) presence: Arc<LocalPresence>,
 }
 
 /// The streams of one node (see `crate::stream`).

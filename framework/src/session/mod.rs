@@ -10,6 +10,7 @@ mod dispatch;
 mod frames;
 mod inbound;
 mod lifecycle;
+mod presence;
 mod rate;
 mod ready;
 mod refresh;
