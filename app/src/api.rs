@@ -4,9 +4,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::{HttpResponse, web};
 use jsonwebtoken::{EncodingKey, Header};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use switchboard::SocketUser;
+use switchboard::typescript::TS;
 
 use switchboard::auth::Rejection;
 
@@ -102,9 +103,17 @@ async fn token(issuer: web::Data<TokenIssuer>, body: web::Json<TokenRequest>) ->
     }
 }
 
-#[derive(Deserialize)]
-struct Notification {
-    message: String,
+/// A toast: what `POST /api/notify/{user}` takes, and what the user's connections then
+/// receive as the direct event `notification`.
+#[derive(Debug, Deserialize, Serialize, TS)]
+#[ts(crate = "switchboard::typescript::ts_rs")]
+pub struct Notification {
+    /// The text shown.
+    pub message: String,
+}
+
+switchboard::direct_events! {
+    "notification" => Notification,
 }
 
 /// Sends a `notification` to every connection of the user: their phone and laptop alike.
@@ -128,11 +137,9 @@ async fn notify(
             ),
         ));
     }
-    Ok(
-        match user.send_socket_event("notification", &json!({ "message": body.message })) {
-            Ok(delivered) => HttpResponse::Ok().json(json!({ "delivered": delivered })),
-            Err(e) => HttpResponse::ServiceUnavailable()
-                .json(json!({ "error": { "code": "unavailable", "message": e.to_string() } })),
-        },
-    )
+    Ok(match user.send_socket_event("notification", &*body) {
+        Ok(delivered) => HttpResponse::Ok().json(json!({ "delivered": delivered })),
+        Err(e) => HttpResponse::ServiceUnavailable()
+            .json(json!({ "error": { "code": "unavailable", "message": e.to_string() } })),
+    })
 }

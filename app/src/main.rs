@@ -4,6 +4,9 @@
 //! `config/Demo.toml` (or `SWITCHBOARD_DEMO_CONFIG`), and serves on `server.bind`.
 //! `switchboard-app print-triggers` prints the SQL that makes the `[[watch]]` tables
 //! signal their channels (`| psql "$DATABASE_URL"` installs it).
+//! `switchboard-app typescript PATH` writes the TypeScript declarations of the demo's
+//! channels, events and payload types to `PATH` (`-`: standard output), for
+//! `new SocketClient<App>(…)` in a typed browser client.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +27,13 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some("typescript") {
+        return match args.next() {
+            Some(path) => write_typescript(&path),
+            None => fail(&"usage: switchboard-app typescript PATH (`-`: standard output)"),
+        };
+    }
     let settings = match Settings::load(config_path("SWITCHBOARD_CONFIG", "Websockets.toml")) {
         Ok(settings) => settings,
         Err(e) => return fail(&e),
@@ -54,6 +64,22 @@ async fn main() -> ExitCode {
     match running.run_until_signal().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
+    }
+}
+
+/// The declarations of every listener the demo registers, to `path` (`-`: stdout).
+fn write_typescript(path: &str) -> ExitCode {
+    let module = match switchboard::typescript::declarations() {
+        Ok(module) => module,
+        Err(e) => return fail(&e),
+    };
+    if path == "-" {
+        print!("{module}");
+        return ExitCode::SUCCESS;
+    }
+    match std::fs::write(path, module) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format_args!("cannot write {path}: {e}")),
     }
 }
 

@@ -7,7 +7,6 @@
 //! makes it (this server, another node, `psql`). Either way the poster's own tab is left
 //! out (it shows its post from the answer).
 
-use serde_json::json;
 use switchboard::Initiator;
 use switchboard::postgres::tokio_postgres::{self, NoTls};
 
@@ -166,11 +165,10 @@ async fn connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Er
 /// In memory: signals `message` on the room, with what was posted, to every page but
 /// the poster's.
 fn signal(room: &str, posted: &RoomMessage, initiator: &Initiator) {
-    let data = json!({ "seq": posted.seq, "from": posted.from, "message": posted.message });
     let channel = format!("room.{room}");
     let signalled = switchboard::sockets().and_then(|server| match initiator.connection_id() {
-        Some(poster) => server.broadcast_except(&channel, poster, "message", &data),
-        None => server.broadcast(&channel, "message", &data),
+        Some(poster) => server.broadcast_except(&channel, poster, "message", posted),
+        None => server.broadcast(&channel, "message", posted),
     });
     if let Err(e) = signalled {
         // Stored all the same: pages see it on their next refresh.

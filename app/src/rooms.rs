@@ -5,6 +5,9 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::sync::{Mutex, PoisonError};
 
+use serde::Serialize;
+use switchboard::typescript::TS;
+
 /// Messages kept per room; older ones fall off.
 pub const MESSAGES_PER_ROOM: usize = 100;
 /// Rooms kept at once; posting to a new room beyond this is refused.
@@ -14,8 +17,9 @@ pub const MAX_MESSAGE_CHARS: usize = 2000;
 /// Longest author name, in characters.
 pub const MAX_AUTHOR_CHARS: usize = 64;
 
-/// One posted message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One posted message; in memory, also what the room's subscribers receive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(crate = "switchboard::typescript::ts_rs")]
 pub struct RoomMessage {
     /// Position in the room, from 1.
     pub seq: u64,

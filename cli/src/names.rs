@@ -88,8 +88,8 @@ pub enum NameError {
 
 /// The events the protocol uses itself (`switchboard::protocol::events::RESERVED`): no
 /// listener may handle one. Kept in step with that list by hand, since depending on the
-/// framework for eighteen strings would compile all of actix.
-pub const RESERVED_EVENTS: [&str; 18] = [
+/// framework for twenty strings would compile all of actix.
+pub const RESERVED_EVENTS: [&str; 20] = [
     "ready",
     "ping",
     "pong",
@@ -104,6 +104,8 @@ pub const RESERVED_EVENTS: [&str; 18] = [
     "refresh-token-response",
     "unsubscribed",
     "resync",
+    "subscribed",
+    "disconnect",
     "presence-request",
     "presence-response",
     "presence-join",

@@ -47,6 +47,9 @@ mod stream; //        channels with positions and history
 #[cfg(feature = "testing")]
 pub mod testing; //   for applications' tests: a loopback server and a client
 mod transport; //     other nodes: the backplane and its transports
+#[cfg(feature = "typescript")]
+pub mod typescript; // the listeners' channels, events and payloads as a .d.ts
+mod typescript_hooks; // what the macros call for it (nothing without the feature)
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -59,7 +62,9 @@ pub use listener::{
     SocketError, State,
 };
 pub use registry::{ChannelRegistration, RegistryError, SocketRegistration};
-pub use send::{Initiator, SendError, SocketServer, sockets};
+pub use send::{
+    ControlError, Disconnect, Initiator, SendError, SignalData, SocketServer, Sockets, sockets,
+};
 pub use server::{Running, StartError, Switchboard, SwitchboardBuilder};
 pub use stats::{BackplaneStats, Stats};
 pub use presence::PresenceMode;

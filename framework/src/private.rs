@@ -10,3 +10,8 @@ pub use crate::listener::{
     IntoEventResult, Invocation, SocketHandler, SocketListener, UserType,
 };
 pub use crate::registry::{ChannelRegistration, SocketRegistration};
+
+pub use crate::{
+    __typescript_channel as typescript_channel, __typescript_handlers as typescript_handlers,
+    __typescript_socket as typescript_socket,
+};

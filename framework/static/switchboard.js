@@ -93,6 +93,8 @@ const RESERVED = new Set([
   'token-expiring',
   'refresh-token-response',
   'resync',
+  'subscribed',
+  'disconnect',
 ]);
 
 const OPEN = 1;
@@ -387,6 +389,8 @@ export class SocketClient {
     this._refusal = null;
     /** @type {string | null} */
     this._refusedToken = null;
+    /** The server's `disconnect` packet, until its close frame arrives. @type {{code: number, reason: string, reconnect: boolean} | null} */
+    this._disconnectAdvice = null;
     this._everConnected = false;
     this._stopped = false;
     /** @type {any[]} */
@@ -858,6 +862,10 @@ export class SocketClient {
   _onPacket(packet) {
     const data = packet.data ?? {};
     if (packet.channel) {
+      if (packet.event === 'subscribed') {
+        this._onSubscribedByServer(packet.channel, data);
+        return;
+      }
       const channel = this._channels.get(packet.channel);
       if (!channel) return;
       if (packet.event === 'unsubscribed') this._onEvicted(channel, packet);
@@ -904,6 +912,10 @@ export class SocketClient {
           }));
         }
         break;
+      case 'disconnect':
+        // The server is closing this connection; the close frame follows.
+        this._disconnectAdvice = { code: Number(data.code), reason: String(data.reason ?? ''), reconnect: data.reconnect === true };
+        break;
       case 'error':
         this._events._emit('error', new SocketError(String(data.code ?? 'internal'), String(data.message ?? 'refused'), {
           channel: data.channel,
@@ -913,6 +925,28 @@ export class SocketClient {
       default:
         break;
     }
+  }
+
+  /**
+   * The server subscribed this connection (server-side control): the channel object is
+   * created if the app has none, and `subscribed` is emitted as for a join. After a
+   * reconnect the client asks to re-join it like its own subscriptions.
+   * @param {string} name @param {any} data
+   */
+  _onSubscribedByServer(name, data) {
+    let channel = this._channels.get(name);
+    if (!channel) {
+      channel = new SocketChannel(this, name);
+      this._channels.set(name, channel);
+    }
+    if (channel.state === 'subscribed') return;
+    const pending = channel._pending;
+    channel._pending = null;
+    clearTimeout(channel._timer);
+    channel.state = 'subscribed';
+    channel._moveTo(data.offset, data.epoch, true);
+    this._events._emit('subscribed', channel);
+    pending?.resolve(channel);
   }
 
   /** @param {any} data */
@@ -1025,8 +1059,15 @@ export class SocketClient {
         // already closing
       }
     }
+    const advice = this._disconnectAdvice;
+    this._disconnectAdvice = null;
     this._events._emit('close', { code, reason });
     if (this._stopped) return;
+    if (advice && !advice.reconnect) {
+      // The server closed it on purpose (a ban, a logout) and asked not to come back.
+      this._finish(new SocketError('disconnected', advice.reason || `closed by the server (${code})`, { reason: 'by_server' }), true);
+      return;
+    }
     this._setState(this._everConnected ? 'reconnecting' : 'connecting');
     if (wasReady && Date.now() - (this._readyAt ?? 0) >= this._options.stableAfter) this._attempt = 0;
     const generation = this._generation;

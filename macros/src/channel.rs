@@ -7,13 +7,13 @@ use syn::{
     Attribute, DeriveInput, Ident, ImplItem, ImplItemFn, ItemImpl, LitStr, Type, Visibility,
 };
 
+use crate::channel_attr::{self, ChannelArgs};
 use crate::errors::Errors;
-use crate::channel_args::{ChannelArgs, channel_args};
 use crate::history::History;
 use crate::presence::Presence;
 use crate::hooks::{self, Hook};
 use crate::methods::{Method, Returns};
-use crate::{attr, item, names};
+use crate::{attr, emits, item, names};
 
 const WHAT: &str = "channel listeners";
 
@@ -22,7 +22,7 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
     let ident = &input.ident;
     let shape_ok = item::check_struct(input, "ChannelListener", WHAT, &mut errors);
-    let pattern = match attr::single(&input.attrs, "channel", &mut errors) {
+    let args = match attr::single(&input.attrs, "channel", &mut errors) {
         None => {
             errors.push(syn::Error::new(
                 ident.span(),
@@ -32,37 +32,44 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
             None
         }
         Some(channel) => errors.take(
-            channel_args(channel)
+            channel_attr::parse(channel)
                 .and_then(|args| names::check_pattern(&args.pattern).map(|()| args)),
         ),
     };
-    let expansion = pattern.map_or_else(TokenStream::new, |args| {
-        let listener = impl_listener(ident, &args);
+    let expansion = args.map_or_else(TokenStream::new, |args| {
+        let ChannelArgs {
+            pattern,
+            history,
+            emits,
+            presence,
+        } = args;
+        let listener = impl_listener(ident, &pattern, history, presence);
+        let types = emits::registration(ident, emits.as_deref());
         quote! {
             #listener
             ::switchboard::__private::inventory::submit! {
                 ::switchboard::__private::ChannelRegistration::of::<#ident>()
             }
+            #types
         }
     });
     // A stand-in impl keeps `#[channel_events]` on the same type from failing too.
     let fallback = if shape_ok {
-        let stand_in = ChannelArgs {
-            pattern: LitStr::new("", ident.span()),
-            history: None,
-            presence: None,
-        };
-        impl_listener(ident, &stand_in)
+        impl_listener(ident, &LitStr::new("", ident.span()), None, None)
     } else {
         TokenStream::new()
     };
     errors.emit(expansion, fallback)
 }
 
-fn impl_listener(ident: &Ident, args: &ChannelArgs) -> TokenStream {
+fn impl_listener(
+    ident: &Ident,
+    pattern: &LitStr,
+    history: Option<History>,
+    presence: Option<Presence>,
+) -> TokenStream {
     let name = ident.unraw().to_string();
-    let pattern = &args.pattern;
-    let presence = args.presence.map(|presence| {
+    let presence = presence.map(|presence| {
         let mode = match presence {
             Presence::Members => quote!(Members),
             Presence::Counts => quote!(Counts),
@@ -72,7 +79,7 @@ fn impl_listener(ident: &Ident, args: &ChannelArgs) -> TokenStream {
                 ::core::option::Option::Some(::switchboard::PresenceMode::#mode);
         }
     });
-    let history = args.history.map(|History { size, ttl_secs }| {
+    let history = history.map(|History { size, ttl_secs }| {
         quote! {
             const HISTORY: ::core::option::Option<::switchboard::HistorySpec> =
                 ::core::option::Option::Some(::switchboard::HistorySpec::new(#size, #ttl_secs));
@@ -336,6 +343,11 @@ fn impl_events(self_ty: &Type, events: &[Event], hooks: &[(&Hook, Method)]) -> T
             .flat_map(|e| &e.method.params)
             .chain(hooks.iter().flat_map(|(_, m)| &m.params)),
     );
+    let handled = events.iter().map(|event| {
+        let name = &event.name;
+        let (payload, ack) = (event.method.payload(), &event.method.ack);
+        quote!(#name => (#payload) (#ack))
+    });
     quote! {
         impl ::switchboard::__private::ChannelEvents for #self_ty {
             const EVENTS: &'static [&'static ::std::primitive::str] = &[#(#names),*];
@@ -355,5 +367,7 @@ fn impl_events(self_ty: &Type, events: &[Event], hooks: &[(&Hook, Method)]) -> T
 
             #middlewares
         }
+
+        ::switchboard::__private::typescript_handlers! { #self_ty; #(#handled),* }
     }
 }

@@ -1,4 +1,4 @@
-//! `history(size = 100, ttl = "10m")` inside `#[channel(...)]`: what the channel keeps
+//! `history(size = 100, ttl = "10m")` in `#[channel(...)]`: what the channel keeps
 //! when it is a stream.
 
 use syn::parse::ParseStream;
@@ -25,8 +25,8 @@ impl Default for History {
     }
 }
 
-/// `size = N, ttl = "10m"`, in any order, each optional.
-pub(crate) fn history_options(input: ParseStream<'_>) -> syn::Result<History> {
+/// The inside of `history(...)`: `size = N, ttl = "10m"`, in any order, each optional.
+pub(crate) fn options(input: ParseStream<'_>) -> syn::Result<History> {
     let mut history = History::default();
     while !input.is_empty() {
         let key: Ident = input.parse()?;
@@ -80,6 +80,33 @@ fn duration_secs(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proc_macro2::TokenStream;
+    use quote::quote;
+    use syn::parse::Parser;
+
+    fn history(tokens: TokenStream) -> Result<History, String> {
+        options.parse2(tokens).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn reads_size_and_ttl_in_any_order() {
+        assert_eq!(history(quote!()), Ok(History::default()));
+        assert_eq!(
+            history(quote!(ttl = "2h", size = 5)),
+            Ok(History {
+                size: 5,
+                ttl_secs: 7200
+            })
+        );
+    }
+
+    #[test]
+    fn refuses_unknown_options_and_bad_values() {
+        assert!(history(quote!(depth = 3)).is_err());
+        assert!(history(quote!(size = 0)).is_err());
+        assert!(history(quote!(ttl = "10 minutes")).is_err());
+        assert!(history(quote!(ttl = "0s")).is_err());
+    }
 
     #[test]
     fn durations_have_a_unit() {

@@ -16,7 +16,8 @@
 
 mod attr;
 mod channel;
-mod channel_args;
+mod channel_attr;
+mod emits;
 mod errors;
 mod history;
 mod hooks;
@@ -71,6 +72,30 @@ use syn::{DeriveInput, parse_macro_input};
 /// # use switchboard::__private::ChannelListener as _;
 /// # assert_eq!(Room::HISTORY, Some(switchboard::HistorySpec::new(100, 600)));
 /// # }
+/// ```
+///
+/// `emits(...)` declares the events the server sends on the channels and their payload
+/// types (a union `A | B` where it sends several shapes), for the TypeScript
+/// declarations of the typed browser client (`switchboard::typescript`, cargo feature
+/// `typescript`); nothing at run time depends on it. An event is an identifier or a
+/// string; without `emits`, the declarations let clients listen to any event:
+///
+/// ```
+/// use serde::Serialize;
+/// use switchboard::prelude::*;
+///
+/// #[derive(Serialize)]
+/// pub struct Posted {
+///     pub text: String,
+/// }
+///
+/// #[derive(ChannelListener, Default)]
+/// #[channel("room.{id}", emits(message = Posted, "message-deleted" = u64 | String))]
+/// pub struct Room;
+///
+/// #[channel_events]
+/// impl Room {}
+/// # fn main() {}
 /// ```
 ///
 /// ```compile_fail

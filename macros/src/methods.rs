@@ -22,6 +22,9 @@ pub(crate) enum Returns {
 pub(crate) struct Method {
     pub(crate) ident: Ident,
     pub(crate) params: Vec<Param>,
+    /// The type of the ack's data, when the return type says: `()` for none, `T` of
+    /// `Result<T, E>`.
+    pub(crate) ack: Option<Type>,
     /// Where a return type that does not convert is reported.
     output_span: Span,
 }
@@ -66,8 +69,21 @@ impl Method {
         (errors.count() == before).then(|| Self {
             ident: sig.ident.clone(),
             params,
+            ack: ack_type(&sig.output),
             output_span,
         })
+    }
+
+    /// The payload type of its `Packet<T>` parameter, if it has one and it can be
+    /// named outside the impl block (see [`nameable`]).
+    pub(crate) fn payload(&self) -> Option<&Type> {
+        self.params
+            .iter()
+            .find_map(|param| match &param.kind {
+                params::Kind::Packet(t) => Some(t),
+                _ => None,
+            })
+            .filter(|t| nameable(t))
     }
 
     /// The boxed `async move` block that reads the parameters from `invocation`,
@@ -99,6 +115,51 @@ impl Method {
     }
 }
 
+/// What an event returning `output` acks with, read from the syntax as
+/// `IntoEventResult` converts it: `()` (data `null`) or the `T` of a `Result<T, E>`;
+/// `None` for a type the syntax does not tell (an alias).
+fn ack_type(output: &ReturnType) -> Option<Type> {
+    let ty = match output {
+        ReturnType::Default => return Some(syn::parse_quote!(())),
+        ReturnType::Type(_, ty) => &**ty,
+    };
+    if !nameable(ty) {
+        return None;
+    }
+    match ty {
+        Type::Tuple(tuple) if tuple.elems.is_empty() => Some(ty.clone()),
+        Type::Path(path) if path.qself.is_none() => {
+            let last = path.path.segments.last()?;
+            if last.ident != "Result" {
+                return None;
+            }
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|arg| match arg {
+                syn::GenericArgument::Type(t) => Some(t.clone()),
+                _ => None,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether `ty` means the same outside the impl block, where the TypeScript
+/// registration names it: not with `Self`, `impl Trait` or `_` in it.
+fn nameable(ty: &Type) -> bool {
+    fn clean(tokens: proc_macro2::TokenStream) -> bool {
+        tokens.into_iter().all(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) => {
+                !matches!(ident.to_string().as_str(), "Self" | "impl" | "_")
+            }
+            proc_macro2::TokenTree::Group(group) => clean(group.stream()),
+            proc_macro2::TokenTree::Punct(_) | proc_macro2::TokenTree::Literal(_) => true,
+        })
+    }
+    clean(quote!(#ty))
+}
+
 /// `&self`, `&'a self` or `self: &Self`.
 fn is_shared_self(receiver: &Receiver) -> bool {
     match &*receiver.ty {
@@ -106,5 +167,35 @@ fn is_shared_self(receiver: &Receiver) -> bool {
             matches!(&*r.elem, Type::Path(p) if p.qself.is_none() && p.path.is_ident("Self"))
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::ToTokens;
+    use syn::parse_quote;
+
+    fn ack(output: ReturnType) -> Option<String> {
+        ack_type(&output).map(|t| t.to_token_stream().to_string())
+    }
+
+    #[test]
+    fn the_ack_type_is_read_from_the_return_type() {
+        assert_eq!(ack(parse_quote!()), Some("()".into()));
+        assert_eq!(ack(parse_quote!(-> ())), Some("()".into()));
+        assert_eq!(
+            ack(parse_quote!(-> Result<Receipt, SocketError>)),
+            Some("Receipt".into())
+        );
+        assert_eq!(
+            ack(parse_quote!(-> std::result::Result<Vec<u8>, E>)),
+            Some("Vec < u8 >".into())
+        );
+        // Only the syntax is read: an alias, `Self` or `impl Trait` say nothing.
+        assert_eq!(ack(parse_quote!(-> EventResult)), None);
+        assert_eq!(ack(parse_quote!(-> Result<Self, E>)), None);
+        assert_eq!(ack(parse_quote!(-> Result<impl Serialize, E>)), None);
+        assert_eq!(ack(parse_quote!(-> Result<Vec<_>, E>)), None);
     }
 }

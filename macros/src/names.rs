@@ -5,7 +5,7 @@ use syn::LitStr;
 
 /// Events the protocol itself uses (`switchboard::protocol::events`); listeners
 /// cannot handle them.
-pub(crate) const RESERVED_EVENTS: [&str; 9] = [
+pub(crate) const RESERVED_EVENTS: [&str; 20] = [
     "ready",
     "ping",
     "pong",
@@ -15,6 +15,17 @@ pub(crate) const RESERVED_EVENTS: [&str; 9] = [
     "unsubscribe-channel-response",
     "ack",
     "error",
+    "token-expiring",
+    "refresh-token-request",
+    "refresh-token-response",
+    "unsubscribed",
+    "resync",
+    "subscribed",
+    "disconnect",
+    "presence-request",
+    "presence-response",
+    "presence-join",
+    "presence-leave",
 ];
 
 /// Why `name` cannot be an event name, if it cannot.

@@ -116,6 +116,13 @@ fn impl_handler(self_ty: &Type, handle: Option<&Method>) -> TokenStream {
         },
     };
     let user_types = crate::params::type_lists(handle.into_iter().flat_map(|m| &m.params));
+    // The stand-in registers no types: the derive's errors say what is wrong.
+    let types = handle.map(|handle| {
+        let (payload, ack) = (handle.payload(), &handle.ack);
+        quote! {
+            ::switchboard::__private::typescript_socket! { #self_ty; (#payload) (#ack) }
+        }
+    });
     quote! {
         impl ::switchboard::__private::SocketHandler for #self_ty {
             #user_types
@@ -127,5 +134,7 @@ fn impl_handler(self_ty: &Type, handle: Option<&Method>) -> TokenStream {
                 #body
             }
         }
+
+        #types
     }
 }

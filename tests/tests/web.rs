@@ -40,6 +40,56 @@ async fn the_client_module_is_served_beside_the_endpoint_and_only_with_it() {
 }
 
 #[actix_web::test]
+async fn the_client_and_its_types_carry_an_etag_and_cors_for_other_origins() {
+    let server = common::start(common::settings()).await;
+    let addr = server.addr();
+    for (path, content_type, marker) in [
+        (
+            "/switchboard/switchboard.js",
+            "text/javascript; charset=utf-8",
+            "export class SocketClient",
+        ),
+        (
+            "/switchboard/switchboard.d.ts",
+            "application/typescript; charset=utf-8",
+            "export declare class SocketClient<App",
+        ),
+    ] {
+        let origin = [("Origin", "https://spa.example")];
+        let first = common::http_raw(addr, "GET", path, "", &origin).await;
+        assert_eq!(
+            (first.status, first.content_type.as_str()),
+            (200, content_type)
+        );
+        assert!(first.body.contains(marker), "{path}: {:.200}", first.body);
+        assert_eq!(first.header("access-control-allow-origin"), Some("*"));
+        assert_eq!(first.header("cache-control"), Some("no-cache"));
+        let etag = first.header("etag").expect("an ETag").to_owned();
+        assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+
+        // The browser revalidates with the tag it has: nothing to send again.
+        let again = common::http_raw(addr, "GET", path, "", &[("If-None-Match", &etag)]).await;
+        assert_eq!(again.status, 304, "{path}");
+        assert_eq!(again.body, "");
+        assert_eq!(again.header("etag"), Some(etag.as_str()));
+        assert_eq!(again.header("access-control-allow-origin"), Some("*"));
+
+        // A tag of another version (or a weak match listed among others) as HTTP says.
+        let stale = common::http_raw(addr, "GET", path, "", &[("If-None-Match", "\"0000\"")]).await;
+        assert_eq!(stale.status, 200);
+        let listed = format!("\"0000\", W/{etag}");
+        let weak = common::http_raw(addr, "GET", path, "", &[("If-None-Match", &listed)]).await;
+        assert_eq!(weak.status, 304);
+    }
+    let client = common::http_raw(addr, "GET", "/switchboard/switchboard.js", "", &[]).await;
+    assert_eq!(
+        client.header("x-typescript-types"),
+        Some("./switchboard.d.ts")
+    );
+    server.stop().await;
+}
+
+#[actix_web::test]
 async fn the_demo_serves_its_page_and_room_fragments_and_summary() {
     let server = switchboard_app::start(demo_settings(), &DemoConfig::default(), "127.0.0.1:0")
         .expect("demo starts");

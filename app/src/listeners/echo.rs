@@ -1,6 +1,10 @@
 use serde_json::Value;
 use switchboard::prelude::*;
 
+switchboard::direct_events! {
+    "pong-back" => Value,
+}
+
 /// A socket listener: `echo` answers the sender with `pong-back` and the same data.
 #[derive(SocketListener, Default, Debug)]
 #[event("echo")]

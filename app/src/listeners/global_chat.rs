@@ -5,7 +5,7 @@ use crate::user::User;
 
 /// `global-chat`: everyone may join; a message reaches every subscriber.
 #[derive(ChannelListener, Default, Debug)]
-#[channel("global-chat")]
+#[channel("global-chat", emits(message = Posted))]
 pub struct GlobalChat;
 
 #[channel_events]

@@ -7,24 +7,27 @@ mod room;
 mod user_chat;
 
 use serde::{Deserialize, Serialize};
+use switchboard::typescript::TS;
 
 pub use echo::Echo;
 pub use global_chat::GlobalChat;
-pub use private_message::{PrivateMessage, PrivateMessages, Receipt};
+pub use private_message::{Delivered, PrivateMessage, PrivateMessages, Receipt};
 pub use room::Room;
 pub use user_chat::UserChat;
 
 use crate::user::User;
 
 /// What a client sends to post a chat message.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
+#[ts(crate = "switchboard::typescript::ts_rs")]
 pub struct ChatMessage {
     /// The text.
     pub message: String,
 }
 
 /// What subscribers receive for a chat message.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(crate = "switchboard::typescript::ts_rs")]
 pub struct Posted<'a> {
     /// The text.
     pub message: &'a str,

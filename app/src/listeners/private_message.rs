@@ -1,11 +1,13 @@
 use serde::{Deserialize, Serialize};
 use switchboard::prelude::*;
+use switchboard::typescript::TS;
 
 use crate::api::user_for;
 use crate::user::User;
 
 /// What a client sends: `{"event": "private-message", "data": {"to": "bob", "message": "hi"}}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
+#[ts(crate = "switchboard::typescript::ts_rs")]
 pub struct PrivateMessage {
     /// The recipient's user id.
     pub to: String,
@@ -14,16 +16,22 @@ pub struct PrivateMessage {
 }
 
 /// What both ends receive, as event `message` on their `user:chat.{id}` channel.
-#[derive(Debug, Clone, Serialize)]
-struct Delivered<'a> {
-    message: &'a str,
-    from: &'a str,
-    from_id: &'a str,
-    to: &'a str,
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(crate = "switchboard::typescript::ts_rs")]
+pub struct Delivered<'a> {
+    /// The text.
+    pub message: &'a str,
+    /// The sender's name.
+    pub from: &'a str,
+    /// The sender's user id.
+    pub from_id: &'a str,
+    /// The recipient's user id.
+    pub to: &'a str,
 }
 
 /// The ack: how many of the recipient's connections were reached.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(crate = "switchboard::typescript::ts_rs")]
 pub struct Receipt {
     /// Connections of the recipient subscribed to their private channel.
     pub delivered: usize,

@@ -1,11 +1,18 @@
 use switchboard::prelude::*;
 
 use super::{ChatMessage, Posted};
+use crate::rooms::RoomMessage;
 use crate::user::User;
 
-/// `room.{id}`: a chat room keyed by its id, like a page many users watch.
+/// `room.{id}`: a chat room keyed by its id, like a page many users watch. `message`
+/// is what a subscriber sent on the channel (`Posted`), a post to
+/// `POST /rooms/{id}/messages` (`RoomMessage`, in memory), or the PostgreSQL source's
+/// signal of one (`SignalData`, with a database).
 #[derive(ChannelListener, Default, Debug)]
-#[channel("room.{id}")]
+#[channel(
+    "room.{id}",
+    emits(message = Posted | RoomMessage | switchboard::SignalData)
+)]
 pub struct Room;
 
 #[channel_events]

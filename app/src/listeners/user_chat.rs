@@ -1,12 +1,13 @@
 use switchboard::prelude::*;
 
-use super::{ChatMessage, Posted};
+use super::{ChatMessage, Delivered, Posted};
 use crate::user::User;
 
 /// `user:chat.{id}`: a user's private channel. Only that user may join it, on any
-/// number of devices; others reach it through the server (`send_to_user_via_channel`).
+/// number of devices; others reach it through the server (`send_to_user_via_channel`):
+/// a note to self is `Posted`, a private message (`private-message`) `Delivered`.
 #[derive(ChannelListener, Default, Debug)]
-#[channel("user:chat.{id}")]
+#[channel("user:chat.{id}", emits(message = Posted | Delivered))]
 pub struct UserChat;
 
 #[channel_events]

@@ -45,8 +45,8 @@ pub struct Settings {
     pub enabled: bool,
     /// The URL path of the WebSocket endpoint.
     pub path: String,
-    /// Where every other route of the framework lives: `PREFIX/switchboard.js`,
-    /// `PREFIX/api/...`, `PREFIX/metrics`, `PREFIX/healthz`, `PREFIX/readyz`; the
+    /// Where every other route of the framework lives: `PREFIX/switchboard.js` and
+    /// `PREFIX/switchboard.d.ts`, `PREFIX/api/...`, `PREFIX/metrics`, `PREFIX/healthz`, `PREFIX/readyz`; the
     /// application keeps every other path.
     pub routes_prefix: String,
     /// Global middleware, by registered name, run in order on every handshake and

@@ -41,15 +41,19 @@ pub enum LeaveReason {
     /// Its authorisation no longer passes (after a token refresh or a `reauthorise`):
     /// the client was told with `unsubscribed`.
     Unauthorised,
+    /// The server took it out (server-side control: `SocketServer::unsubscribe`); the
+    /// client was told with `unsubscribed`.
+    Removed,
 }
 
 impl LeaveReason {
-    /// A short name: `unsubscribed`, `disconnected` or `unauthorised`.
+    /// A short name: `unsubscribed`, `disconnected`, `unauthorised` or `removed`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Unsubscribed => "unsubscribed",
             Self::Disconnected { .. } => "disconnected",
             Self::Unauthorised => "unauthorised",
+            Self::Removed => "removed",
         }
     }
 }

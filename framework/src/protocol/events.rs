@@ -25,8 +25,14 @@ pub const REFRESH_REQUEST: &str = "refresh-token-request";
 /// s→c: answer to [`REFRESH_REQUEST`], `data: {successful, expires_at?, reason?, message?}`.
 pub const REFRESH_RESPONSE: &str = "refresh-token-response";
 /// s→c (with `channel`): the server took this connection out of the channel,
-/// `data: {reason, message}`.
+/// `data: {reason, message?}`.
 pub const UNSUBSCRIBED: &str = "unsubscribed";
+/// s→c (with `channel`): the server subscribed this connection to the channel,
+/// `data: {offset?, epoch?}`.
+pub const SUBSCRIBED: &str = "subscribed";
+/// s→c: the server is closing this connection, `data: {code, reason, reconnect}`; the
+/// close frame follows.
+pub const DISCONNECT: &str = "disconnect";
 /// s→c (with `channel`): publications on this stream were lost and cannot be
 /// recovered; the client re-fetches. `data: {reason, offset, epoch}`.
 pub const RESYNC: &str = "resync";
@@ -44,7 +50,7 @@ pub const PRESENCE_JOIN: &str = "presence-join";
 pub const PRESENCE_LEAVE: &str = "presence-leave";
 
 /// Every reserved event: no listener may handle one, no application may send one.
-pub const RESERVED: [&str; 18] = [
+pub const RESERVED: [&str; 20] = [
     READY,
     PING,
     PONG,
@@ -59,6 +65,8 @@ pub const RESERVED: [&str; 18] = [
     REFRESH_RESPONSE,
     UNSUBSCRIBED,
     RESYNC,
+    SUBSCRIBED,
+    DISCONNECT,
     PRESENCE_REQUEST,
     PRESENCE_RESPONSE,
     PRESENCE_JOIN,
@@ -66,7 +74,7 @@ pub const RESERVED: [&str; 18] = [
 ];
 
 /// Events only the server may send; a client sending one gets a `bad_packet` error.
-pub const SERVER_ONLY: [&str; 13] = [
+pub const SERVER_ONLY: [&str; 15] = [
     READY,
     PING,
     SUBSCRIBE_RESPONSE,
@@ -77,7 +85,31 @@ pub const SERVER_ONLY: [&str; 13] = [
     REFRESH_RESPONSE,
     UNSUBSCRIBED,
     RESYNC,
+    SUBSCRIBED,
+    DISCONNECT,
     PRESENCE_RESPONSE,
     PRESENCE_JOIN,
     PRESENCE_LEAVE,
 ];
+
+#[cfg(test)]
+mod tests {
+    /// The macros refuse reserved names at compile time from their own copy of the list
+    /// (a proc-macro crate cannot depend on this one): it must be this list.
+    #[test]
+    fn the_macros_reserve_the_same_events() {
+        let macros = include_str!("../../../macros/src/names.rs");
+        for event in super::RESERVED {
+            assert!(
+                macros.contains(&format!("\"{event}\",")),
+                "macros/src/names.rs does not reserve `{event}`"
+            );
+        }
+        let listed = macros
+            .split("RESERVED_EVENTS: [&str; ")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .and_then(|n| n.parse::<usize>().ok());
+        assert_eq!(listed, Some(super::RESERVED.len()));
+    }
+}

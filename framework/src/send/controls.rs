@@ -1,6 +1,7 @@
 //! Server-side control of sessions: which session serves which connection, so an
-//! instruction for a user's connections (re-authorise them) reaches their actors, here
-//! and, through the backplane, on every node.
+//! instruction for a user's connections or for one connection (re-authorise, subscribe,
+//! unsubscribe, disconnect) reaches their actors, here and, through the backplane, on
+//! every node.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -9,7 +10,7 @@ use actix::{Message, Recipient};
 
 use crate::delivery::Index;
 use crate::ids::ConnectionId;
-use crate::transport::Control;
+use crate::transport::{Control, Who};
 
 /// A [`Control`] for one session actor.
 #[derive(Debug, Clone, Message)]
@@ -35,8 +36,9 @@ impl Controls {
 
     /// Hands `control` to the sessions it is for on this node; returns how many.
     pub(crate) fn apply(&self, control: &Control, index: &Index) -> usize {
-        let ids = match control {
-            Control::Reauthorise { user } => index.connections_of(user),
+        let ids = match control.who() {
+            Who::User(user) => index.connections_of(&user),
+            Who::Connection(id) => vec![id],
         };
         let sessions = self.lock();
         ids.iter()

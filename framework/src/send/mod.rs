@@ -4,6 +4,7 @@
 //! ([`Delivery`](crate::delivery)), then published once for the other nodes
 //! ([`Backplane`](crate::transport)), with the same [`Target`] on both paths.
 
+mod commands;
 mod controls;
 mod global;
 mod initiator;
@@ -13,6 +14,7 @@ mod presence;
 mod server;
 mod signals;
 
+pub use commands::{ControlError, Disconnect, Sockets};
 pub(crate) use controls::{Controls, ForSession};
 pub use global::sockets;
 pub(crate) use global::{install_for_this_thread, install_global};
@@ -20,6 +22,7 @@ pub use initiator::Initiator;
 #[cfg(feature = "metrics")]
 pub use metrics::MetricsFormat;
 pub use server::{SendError, SocketServer};
+pub use signals::SignalData;
 pub(crate) use signals::{Coalescer, Raised};
 
 use std::sync::Arc;
@@ -45,6 +48,18 @@ pub(crate) struct SendPath {
     pub(crate) signals: Coalescer,
     /// This node's connections per presence channel and user.
     pub(crate) presence: Arc<LocalPresence>,
+    /// Whether a channel listener's pattern matches a channel name.
+    pub(crate) listens: Listens,
+}
+
+/// Whether a channel listener's pattern matches a channel name (the registry sits
+/// above this layer, so the server hands its answer down).
+pub(crate) struct Listens(pub(crate) Arc<dyn Fn(&str) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for Listens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Listens")
+    }
 }
 
 /// The streams of one node (see `crate::stream`).

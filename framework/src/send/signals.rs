@@ -13,11 +13,24 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::SendPath;
 use crate::delivery::{Except, Target};
 use crate::protocol;
+
+/// The data of a signal: `{"at": MS, "count": N}`. Declare it as the payload of a
+/// signalled event (`emits(changed = switchboard::SignalData)`) for the TypeScript
+/// declarations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct SignalData {
+    /// When the last write it stands for was signalled, in milliseconds since the Unix
+    /// epoch: "fetch what changed after this".
+    pub at: u64,
+    /// How many signals it stands for.
+    pub count: u64,
+}
 
 /// One signal as raised.
 #[derive(Debug, Clone)]
@@ -153,7 +166,10 @@ fn join(
 
 /// Sends one signal standing for `count` raised ones.
 fn emit(path: &SendPath, raised: &Raised, count: u64) {
-    let data = json!({ "at": raised.at, "count": count });
+    let data = SignalData {
+        at: raised.at,
+        count,
+    };
     let frame = match protocol::encode(&raised.event, Some(&raised.channel), &data) {
         Ok(frame) => frame,
         Err(e) => return tracing::error!(error = %e, "signal failed to serialize"),

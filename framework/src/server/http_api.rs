@@ -8,6 +8,9 @@
 //! | `POST PREFIX/users/{id}/events` | `{event, data?}` | send to every connection of a user |
 //! | `POST PREFIX/connections/{id}/events` | `{event, data?}` | send to one connection, on whichever node holds it: 404 when none does |
 //! | `POST PREFIX/users/{id}/reauthorise` | | authorise the user's subscriptions again, on every node |
+//! | `POST PREFIX/{users,connections}/{id}/subscribe` | `{channel}` | subscribe the user's connections (or one) to a channel, on every node: 404 when none is open |
+//! | `POST PREFIX/{users,connections}/{id}/unsubscribe` | `{channel, reason?}` | take them out of a channel |
+//! | `POST PREFIX/{users,connections}/{id}/disconnect` | `{code?, reason?, reconnect?}` | close them (`disconnect` packet, then the close frame) |
 //! | `GET PREFIX/stats` | | this node's connections, users, channels, subscriptions, channel actors, streams and their history's bytes, subscribers per channel |
 //!
 //! Callers authenticate with `Authorization: Bearer KEY` or `X-Api-Key: KEY`, compared in
@@ -41,20 +44,21 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, node: &Arc<Node>) {
             .route("/users/{id}/events", web::post().to(to_user))
             .route("/users/{id}/reauthorise", web::post().to(reauthorise))
             .route("/connections/{id}/events", web::post().to(to_connection))
+            .configure(super::http_control::mount)
             .route("/stats", web::get().to(stats)),
     );
 }
 
 /// A refused API call.
-struct Refusal {
-    status: StatusCode,
-    code: &'static str,
-    field: Option<String>,
-    message: String,
+pub(super) struct Refusal {
+    pub(super) status: StatusCode,
+    pub(super) code: &'static str,
+    pub(super) field: Option<String>,
+    pub(super) message: String,
 }
 
 impl Refusal {
-    fn bad(field: &str, message: impl Into<String>) -> Self {
+    pub(super) fn bad(field: &str, message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
             code: "bad_request",
@@ -63,7 +67,7 @@ impl Refusal {
         }
     }
 
-    fn response(self) -> HttpResponse {
+    pub(super) fn response(self) -> HttpResponse {
         let mut error = json!({ "code": self.code, "message": self.message });
         if let Some(field) = self.field {
             error["field"] = json!(field);
@@ -72,7 +76,7 @@ impl Refusal {
     }
 }
 
-fn authorise(req: &HttpRequest, node: &Node) -> Result<(), Refusal> {
+pub(super) fn authorise(req: &HttpRequest, node: &Node) -> Result<(), Refusal> {
     let headers = req.headers();
     let given = headers
         .get("x-api-key")
@@ -98,7 +102,7 @@ fn authorise(req: &HttpRequest, node: &Node) -> Result<(), Refusal> {
 }
 
 /// Parses a JSON body, naming the field that is wrong.
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
+pub(super) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

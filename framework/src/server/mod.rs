@@ -5,6 +5,8 @@ mod endpoint;
 mod health;
 #[cfg(feature = "http-api")]
 mod http_api;
+#[cfg(feature = "http-api")]
+mod http_control;
 mod initiator;
 mod running;
 mod streams;
@@ -23,7 +25,8 @@ use crate::listener::{Connection, ConnectionHooks, Disconnection, States};
 use crate::node::Node;
 use crate::registry::{Registry, RegistryError};
 use crate::send::{
-    Coalescer, Controls, SendPath, SocketServer, Streams, install_for_this_thread, install_global,
+    Coalescer, Controls, Listens, SendPath, SocketServer, Streams, install_for_this_thread,
+    install_global,
 };
 use crate::presence::LocalPresence;
 use crate::stats::Metrics;
@@ -217,9 +220,7 @@ impl SwitchboardBuilder {
         let controls = Arc::new(Controls::default());
         let control_sink: ControlSink = {
             let (controls, delivery) = (controls.clone(), delivery.clone());
-            Arc::new(move |control| {
-                controls.apply(&control, delivery.index());
-            })
+            Arc::new(move |control| controls.apply(&control, delivery.index()))
         };
         let presence = Arc::new(LocalPresence::default());
         let lease = transport::PresenceLease {
@@ -264,6 +265,10 @@ impl SwitchboardBuilder {
             streams,
             signals: Coalescer::new(settings.signals.coalesce()),
             presence,
+            listens: {
+                let registry = registry.clone();
+                Listens(Arc::new(move |channel| registry.resolve(channel).is_some()))
+            },
         };
         let mut node = Node::new(
             settings,

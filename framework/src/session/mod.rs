@@ -6,6 +6,7 @@
 //! layer, drained by the connection's writer (which writes the socket, or is the
 //! WebSocket response's body when actix's dispatcher keeps the socket).
 
+mod control;
 mod dispatch;
 mod frames;
 mod inbound;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use actix::{ActorFutureExt, AsyncContext, Context, Handler, WrapFuture};
+use actix::{ActorFutureExt, AsyncContext, Context, WrapFuture};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tracing::debug;
@@ -16,8 +16,6 @@ use crate::auth::{Authenticated, Rejection};
 use crate::channel::{Authorise, authorisation_timeout};
 use crate::listener::{LeaveReason, SocketError};
 use crate::protocol::{self, CloseCode, ErrorCode, InboundPacket, events};
-use crate::send::ForSession;
-use crate::transport::Control;
 
 /// Seconds since the Unix epoch, as the protocol carries `expires_at`.
 pub(super) fn epoch_secs(at: SystemTime) -> u64 {
@@ -197,16 +195,5 @@ impl Session {
             "message": refusal.message(),
         });
         self.send(protocol::encode(events::UNSUBSCRIBED, Some(name), &data));
-    }
-}
-
-/// Server-side control from this node or another.
-impl Handler<ForSession> for Session {
-    type Result = ();
-
-    fn handle(&mut self, ForSession(control): ForSession, ctx: &mut Self::Context) {
-        match control {
-            Control::Reauthorise { .. } => self.reauthorise(ctx),
-        }
     }
 }

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use actix::{ActorFutureExt, AsyncContext, Context, WrapFuture};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
+use tracing::debug;
 
 use super::{Session, Subscription};
 use crate::channel::{Authorise, authorisation_timeout};
 use crate::listener::{ChannelRef, LeaveReason, SocketError};
 use crate::protocol::{self, ErrorCode, Frame, InboundPacket, events};
+use crate::registry::ChannelRegistration;
 use crate::stream::{HistorySpec, Position, Recovery, Since};
 use crate::transport::Topic;
 
@@ -43,37 +45,18 @@ impl Session {
                 return self.reply(&packet).send(Err(refusal));
             }
         };
+        let asker = Asker::Client(packet.id);
         if self.subscriptions.contains_key(&name) {
-            return self.answer_subscribe(&name, packet.id, Ok(())); // already joined
+            return self.answer_subscribe(&name, asker, Ok(())); // already joined
         }
-        if let Err(e) = switchboard_pattern::validate_channel_name(&name) {
-            let refusal = SocketError::with_code(
-                ErrorCode::UnknownChannel,
-                format!("invalid channel name: {e}"),
-            );
-            return self.answer_subscribe(&name, packet.id, Err(refusal));
-        }
-        let Some((registration, params)) = self.node.registry.resolve(&name) else {
-            let refusal = SocketError::with_code(
-                ErrorCode::UnknownChannel,
-                format!("no channel listener matches `{name}`"),
-            );
-            return self.answer_subscribe(&name, packet.id, Err(refusal));
+        let (registration, params) = match self.joinable(&name) {
+            Ok(found) => found,
+            Err(refusal) => return self.answer_subscribe(&name, asker, Err(refusal)),
         };
-        let limit = self.node.settings.limits.max_subscriptions;
-        if self.subscriptions.len() >= limit {
-            let refusal = SocketError::with_code(
-                ErrorCode::TooManySubscriptions,
-                format!("a connection may join at most {limit} channels"),
-            );
-            return self.answer_subscribe(&name, packet.id, Err(refusal));
-        }
-
         let channel = ChannelRef {
             name: name.clone(),
             params,
         };
-        let id = packet.id;
         let (verdict_tx, verdict) = oneshot::channel();
         let actor = self.node.channels.actor(&name, registration);
         let asked = actor.try_send(Authorise {
@@ -83,7 +66,7 @@ impl Session {
         if let Err(refused) = asked {
             let node = &self.node;
             node.channels.retire_if_idle(&name, node.delivery().index());
-            return self.answer_subscribe(&name, id, Err(not_delivered(&refused)));
+            return self.answer_subscribe(&name, asker, Err(not_delivered(&refused)));
         }
         let limit = self.node.settings.limits.handler_timeout();
         let verdict = async move {
@@ -93,6 +76,92 @@ impl Session {
                 Err(_) => Err(authorisation_timeout(limit)),
             }
         };
+        self.join(
+            Joining {
+                registration,
+                channel,
+                actor,
+                asker,
+                since,
+            },
+            Box::pin(verdict),
+            ctx,
+        );
+    }
+
+    /// Subscribes this connection to `name` on the server's initiative (server-side
+    /// control): no authorisation runs, and the client is told with `subscribed`.
+    pub(super) fn subscribe_by_server(&mut self, name: Arc<str>, ctx: &mut Context<Self>) {
+        if self.subscriptions.contains_key(&name) {
+            return; // already there
+        }
+        let (registration, params) = match self.joinable(&name) {
+            Ok(found) => found,
+            Err(refusal) => {
+                return debug!(connection = %self.id, channel = %name, error = %refusal,
+                    "server-side subscribe not applied");
+            }
+        };
+        let channel = ChannelRef {
+            name: name.clone(),
+            params,
+        };
+        let actor = self.node.channels.actor(&name, registration);
+        let joining = Joining {
+            registration,
+            channel,
+            actor,
+            asker: Asker::Server,
+            since: None,
+        };
+        self.join(joining, Box::pin(async { Ok(()) }), ctx);
+    }
+
+    /// Whether `name` can be joined at all: a valid name, a listener for it, room for
+    /// one more subscription.
+    fn joinable(
+        &self,
+        name: &str,
+    ) -> Result<(&'static ChannelRegistration, crate::listener::Params), SocketError> {
+        if let Err(e) = switchboard_pattern::validate_channel_name(name) {
+            return Err(SocketError::with_code(
+                ErrorCode::UnknownChannel,
+                format!("invalid channel name: {e}"),
+            ));
+        }
+        let Some(found) = self.node.registry.resolve(name) else {
+            return Err(SocketError::with_code(
+                ErrorCode::UnknownChannel,
+                format!("no channel listener matches `{name}`"),
+            ));
+        };
+        let limit = self.node.settings.limits.max_subscriptions;
+        if self.subscriptions.len() >= limit {
+            return Err(SocketError::with_code(
+                ErrorCode::TooManySubscriptions,
+                format!("a connection may join at most {limit} channels"),
+            ));
+        }
+        Ok(found)
+    }
+
+    /// Waits for `verdict`, records the subscription and answers. The session handles
+    /// no other packet meanwhile, so a client's next packet already sees the
+    /// subscription.
+    fn join(
+        &mut self,
+        joining: Joining,
+        verdict: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SocketError>>>>,
+        ctx: &mut Context<Self>,
+    ) {
+        let Joining {
+            registration,
+            channel,
+            actor,
+            asker,
+            since,
+        } = joining;
+        let name = channel.name.clone();
         // The session goes on (heartbeats, expiry, sends) while the client's next
         // packets wait, so they see the subscription.
         self.gate.hold();
@@ -132,11 +201,13 @@ impl Session {
                     };
                     match (verdict, stream) {
                         // Answered with the stream's position; releases the gate itself.
-                        (Ok(()), Some(spec)) => session.join_stream(name, id, spec, since, ctx),
+                        (Ok(()), Some(spec)) => {
+                            session.join_stream(name, asker, spec, since, ctx);
+                        }
                         (verdict, _) => {
                             session.connection.forget(&name);
                             let joined = verdict.is_ok();
-                            session.answer_subscribe(&name, id, verdict);
+                            session.answer_subscribe(&name, asker, verdict);
                             if joined {
                                 session.announce_join(&name);
                             }
@@ -184,7 +255,7 @@ impl Session {
     fn join_stream(
         &mut self,
         name: Arc<str>,
-        id: Option<u64>,
+        asker: Asker,
         spec: HistorySpec,
         since: Option<Since>,
         ctx: &mut Context<Self>,
@@ -197,17 +268,17 @@ impl Session {
                 .streams
                 .history
                 .read(&name, spec, since.as_ref());
-            self.answer_stream(&name, id, recovery);
+            self.answer_stream(&name, asker, recovery);
             self.gate.release();
             return;
         }
         let read = backplane.read_stream(Topic::Channel(name.clone()), spec, since);
         ctx.spawn(read.into_actor(self).map(move |recovery, session, _| {
             match recovery {
-                Some(recovery) => session.answer_stream(&name, id, recovery),
+                Some(recovery) => session.answer_stream(&name, asker, recovery),
                 None => {
                     session.forget(&name);
-                    session.answer_subscribe(&name, id, Err(backplane_unavailable()));
+                    session.answer_subscribe(&name, asker, Err(backplane_unavailable()));
                 }
             }
             session.gate.release();
@@ -217,16 +288,24 @@ impl Session {
     /// Answers a subscribe to a stream with its position (and whether what followed
     /// `since` was recovered), sends what was missed, then lets the live publications
     /// through: those the history already held are dropped.
-    fn answer_stream(&mut self, name: &Arc<str>, id: Option<u64>, recovery: Recovery) {
+    fn answer_stream(&mut self, name: &Arc<str>, asker: Asker, recovery: Recovery) {
         let mut response = json!({ "channel": &**name, "successful": true });
         let (position, missed) = describe_position(&mut response, recovery);
-        self.send(protocol::encode(
-            events::SUBSCRIBE_RESPONSE,
-            None,
-            &response,
-        ));
-        if let Some(id) = id {
-            self.push(protocol::ack_ok(id, &response));
+        match asker {
+            Asker::Client(id) => {
+                self.send(protocol::encode(
+                    events::SUBSCRIBE_RESPONSE,
+                    None,
+                    &response,
+                ));
+                if let Some(id) = id {
+                    self.push(protocol::ack_ok(id, &response));
+                }
+            }
+            Asker::Server => {
+                let data = json!({ "offset": response["offset"], "epoch": response["epoch"] });
+                self.send(protocol::encode(events::SUBSCRIBED, Some(name), &data));
+            }
         }
         for frame in missed {
             self.push(frame);
@@ -235,8 +314,22 @@ impl Session {
         self.announce_join(name);
     }
 
-    /// `subscribe-channel-response`, plus the ack when the request had an `id`.
-    fn answer_subscribe(&mut self, name: &str, id: Option<u64>, verdict: Result<(), SocketError>) {
+    /// `subscribe-channel-response`, plus the ack when the request had an `id`; for
+    /// a subscribe by the server, `subscribed` (a refusal is only logged).
+    fn answer_subscribe(&mut self, name: &str, asker: Asker, verdict: Result<(), SocketError>) {
+        let id = match asker {
+            Asker::Client(id) => id,
+            Asker::Server => {
+                match verdict {
+                    Ok(()) => {
+                        self.send(protocol::encode(events::SUBSCRIBED, Some(name), &json!({})))
+                    }
+                    Err(e) => debug!(connection = %self.id, channel = name, error = %e,
+                        "server-side subscribe not applied"),
+                }
+                return;
+            }
+        };
         let response = match &verdict {
             Ok(()) => json!({ "channel": name, "successful": true }),
             Err(e) => json!({
@@ -260,6 +353,23 @@ impl Session {
             self.push(ack);
         }
     }
+}
+
+/// Who asked for a subscription: the client (with its request's `id`), or the server
+/// (server-side control).
+#[derive(Debug, Clone, Copy)]
+enum Asker {
+    Client(Option<u64>),
+    Server,
+}
+
+/// A subscription on its way: what it joins and who asked.
+struct Joining {
+    registration: &'static ChannelRegistration,
+    channel: ChannelRef,
+    actor: actix::Addr<crate::channel::ChannelActor>,
+    asker: Asker,
+    since: Option<Since>,
 }
 
 /// Writes a stream's position into an answer (`offset`, `epoch`) and, when the client

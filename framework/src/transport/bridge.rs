@@ -21,7 +21,8 @@ mod presence;
 mod streams;
 
 use super::backoff::Backoff;
-use super::envelope::{Control, Receipt};
+use super::control::{Control, Decoded};
+use super::envelope::Receipt;
 use super::topic::Names;
 use super::{
     Arrival, Arrivals, ControlSink, Envelope, Link, PresenceLease, Topic, Transport,
@@ -126,8 +127,8 @@ enum Message {
     /// A publication on a stream: positioned by the broker, then delivered on every
     /// node that has subscribers, this one included.
     Stream(Envelope, HistorySpec),
-    /// An instruction for the sessions it names.
-    Control(Control),
+    /// An instruction for the sessions it names, and the ask waiting for its receipt.
+    Control(Control, Option<u64>),
 }
 
 impl Outgoing {
@@ -136,7 +137,7 @@ impl Outgoing {
         match &self.message {
             Message::Send(envelope) => envelope.encode(),
             Message::Stream(envelope, _) => envelope.encode_rest(),
-            Message::Control(control) => control.encode(origin),
+            Message::Control(control, ask) => control.encode(origin, *ask),
         }
     }
 
@@ -144,7 +145,8 @@ impl Outgoing {
     fn ask(&self) -> Option<u64> {
         match &self.message {
             Message::Send(envelope) => envelope.ask,
-            Message::Stream(..) | Message::Control(_) => None,
+            Message::Control(_, ask) => *ask,
+            Message::Stream(..) => None,
         }
     }
 
@@ -152,7 +154,7 @@ impl Outgoing {
     fn size(&self) -> usize {
         match &self.message {
             Message::Send(envelope) | Message::Stream(envelope, _) => envelope.frame.as_str().len(),
-            Message::Control(_) => 0,
+            Message::Control(..) => 0,
         }
     }
 }
@@ -326,11 +328,32 @@ impl Backplane {
         let Some(remote) = &self.remote else { return };
         let outgoing = Outgoing {
             topic,
-            message: Message::Control(control),
+            message: Message::Control(control, None),
         };
         if remote.publishes.try_send(outgoing).is_err() {
             add(&remote.counters.publish_failed, 1);
         }
+    }
+
+    /// Hands `control` to the other nodes' sessions on `topic` and resolves with the
+    /// first answer: a node applied it (`Receipt(Ok)`), or had none of its sessions
+    /// (`Receipt(Err(Unknown))`), or no node listens on `topic` (`NoNode`), or none
+    /// answered within [`ASK_TIMEOUT`].
+    pub(crate) fn ask_control(&self, topic: Topic, control: Control) -> Asked {
+        let Some(remote) = &self.remote else {
+            return Box::pin(async { Answer::NoNode });
+        };
+        let asks = remote.asks.clone();
+        let (ask, answered) = asks.wait();
+        let outgoing = Outgoing {
+            topic,
+            message: Message::Control(control, Some(ask)),
+        };
+        if remote.publishes.try_send(outgoing).is_err() {
+            add(&remote.counters.publish_failed, 1);
+            asks.answer(ask, None);
+        }
+        Self::answer_of(asks, ask, answered)
     }
 
     /// Sends to connection `id` on another node and resolves with what became of it:
@@ -345,6 +368,11 @@ impl Backplane {
         if !remote.enqueue(&Target::Connection(id.clone()), frame, Some(ask)) {
             asks.answer(ask, None);
         }
+        Self::answer_of(asks, ask, answered)
+    }
+
+    /// Waits for the answer to `ask`, at most [`ASK_TIMEOUT`].
+    fn answer_of(asks: Arc<Asks>, ask: u64, answered: oneshot::Receiver<Answer>) -> Asked {
         Box::pin(async move {
             match tokio::time::timeout(ASK_TIMEOUT, answered).await {
                 Ok(Ok(answer)) => answer,
@@ -812,10 +840,30 @@ impl<T: Transport> Bridge<T> {
                 .answer(receipt.ask, Some(Answer::Receipt(receipt.outcome)));
             return;
         }
-        if let Some((origin, control)) = Control::decode(&arrival.payload) {
-            if origin != self.node.as_str() {
-                add(&self.counters.received, 1);
-                (self.controls)(control); // this node applied its own already
+        if let Some(Decoded {
+            origin,
+            ask,
+            control,
+        }) = Control::decode(&arrival.payload)
+        {
+            if origin == self.node.as_str() {
+                return; // this node applied its own already
+            }
+            add(&self.counters.received, 1);
+            let applied = (self.controls)(control);
+            if let Some(ask) = ask {
+                let receipt = Receipt {
+                    origin: self.node.as_str().to_owned(),
+                    ask,
+                    outcome: if applied > 0 {
+                        Ok(())
+                    } else {
+                        Err(NotDelivered::Unknown)
+                    },
+                };
+                let asker = Topic::Node(origin.as_str().into());
+                self.receipts
+                    .push((self.names.of(&asker), receipt.encode()));
             }
             return;
         }

@@ -10,8 +10,7 @@
 //! fields after it (an id from an HTTP API call could carry one), so such an envelope is
 //! never written: [`Envelope::encode`] refuses it.
 //!
-//! A [`Control`] (server-side control: re-authorise a user's connections) travels as
-//! `sb1 control\n ORIGIN_NODE \n ACTION \n ARGUMENT`, on the topic of those it is for.
+//! Server-side control travels in its own format (see `super::control`).
 //!
 //! A send to one connection may ask for a [`Receipt`]: its first line is then
 //! `sb1 ask=ID`, and the node holding the connection answers on the asker's node topic
@@ -36,7 +35,6 @@ const VERSION: &str = "sb1";
 const ASK: &str = "sb1 ask=";
 const AT: &str = "sb1 at=";
 const RECEIPT: &str = "sb1 receipt";
-const CONTROL: &str = "sb1 control";
 /// Marks the except header as a user's (connection ids never hold `=`).
 const USER_EXCEPT: &str = "user=";
 
@@ -238,43 +236,6 @@ fn starts_with_line(bytes: &[u8], first: &str) -> bool {
     bytes.starts_with(first.as_bytes()) && bytes.get(first.len()) == Some(&b'\n')
 }
 
-/// An instruction for some connections' sessions, wherever they are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Control {
-    /// Authorise every subscription of this user's connections again.
-    Reauthorise { user: std::sync::Arc<str> },
-}
-
-impl Control {
-    /// The bytes to publish; `None` when the argument holds a newline.
-    pub(crate) fn encode(&self, origin: &str) -> Option<Vec<u8>> {
-        let (action, argument) = match self {
-            Self::Reauthorise { user } => ("reauthorise", &**user),
-        };
-        (!argument.contains('\n') && !origin.contains('\n'))
-            .then(|| format!("{CONTROL}\n{origin}\n{action}\n{argument}").into_bytes())
-    }
-
-    /// Parses a control message: its origin node and the control; `None` for anything
-    /// else.
-    pub(crate) fn decode(bytes: &[u8]) -> Option<(String, Self)> {
-        // Checked on the bytes first: every arrival is offered here before it is
-        // decoded as an envelope, and a broadcast's payload need not be scanned twice.
-        if !starts_with_line(bytes, CONTROL) {
-            return None;
-        }
-        let text = std::str::from_utf8(bytes).ok()?;
-        let mut lines = text.splitn(4, '\n');
-        lines.next()?;
-        let origin = lines.next()?.to_owned();
-        let control = match (lines.next()?, lines.next()?) {
-            ("reauthorise", user) if !user.is_empty() => Self::Reauthorise { user: user.into() },
-            _ => return None,
-        };
-        Some((origin, control))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,21 +335,5 @@ mod tests {
             None,
             "only a send to one connection asks"
         );
-    }
-
-    #[test]
-    fn a_control_round_trips_and_refuses_a_newline() {
-        let control = Control::Reauthorise { user: "bob".into() };
-        let bytes = control.encode("node-a").expect("encodes");
-        assert_eq!(
-            Control::decode(&bytes),
-            Some(("node-a".to_owned(), control))
-        );
-        let shifted = Control::Reauthorise {
-            user: "bob\nx".into(),
-        };
-        assert_eq!(shifted.encode("node-a"), None);
-        assert_eq!(Control::decode(b"sb1 control\na\nexplode\nbob"), None);
-        assert_eq!(Receipt::decode(&bytes), None);
     }
 }

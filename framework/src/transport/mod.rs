@@ -43,6 +43,7 @@ pub(crate) use backoff::Backoff;
 // Without a transport to drive, the bridge is built but never started.
 #[cfg_attr(not(any(feature = "redis", feature = "testing")), allow(dead_code))]
 mod bridge;
+mod control;
 mod envelope;
 #[cfg(feature = "testing")]
 pub(crate) mod memory; // the in-process broker of `switchboard::testing`
@@ -58,7 +59,8 @@ use std::sync::Arc;
 use futures_util::Stream;
 
 pub(crate) use bridge::{Answer, Backplane};
-pub(crate) use envelope::{Control, Envelope};
+pub(crate) use control::{Closing, Control, Who};
+pub(crate) use envelope::Envelope;
 pub(crate) use topic::Topic;
 
 use crate::config::{BackplaneKind, BackplaneSettings, ConfigError};
@@ -251,8 +253,9 @@ pub(crate) struct StreamLog {
 }
 
 /// Where a [`Control`] from another node goes: the node's sessions, which this layer
-/// does not know.
-pub(crate) type ControlSink = std::sync::Arc<dyn Fn(Control) + Send + Sync>;
+/// does not know. Returns how many sessions it was handed to (a receipt says whether
+/// any was).
+pub(crate) type ControlSink = std::sync::Arc<dyn Fn(Control) -> usize + Send + Sync>;
 
 /// The backplane `[backplane]` asks for.
 #[cfg_attr(not(feature = "redis"), allow(unused_variables))]

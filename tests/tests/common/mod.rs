@@ -277,6 +277,18 @@ pub struct Response {
     pub status: u16,
     pub content_type: String,
     pub body: String,
+    /// Every header, names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Response {
+    /// The first header called `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// A minimal HTTP/1.1 request over a fresh connection, enough for the small APIs the
@@ -314,15 +326,22 @@ pub async fn http_raw(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .expect("status line");
-    let content_type = head
+    let headers: Vec<(String, String)> = head
         .lines()
-        .find_map(|line| line.strip_prefix("content-type: "))
-        .unwrap_or_default()
-        .to_owned();
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let content_type = headers
+        .iter()
+        .find(|(name, _)| name == "content-type")
+        .map(|(_, value)| value.clone())
+        .unwrap_or_default();
     Response {
         status,
         content_type,
         body: body.to_owned(),
+        headers,
     }
 }
 
