@@ -61,13 +61,13 @@ pub use listener::{
     Connection, EventContext, FromInvocation, HandlerError, Invocation, Packet, Params,
     SocketError, State,
 };
+pub use presence::PresenceMode;
 pub use registry::{ChannelRegistration, RegistryError, SocketRegistration};
 pub use send::{
     ControlError, Disconnect, Initiator, SendError, SignalData, SocketServer, Sockets, sockets,
 };
 pub use server::{Running, StartError, Switchboard, SwitchboardBuilder};
 pub use stats::{BackplaneStats, Stats};
-pub use presence::PresenceMode;
 pub use stream::HistorySpec;
 
 #[cfg(feature = "macros")]

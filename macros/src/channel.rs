@@ -10,9 +10,9 @@ use syn::{
 use crate::channel_attr::{self, ChannelArgs};
 use crate::errors::Errors;
 use crate::history::History;
-use crate::presence::Presence;
 use crate::hooks::{self, Hook};
 use crate::methods::{Method, Returns};
+use crate::presence::Presence;
 use crate::{attr, emits, item, names};
 
 const WHAT: &str = "channel listeners";

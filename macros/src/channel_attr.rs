@@ -167,7 +167,9 @@ mod tests {
                 .starts_with("unknown channel option `members`")
         );
         assert!(error(parse_quote!(#[channel("a.*", presence(names))])).contains("presence mode"));
-        assert!(error(parse_quote!(#[channel("a.*", presence(counts, x))])).contains("nothing more"));
+        assert!(
+            error(parse_quote!(#[channel("a.*", presence(counts, x))])).contains("nothing more")
+        );
         assert!(error(parse_quote!(#[channel("a.*", presence, presence)])).contains("given twice"));
         assert!(
             error(parse_quote!(#[channel("a.*", history(depth = 3))]))

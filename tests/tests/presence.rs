@@ -86,7 +86,11 @@ async fn on_one_node_a_user_joins_with_the_first_tab_and_leaves_with_the_last() 
     let _ = tab1.closed_with().await;
     tab2.send(json!({"event": "unsubscribe-channel-request", "data": {"channel": "room.p1"}}))
         .await;
-    assert_eq!(carol.recv().await, leave_of("alice"), "one leave, after the last tab");
+    assert_eq!(
+        carol.recv().await,
+        leave_of("alice"),
+        "one leave, after the last tab"
+    );
     carol.assert_nothing_before(&node, "marker").await;
     assert_eq!(presence(&mut carol, "room.p1").await["count"], 1);
 }
@@ -134,7 +138,11 @@ async fn on_the_in_process_broker_a_partitioned_node_loses_its_members_within_th
     broker.partition(&b);
     let cut_at = Instant::now();
     assert_eq!(carol.recv().await, leave_of("bob"));
-    assert!(cut_at.elapsed() < Duration::from_secs(3), "{:?}", cut_at.elapsed());
+    assert!(
+        cut_at.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        cut_at.elapsed()
+    );
     assert_eq!(presence(&mut carol, "room.p1").await["count"], 1);
 
     // Back on the broker, node B finds its lease gone and hands Bob over again.

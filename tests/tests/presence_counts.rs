@@ -85,11 +85,21 @@ async fn counts_only_presence_of_ten_thousand_subscribers_is_right_on_both_nodes
             .map_while(Result::ok)
             .any(|line| line.starts_with("HOLDING"))
     });
-    assert!(holding.await.expect("reads"), "the child did not connect everyone");
+    assert!(
+        holding.await.expect("reads"),
+        "the child did not connect everyone"
+    );
     let joined = started.elapsed();
 
-    until_counted(&mut [&mut watcher_a, &mut watcher_b], USERS + 2, SUBSCRIBERS + 2).await;
-    eprintln!("{SUBSCRIBERS} subscribers connected, joined and counted on both nodes in {joined:?}");
+    until_counted(
+        &mut [&mut watcher_a, &mut watcher_b],
+        USERS + 2,
+        SUBSCRIBERS + 2,
+    )
+    .await;
+    eprintln!(
+        "{SUBSCRIBERS} subscribers connected, joined and counted on both nodes in {joined:?}"
+    );
 
     // Everyone goes at once, as when a process dies: no leave either.
     crowd.kill().expect("killed");
@@ -125,14 +135,17 @@ async fn hold_connections_for_the_parent() {
     let tokens: Vec<String> = (0..USERS)
         .map(|u| common::token_for(&format!("fan-{u}"), json!({})))
         .collect();
-    let subscribe =
-        Message::text(json!({"event": "subscribe-channel-request", "data": {"channel": "stadium.1"}}).to_string());
+    let subscribe = Message::text(
+        json!({"event": "subscribe-channel-request", "data": {"channel": "stadium.1"}}).to_string(),
+    );
     let connections = futures_util::stream::iter(0..SUBSCRIBERS)
         .map(|i| {
             let url = format!("{}?token={}", endpoints[i % 2], tokens[i % USERS]);
             let subscribe = subscribe.clone();
             async move {
-                let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("connects");
+                let (ws, _) = tokio_tungstenite::connect_async(url)
+                    .await
+                    .expect("connects");
                 let mut client = Client::after_handshake(ws).await;
                 client.send_raw(subscribe).await;
                 let answer = client.recv_event("subscribe-channel-response").await;
@@ -145,8 +158,8 @@ async fn hold_connections_for_the_parent() {
         .await;
     println!("HOLDING {}", connections.len());
     // Keep reading (pings) until the parent kills this process.
-    let readers = connections.into_iter().map(|mut client| async move {
-        while client.ws.next().await.is_some() {}
-    });
+    let readers = connections
+        .into_iter()
+        .map(|mut client| async move { while client.ws.next().await.is_some() {} });
     futures_util::future::join_all(readers).await;
 }

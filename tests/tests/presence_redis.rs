@@ -58,7 +58,10 @@ async fn presence(client: &mut Client, channel: &str) -> Value {
     let response = client.recv_event("presence-response").await;
     assert_eq!(response["channel"], channel);
     let ack = client.recv_event("ack").await;
-    assert_eq!(ack["data"]["data"], response["data"], "the ack carries the answer");
+    assert_eq!(
+        ack["data"]["data"], response["data"],
+        "the ack carries the answer"
+    );
     response["data"].clone()
 }
 
@@ -66,7 +69,9 @@ async fn presence(client: &mut Client, channel: &str) -> Value {
 async fn next_presence(client: &mut Client) -> Value {
     let packet = client.recv().await;
     assert!(
-        packet["event"].as_str().is_some_and(|e| e.starts_with("presence-")),
+        packet["event"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("presence-")),
         "expected a presence packet, got {packet}"
     );
     packet
@@ -114,7 +119,10 @@ async fn a_user_on_two_nodes_joins_once_and_leaves_once_everywhere() {
     let mut alice_b = connect_as(&b, "alice").await;
     alice_b.join("room.p1").await;
     let seen = presence(&mut alice_b, "room.p1").await;
-    assert_eq!((seen["count"].clone(), seen["connections"].clone()), (json!(3), json!(4)));
+    assert_eq!(
+        (seen["count"].clone(), seen["connections"].clone()),
+        (json!(3), json!(4))
+    );
     assert_eq!(user_ids(&seen), ["alice", "carol", "dave"]);
     assert_eq!(seen["members"][0]["info"], json!({"name": "alice"}));
     carol.assert_nothing_before(&b, "marker").await;
@@ -125,7 +133,10 @@ async fn a_user_on_two_nodes_joins_once_and_leaves_once_everywhere() {
     alice_a.ws.close(None).await.expect("closes");
     let deadline = Instant::now() + common::PATIENCE;
     while presence(&mut carol, "room.p1").await["connections"] != 3 {
-        assert!(Instant::now() < deadline, "node A never counted the tab out");
+        assert!(
+            Instant::now() < deadline,
+            "node A never counted the tab out"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     carol.assert_nothing_before(&b, "marker").await;
@@ -164,10 +175,16 @@ impl Cable {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                     }
                 });
-                pipes.lock().expect("not poisoned").push(pipe.abort_handle());
+                pipes
+                    .lock()
+                    .expect("not poisoned")
+                    .push(pipe.abort_handle());
             }
         });
-        tasks.lock().expect("not poisoned").push(accept.abort_handle());
+        tasks
+            .lock()
+            .expect("not poisoned")
+            .push(accept.abort_handle());
         Self { addr, tasks }
     }
 
@@ -200,7 +217,10 @@ async fn a_node_cut_off_loses_its_members_when_its_lease_runs_out() {
     let mut bob = connect_as(&b, "bob").await;
     bob.join("room.p1").await;
     assert_eq!(next_presence(&mut carol).await, join_of("bob"));
-    assert_eq!(user_ids(&presence(&mut carol, "room.p1").await), ["bob", "carol"]);
+    assert_eq!(
+        user_ids(&presence(&mut carol, "room.p1").await),
+        ["bob", "carol"]
+    );
 
     // Node B vanishes from Redis's view without leaving: no clean-up runs.
     cable.cut();
@@ -215,7 +235,10 @@ async fn a_node_cut_off_loses_its_members_when_its_lease_runs_out() {
     );
     let seen = presence(&mut carol, "room.p1").await;
     assert_eq!(user_ids(&seen), ["carol"]);
-    assert_eq!((seen["count"].clone(), seen["connections"].clone()), (json!(1), json!(1)));
+    assert_eq!(
+        (seen["count"].clone(), seen["connections"].clone()),
+        (json!(1), json!(1))
+    );
     carol.assert_nothing_before(&a, "marker").await;
     drop(bob);
 }
@@ -243,7 +266,9 @@ async fn presence_requests_on_channels_not_joined_or_without_presence_are_refuse
     // A client may not send what only the server sends.
     carol.join("room.p1").await;
     carol
-        .send(json!({"event": "presence-join", "channel": "room.p1", "data": {"user_id": "mallory"}}))
+        .send(
+            json!({"event": "presence-join", "channel": "room.p1", "data": {"user_id": "mallory"}}),
+        )
         .await;
     let error = carol.recv_event("error").await;
     assert_eq!(error["data"]["code"], "bad_packet", "{error}");

@@ -152,7 +152,9 @@ impl LocalPresence {
     pub(crate) fn give_back(&self, updates: Vec<Update>) {
         let mut state = self.lock();
         for update in updates {
-            state.dirty.insert((update.channel, update.user), update.mode);
+            state
+                .dirty
+                .insert((update.channel, update.user), update.mode);
         }
     }
 
@@ -259,10 +261,13 @@ mod tests {
         assert_eq!(presence.leave(&room, &alice), Transition::Departed);
         assert_eq!(presence.leave(&room, &alice), Transition::Unchanged);
         assert_eq!(presence.leave(&room, &bob), Transition::Departed);
-        assert_eq!(presence.snapshot(&room, members), Snapshot {
-            members: Some(Vec::new()),
-            ..Snapshot::default()
-        });
+        assert_eq!(
+            presence.snapshot(&room, members),
+            Snapshot {
+                members: Some(Vec::new()),
+                ..Snapshot::default()
+            }
+        );
     }
 
     #[test]
@@ -276,10 +281,7 @@ mod tests {
         presence.leave(&room, &bob);
         let mut changes = presence.take_changes();
         changes.sort_by(|a, b| a.user.cmp(&b.user));
-        let counts_of: Vec<_> = changes
-            .iter()
-            .map(|u| (&*u.user, u.connections))
-            .collect();
+        let counts_of: Vec<_> = changes.iter().map(|u| (&*u.user, u.connections)).collect();
         assert_eq!(counts_of, [("alice", 2), ("bob", 0)]);
         assert!(presence.take_changes().is_empty());
 

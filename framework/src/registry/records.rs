@@ -5,8 +5,8 @@ use crate::auth::Middleware;
 use crate::listener::{
     AuthFuture, ChannelEvents, EventFuture, Invocation, SocketError, SocketHandler, UserType,
 };
-use crate::protocol::ErrorCode;
 use crate::presence::PresenceMode;
+use crate::protocol::ErrorCode;
 use crate::stream::HistorySpec;
 
 /// A listener instance, type-erased so one table holds every listener type.

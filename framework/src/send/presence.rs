@@ -29,7 +29,10 @@ impl SendPath {
             first_info.clone()
         });
         if transition == Transition::Arrived && self.announces_here(mode) {
-            self.announce(channel, presence::join_frame(channel, user, first_info.as_ref()));
+            self.announce(
+                channel,
+                presence::join_frame(channel, user, first_info.as_ref()),
+            );
         }
     }
 

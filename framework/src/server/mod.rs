@@ -23,12 +23,12 @@ use crate::delivery::Delivery;
 use crate::ids::{ConnectionIds, NodeId};
 use crate::listener::{Connection, ConnectionHooks, Disconnection, States};
 use crate::node::Node;
+use crate::presence::LocalPresence;
 use crate::registry::{Registry, RegistryError};
 use crate::send::{
     Coalescer, Controls, Listens, SendPath, SocketServer, Streams, install_for_this_thread,
     install_global,
 };
-use crate::presence::LocalPresence;
 use crate::stats::Metrics;
 use crate::stream::History;
 use crate::transport::{self, ControlSink};

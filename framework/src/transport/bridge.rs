@@ -25,15 +25,14 @@ use super::control::{Control, Decoded};
 use super::envelope::Receipt;
 use super::topic::Names;
 use super::{
-    Arrival, Arrivals, ControlSink, Envelope, Link, PresenceLease, Topic, Transport,
-    TransportError,
+    Arrival, Arrivals, ControlSink, Envelope, Link, PresenceLease, Topic, Transport, TransportError,
 };
 use crate::config::{BackplaneSettings, ConfigError};
 use crate::delivery::{Delivery, NotDelivered, Target};
 use crate::ids::{ConnectionId, NodeId};
+use crate::presence::{PresenceMode, Snapshot};
 use crate::protocol::Frame;
 use crate::stats::BackplaneStats;
-use crate::presence::{PresenceMode, Snapshot};
 use crate::stream::{HistorySpec, Position, Recovery, Since};
 
 use presence::PresenceRead;

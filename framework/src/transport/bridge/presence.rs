@@ -53,16 +53,22 @@ impl<T: Transport> Bridge<T> {
 
     /// Hands the counts changed since the last time to the broker; on failure they
     /// stay marked, for the next link.
-    pub(super) async fn flush_presence(&mut self, link: &mut T::Link) -> Result<(), TransportError> {
+    pub(super) async fn flush_presence(
+        &mut self,
+        link: &mut T::Link,
+    ) -> Result<(), TransportError> {
         let local = self.presence.local.clone();
         let changes = local.take_changes();
         let mut sent = 0;
         while sent < changes.len() {
             let chunk = &changes[sent..changes.len().min(sent + PUBLISH_BATCH)];
-            let updates: Vec<PresenceUpdate> =
-                chunk.iter().filter_map(|c| self.presence_update(c)).collect();
+            let updates: Vec<PresenceUpdate> = chunk
+                .iter()
+                .filter_map(|c| self.presence_update(c))
+                .collect();
             let prefix = self.names.prefix();
-            if let Err(why) = timed(link.presence_update(prefix, self.node.as_str(), &updates)).await
+            if let Err(why) =
+                timed(link.presence_update(prefix, self.node.as_str(), &updates)).await
             {
                 local.give_back(changes[sent..].to_vec());
                 return Err(why);
@@ -99,7 +105,11 @@ impl<T: Transport> Bridge<T> {
             user: change.user.clone(),
             mode: change.mode,
             connections: change.connections,
-            info: change.info.as_ref().map(ToString::to_string).unwrap_or_default(),
+            info: change
+                .info
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             join,
             leave,
         })

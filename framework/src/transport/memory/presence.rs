@@ -85,7 +85,12 @@ impl Book {
 
     /// `CLAIM`: the counts of `only`, or of every node whose lease ran out, go; returns
     /// the leaves of users who had no connection elsewhere.
-    pub(super) fn claim(&mut self, prefix: &str, only: Option<&str>, now: Instant) -> Vec<Publication> {
+    pub(super) fn claim(
+        &mut self,
+        prefix: &str,
+        only: Option<&str>,
+        now: Instant,
+    ) -> Vec<Publication> {
         let gone: Vec<String> = match only {
             Some(node) => vec![node.to_owned()],
             None => self
