@@ -14,11 +14,11 @@ use crate::protocol::ErrorCode;
 /// use switchboard::listener::LeaveReason;
 ///
 /// #[derive(ChannelListener, Default)]
-/// #[channel("room.{id}")]
-/// struct Room;
+/// #[channel("lounge.{id}")]
+/// struct Lounge;
 ///
 /// #[channel_events]
-/// impl Room {
+/// impl Lounge {
 ///     async fn on_leave(&self, ctx: EventContext, reason: LeaveReason) -> Result<(), SocketError> {
 ///         if let LeaveReason::Disconnected { .. } = reason {
 ///             ctx.broadcast_except_sender("went-away", &serde_json::json!({}))?;

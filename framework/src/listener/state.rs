@@ -19,7 +19,7 @@ use crate::protocol::ErrorCode;
 /// [`SwitchboardBuilder::state`](crate::SwitchboardBuilder::state) and asked for by a
 /// handler parameter.
 ///
-/// ```
+/// ```standalone_crate
 /// use std::sync::atomic::{AtomicU64, Ordering};
 /// use switchboard::prelude::*;
 /// use switchboard::State;

@@ -54,7 +54,7 @@ impl SocketServer {
     /// `prometheus-client` registry, under the `switchboard_` prefix, so one scrape
     /// serves the app's figures and Switchboard's. They are read at each scrape.
     ///
-    /// ```
+    /// ```standalone_crate
     /// use switchboard::metrics::prometheus_client::{encoding::text, registry::Registry};
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     /// let mut settings = switchboard::config::Settings::default();

@@ -26,12 +26,13 @@
 //!     pub from: String,
 //! }
 //!
+//! // (Doctests share one binary, and so one registry: each names its own channels.)
 //! #[derive(ChannelListener, Default)]
-//! #[channel("chat.{room}", emits(said = Said))]
-//! pub struct Chat;
+//! #[channel("lobby.{room}", emits(said = Said))]
+//! pub struct Lobby;
 //!
 //! #[channel_events]
-//! impl Chat {
+//! impl Lobby {
 //!     pub async fn say(&self, ctx: EventContext, packet: Packet<Say>) -> Result<(), SocketError> {
 //!         let said = Said { text: packet.data.text, from: ctx.connection().id().to_string() };
 //!         ctx.broadcast("said", &said)?;
@@ -42,7 +43,7 @@
 //! # fn main() -> Result<(), switchboard::typescript::DeclarationError> {
 //! let module = switchboard::typescript::declarations()?; // write it to `app.d.ts`
 //! assert!(module.contains("export type Said = { text: string, from: string, };"));
-//! assert!(module.contains("name: `chat.${string}`;"));
+//! assert!(module.contains("name: `lobby.${string}`;"));
 //! assert!(module.contains(r#"emits: { "said": Said };"#));
 //! assert!(module.contains(r#"handles: { "say": Say };"#));
 //! # Ok(()) }
