@@ -112,6 +112,8 @@ pub fn start(mut settings: Settings, demo: &DemoConfig, addr: &str) -> Result<Ru
         .then(|| settings.http_api.key.expose().to_owned());
     let switchboard = Switchboard::builder(settings.clone())
         .resolve_users(user::Users)
+        // Presence lists each member with their display name.
+        .presence_info(|user: &user::User| Some(serde_json::json!({ "name": user.name })))
         .build()?;
     let credentials = Data::new(Credentials::new(
         JwtMiddleware::from_settings(&settings.jwt)?,

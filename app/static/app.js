@@ -132,12 +132,52 @@ function openRoom(id) {
   summary.setAttribute('data-sb-channel', `room.${id}`);
   summary.setAttribute('data-sb-action', `POST ${path}/summary`);
   $('room-channel').textContent = `room.${id}`;
+  showMembers(id);
   /** @type {HTMLInputElement} */ ($('room-id')).value = id;
   const link = /** @type {HTMLAnchorElement} */ ($('room-link'));
   link.href = `/?room=${encodeURIComponent(id)}`;
   const url = new URL(location.href);
   url.searchParams.set('room', id);
   history.replaceState(null, '', url);
+}
+
+// -- who is in the room (presence) -----------------------------------------------------
+
+/** The room whose members are shown, and its presence channel once joined. */
+let membersOf = 'lobby';
+/** @type {any} */
+let membersChannel = null;
+
+function renderMembers() {
+  const list = $('room-members');
+  list.replaceChildren();
+  const members = [...(membersChannel?.members ?? new Map())]
+    .map(([id, info]) => ({ id, name: String(info?.name ?? id) }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  for (const member of members) {
+    const item = document.createElement('li');
+    item.dataset.user = member.id;
+    item.textContent = member.name;
+    item.title = member.id;
+    list.append(item);
+  }
+}
+
+/** Joins `room-members.{id}` (leaving the previous room's) and lists who is there. */
+function showMembers(id) {
+  membersOf = id;
+  if (!client) return; // joined once the connection starts
+  const previous = membersChannel;
+  membersChannel = null;
+  renderMembers();
+  previous?.unsubscribe().catch(() => {});
+  client.subscribe(`room-members.${id}`, (error, channel) => {
+    if (error || membersOf !== id) return;
+    membersChannel = channel;
+    channel.on('join', renderMembers);
+    channel.on('leave', renderMembers);
+    channel.presence().then(renderMembers, () => {});
+  });
 }
 
 $('room-messages').addEventListener('sb:refreshed', (event) => {
@@ -186,6 +226,11 @@ function start(session) {
   client.on('unsubscribed', (channel, { message }) =>
     toast(String(message ?? 'no longer authorised'), { title: `left ${channel.name}`, kind: 'error' }));
   client.connect().catch(() => {}); // giving up is reported through the `error` event
+  // After a reconnect the members channel is joined again: ask who is there now.
+  client.on('subscribed', (channel) => {
+    if (channel === membersChannel) channel.presence().then(renderMembers, () => {});
+  });
+  showMembers(membersOf);
 
   // Envuso style: subscribe with a callback. Subscribing while connecting waits for
   // `ready`; after a reconnect the client re-joins by itself, listeners included.

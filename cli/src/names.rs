@@ -88,8 +88,8 @@ pub enum NameError {
 
 /// The events the protocol uses itself (`switchboard::protocol::events::RESERVED`): no
 /// listener may handle one. Kept in step with that list by hand, since depending on the
-/// framework for fourteen strings would compile all of actix.
-pub const RESERVED_EVENTS: [&str; 14] = [
+/// framework for twenty strings would compile all of actix.
+pub const RESERVED_EVENTS: [&str; 20] = [
     "ready",
     "ping",
     "pong",
@@ -104,6 +104,12 @@ pub const RESERVED_EVENTS: [&str; 14] = [
     "refresh-token-response",
     "unsubscribed",
     "resync",
+    "subscribed",
+    "disconnect",
+    "presence-request",
+    "presence-response",
+    "presence-join",
+    "presence-leave",
 ];
 
 /// What `use switchboard::prelude::*;` brings into the generated module, plus the

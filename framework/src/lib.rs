@@ -34,6 +34,7 @@ mod delivery; //      this node: targets, queues, writers, per-worker fan-out
 mod ids;
 pub mod listener; //  what applications write
 mod node; //          what every session of one node shares
+mod presence; //      who is on a channel, across nodes
 pub mod protocol;
 mod registry; //      the routing table of listeners
 mod send; //          SocketServer: send from anywhere
@@ -60,6 +61,7 @@ pub use listener::{
     Connection, EventContext, FromInvocation, HandlerError, Invocation, Packet, Params,
     SocketError, State,
 };
+pub use presence::PresenceMode;
 pub use registry::{ChannelRegistration, RegistryError, SocketRegistration};
 pub use send::{
     ControlError, Disconnect, Initiator, SendError, SignalData, SocketServer, Sockets, sockets,

@@ -256,6 +256,22 @@ export declare function socketUrl(path?: string): string;
  * A channel the client joined, typed by the listener's events `Ev` (an entry of the
  * generated `Channels`), or loosely without one.
  */
+/** A member of a presence channel: `info` is what the server's resolver said. */
+export interface PresenceMember {
+  user_id: string;
+  info?: unknown;
+}
+
+/** The answer to `presence-request`. */
+export interface PresenceSnapshot {
+  /** Distinct users. */
+  count: number;
+  /** Their connections, every node together. */
+  connections: number;
+  /** Absent on a counts-only (`presence(counts)`) channel. */
+  members?: PresenceMember[];
+}
+
 export declare class SocketChannel<Ev = LooseEvents> {
   constructor(client: SocketClient<any>, name: string);
   readonly client: SocketClient<any>;
@@ -267,6 +283,14 @@ export declare class SocketChannel<Ev = LooseEvents> {
   recovered: boolean | null;
   /** True while the server has this connection on the channel. */
   readonly subscribed: boolean;
+  /** On a presence channel: user id → `info`, filled by `presence()`, kept by joins and leaves. */
+  members: Map<string, unknown>;
+
+  /** Presence: a user's first connection joined (`'join'`) or their last left (`'leave'`), on any node. */
+  on(name: 'join', callback: (member: PresenceMember) => void): () => void;
+  on(name: 'leave', callback: (member: { user_id: string }) => void): () => void;
+  /** Who is on this presence channel (`members` absent on a counts-only channel). */
+  presence(): Promise<PresenceSnapshot>;
 
   /** Calls `callback(data, packet)` for every `event` on this channel; returns the remover. */
   listen<E extends keyof (Emits<Ev> & ChannelSignals) & string>(

@@ -246,6 +246,46 @@ export class SocketChannel {
      * @type {boolean | null}
      */
     this.recovered = null;
+    /**
+     * On a presence channel: who is here, by user id, with the `info` the server gave
+     * (or `undefined`). Filled by {@link SocketChannel#presence}, then kept up to date
+     * by `presence-join` and `presence-leave`; empty until then.
+     * @type {Map<string, any>}
+     */
+    this.members = new Map();
+    /** @private 'join' and 'leave' listeners */
+    this._presence = new Emitter();
+  }
+
+  /**
+   * Presence: `callback({user_id, info})` when a user's first connection joins
+   * (`'join'`) or their last one leaves (`'leave'`, no `info`), on any node. Listeners
+   * stay across reconnects.
+   * @param {'join' | 'leave'} name
+   * @param {(member: {user_id: string, info?: any}) => void} callback
+   * @returns {() => void} stops listening
+   */
+  on(name, callback) {
+    return this._presence.on(name, callback);
+  }
+
+  /**
+   * Asks who is on this presence channel: resolves with `{count, connections,
+   * members?}` (`members`, `[{user_id, info?}]`, absent on a counts-only channel) and
+   * refills {@link SocketChannel#members}. Rejects with `unknown_event` on a channel
+   * without presence.
+   * @returns {Promise<{count: number, connections: number, members?: Array<{user_id: string, info?: any}>}>}
+   */
+  async presence() {
+    if (this.state !== 'subscribed') {
+      const code = this.client.state === 'connected' ? 'not_subscribed' : 'not_connected';
+      throw new SocketError(code, `not subscribed to ${this.name}`, { channel: this.name, event: 'presence-request' });
+    }
+    const snapshot = await this.client._packet(this.name, 'presence-request', {}, { ack: true });
+    if (Array.isArray(snapshot?.members)) {
+      this.members = new Map(snapshot.members.map((/** @type {any} */ m) => [m.user_id, m.info]));
+    }
+    return snapshot;
   }
 
   /** True while the server has this connection on the channel. */
@@ -300,6 +340,14 @@ export class SocketChannel {
 
   /** @private */
   _dispatch(packet) {
+    const data = packet.data ?? {};
+    if (packet.event === 'presence-join') {
+      this.members.set(data.user_id, data.info);
+      this._presence._emit('join', data);
+    } else if (packet.event === 'presence-leave') {
+      this.members.delete(data.user_id);
+      this._presence._emit('leave', data);
+    }
     if (packet.event === 'resync') {
       this._moveTo(packet.data?.offset, packet.data?.epoch, true);
     } else {

@@ -12,6 +12,7 @@ use crate::errors::Errors;
 use crate::history::History;
 use crate::hooks::{self, Hook};
 use crate::methods::{Method, Returns};
+use crate::presence::Presence;
 use crate::{attr, emits, item, names};
 
 const WHAT: &str = "channel listeners";
@@ -40,8 +41,9 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
             pattern,
             history,
             emits,
+            presence,
         } = args;
-        let listener = impl_listener(ident, &pattern, history);
+        let listener = impl_listener(ident, &pattern, history, presence);
         let types = emits::registration(ident, emits.as_deref());
         quote! {
             #listener
@@ -53,15 +55,30 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     });
     // A stand-in impl keeps `#[channel_events]` on the same type from failing too.
     let fallback = if shape_ok {
-        impl_listener(ident, &LitStr::new("", ident.span()), None)
+        impl_listener(ident, &LitStr::new("", ident.span()), None, None)
     } else {
         TokenStream::new()
     };
     errors.emit(expansion, fallback)
 }
 
-fn impl_listener(ident: &Ident, pattern: &LitStr, history: Option<History>) -> TokenStream {
+fn impl_listener(
+    ident: &Ident,
+    pattern: &LitStr,
+    history: Option<History>,
+    presence: Option<Presence>,
+) -> TokenStream {
     let name = ident.unraw().to_string();
+    let presence = presence.map(|presence| {
+        let mode = match presence {
+            Presence::Members => quote!(Members),
+            Presence::Counts => quote!(Counts),
+        };
+        quote! {
+            const PRESENCE: ::core::option::Option<::switchboard::PresenceMode> =
+                ::core::option::Option::Some(::switchboard::PresenceMode::#mode);
+        }
+    });
     let history = history.map(|History { size, ttl_secs }| {
         quote! {
             const HISTORY: ::core::option::Option<::switchboard::HistorySpec> =
@@ -73,6 +90,7 @@ fn impl_listener(ident: &Ident, pattern: &LitStr, history: Option<History>) -> T
             const PATTERN: &'static str = #pattern;
             const NAME: &'static str = #name;
             #history
+            #presence
         }
     }
 }

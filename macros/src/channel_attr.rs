@@ -1,4 +1,4 @@
-//! `#[channel("room.{id}", history(size = 100, ttl = "10m"), emits(message = Posted))]`:
+//! `#[channel("room.{id}", history(size = 100, ttl = "10m"), presence, emits(message = Posted))]`:
 //! the pattern, then options in any order, each at most once.
 
 use syn::parse::ParseStream;
@@ -6,6 +6,7 @@ use syn::{Attribute, Ident, LitStr, Token};
 
 use crate::emits::{self, Emitted};
 use crate::history::{self, History};
+use crate::presence::{self, Presence};
 
 const EXAMPLE: &str = "#[channel(\"room.{id}\", history(size = 100, ttl = \"10m\"))]";
 
@@ -16,6 +17,8 @@ pub(crate) struct ChannelArgs {
     pub(crate) history: Option<History>,
     /// `emits(...)`: what the server sends on the channel (`None`: not declared).
     pub(crate) emits: Option<Vec<Emitted>>,
+    /// `presence` or `presence(counts)`: the channel keeps who is on it.
+    pub(crate) presence: Option<Presence>,
 }
 
 /// Reads `#[channel(...)]`.
@@ -28,6 +31,7 @@ pub(crate) fn parse(attr: &Attribute) -> syn::Result<ChannelArgs> {
             pattern,
             history: None,
             emits: None,
+            presence: None,
         };
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
@@ -40,7 +44,7 @@ pub(crate) fn parse(attr: &Attribute) -> syn::Result<ChannelArgs> {
     })
 }
 
-/// One option: `history`, `history(...)` or `emits(...)`.
+/// One option: `history`, `history(...)`, `presence`, `presence(counts)` or `emits(...)`.
 fn option(args: &mut ChannelArgs, input: ParseStream<'_>) -> syn::Result<()> {
     let word: Ident = input.parse()?;
     let duplicate = || {
@@ -60,6 +64,11 @@ fn option(args: &mut ChannelArgs, input: ParseStream<'_>) -> syn::Result<()> {
         } else {
             History::default()
         });
+    } else if word == "presence" {
+        if args.presence.is_some() {
+            return Err(duplicate());
+        }
+        args.presence = Some(presence::presence_option(input)?);
     } else if word == "emits" {
         if args.emits.is_some() {
             return Err(duplicate());
@@ -79,7 +88,7 @@ fn option(args: &mut ChannelArgs, input: ParseStream<'_>) -> syn::Result<()> {
             word.span(),
             format!(
                 "unknown channel option `{word}`; the options are `history`, as in `{EXAMPLE}`, \
-                 and `emits`, as in `emits(message = Posted)`"
+                 `presence` or `presence(counts)`, and `emits`, as in `emits(message = Posted)`"
             ),
         ));
     }
@@ -137,12 +146,31 @@ mod tests {
     }
 
     #[test]
+    fn reads_presence_members_or_counts() {
+        let presence = |attr| parse(&attr).map(|a| a.presence).map_err(|e| e.to_string());
+        assert_eq!(presence(parse_quote!(#[channel("a.*")])), Ok(None));
+        assert_eq!(
+            presence(parse_quote!(#[channel("a.*", presence, history)])),
+            Ok(Some(Presence::Members))
+        );
+        assert_eq!(
+            presence(parse_quote!(#[channel("a.*", history, presence(counts))])),
+            Ok(Some(Presence::Counts))
+        );
+    }
+
+    #[test]
     fn refuses_unknown_repeated_or_malformed_options() {
         let error = |attr| args(attr).expect_err("refused");
         assert!(
-            error(parse_quote!(#[channel("a.*", presence)]))
-                .starts_with("unknown channel option `presence`")
+            error(parse_quote!(#[channel("a.*", members)]))
+                .starts_with("unknown channel option `members`")
         );
+        assert!(error(parse_quote!(#[channel("a.*", presence(names))])).contains("presence mode"));
+        assert!(
+            error(parse_quote!(#[channel("a.*", presence(counts, x))])).contains("nothing more")
+        );
+        assert!(error(parse_quote!(#[channel("a.*", presence, presence)])).contains("given twice"));
         assert!(
             error(parse_quote!(#[channel("a.*", history(depth = 3))]))
                 .starts_with("unknown history option")

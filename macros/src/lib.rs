@@ -25,6 +25,7 @@ mod item;
 mod methods;
 mod names;
 mod params;
+mod presence;
 mod socket;
 
 use proc_macro::TokenStream;

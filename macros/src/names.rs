@@ -5,7 +5,7 @@ use syn::LitStr;
 
 /// Events the protocol itself uses (`switchboard::protocol::events`); listeners
 /// cannot handle them.
-pub(crate) const RESERVED_EVENTS: [&str; 16] = [
+pub(crate) const RESERVED_EVENTS: [&str; 20] = [
     "ready",
     "ping",
     "pong",
@@ -22,6 +22,10 @@ pub(crate) const RESERVED_EVENTS: [&str; 16] = [
     "resync",
     "subscribed",
     "disconnect",
+    "presence-request",
+    "presence-response",
+    "presence-join",
+    "presence-leave",
 ];
 
 /// Why `name` cannot be an event name, if it cannot.

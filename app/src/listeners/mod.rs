@@ -4,6 +4,7 @@ mod echo;
 mod global_chat;
 mod private_message;
 mod room;
+mod room_members;
 mod user_chat;
 
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ pub use echo::Echo;
 pub use global_chat::GlobalChat;
 pub use private_message::{Delivered, PrivateMessage, PrivateMessages, Receipt};
 pub use room::Room;
+pub use room_members::RoomMembers;
 pub use user_chat::UserChat;
 
 use crate::user::User;

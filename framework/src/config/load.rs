@@ -245,6 +245,10 @@ mod tests {
         assert_eq!(e.key(), Some("heartbeat.timeout_secs"));
         let e = refused("path = \"ws\"\n", &[]);
         assert_eq!(e.key(), Some("path"));
+        for lease in ["0", "3601"] {
+            let e = refused(&format!("[presence]\nlease_secs = {lease}\n"), &[]);
+            assert_eq!(e.key(), Some("presence.lease_secs"), "{e}");
+        }
     }
 
     #[test]

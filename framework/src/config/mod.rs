@@ -70,6 +70,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// What streams (channels with history) keep.
     pub history: HistorySettings,
+    /// How presence survives nodes that die.
+    pub presence: PresenceSettings,
     /// How data-change signals are coalesced.
     pub signals: SignalSettings,
     /// The PostgreSQL source of signals (cargo feature `postgres`).
@@ -94,6 +96,7 @@ impl Default for Settings {
             http_api: HttpApiSettings::default(),
             metrics: MetricsSettings::default(),
             history: HistorySettings::default(),
+            presence: PresenceSettings::default(),
             signals: SignalSettings::default(),
             postgres: PostgresSettings::default(),
             watch: Vec::new(),
@@ -292,6 +295,43 @@ pub enum BackplaneKind {
     Memory,
     /// Nodes share Redis pub/sub; a send reaches subscribers on every node.
     Redis,
+}
+
+/// `[presence]`: how presence (`#[channel("room.{id}", presence)]`) stays right across
+/// nodes. With the Redis backplane each node keeps its members under a lease it renews
+/// every third of `lease_secs`; a node that dies without leaving (SIGKILL, a network
+/// cut) loses its members once the lease runs out, and a surviving node announces
+/// their `presence-leave`.
+///
+/// ```
+/// use switchboard::config::Settings;
+/// let settings = Settings::from_toml_str("[presence]\nlease_secs = 5\n", "Websockets.toml", [])?;
+/// assert_eq!(settings.presence.lease().as_secs(), 5);
+/// # Ok::<(), switchboard::config::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PresenceSettings {
+    /// Seconds after its last renewal that a silent node's members are dropped (and
+    /// their leaves announced by another node); 1 to 3600.
+    pub lease_secs: u64,
+}
+
+/// Longest presence lease: an hour of ghosts is already more than anyone wants.
+pub(crate) const MAX_PRESENCE_LEASE_SECS: u64 = 3600;
+
+impl PresenceSettings {
+    /// How long a node's members outlive its last renewal.
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs)
+    }
+}
+
+impl Default for PresenceSettings {
+    fn default() -> Self {
+        Self { lease_secs: 15 }
+    }
 }
 
 /// `[history]`: what streams keep (channels whose publications carry an offset and

@@ -107,6 +107,16 @@ impl Settings {
             ));
         }
         self.validate_watches()?;
+        let lease = self.presence.lease_secs;
+        if lease == 0 || lease > super::MAX_PRESENCE_LEASE_SECS {
+            return Err(invalid(
+                "presence.lease_secs",
+                format!(
+                    "must be between 1 and {}, got {lease}",
+                    super::MAX_PRESENCE_LEASE_SECS
+                ),
+            ));
+        }
         if self.server.backlog == 0 {
             return Err(invalid("server.backlog", "must be at least 1".into()));
         }

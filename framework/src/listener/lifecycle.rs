@@ -88,12 +88,18 @@ impl Disconnection {
 /// A hook's future: run on the connection's thread, so it need not be `Send`.
 type HookFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
-/// `on_connect` and `on_disconnect`, as registered on the builder.
+/// What the application says about a user in presence (`info`), from their user model.
+pub(crate) type PresenceInfo =
+    Arc<dyn Fn(&(dyn std::any::Any + Send + Sync)) -> Option<serde_json::Value> + Send + Sync>;
+
+/// `on_connect`, `on_disconnect` and the presence `info` resolver, as registered on the
+/// builder.
 #[derive(Clone, Default)]
 pub(crate) struct ConnectionHooks {
     pub(crate) on_connect: Option<Arc<dyn Fn(Connection) -> HookFuture + Send + Sync>>,
     pub(crate) on_disconnect:
         Option<Arc<dyn Fn(Connection, Disconnection) -> HookFuture + Send + Sync>>,
+    pub(crate) presence_info: Option<PresenceInfo>,
 }
 
 impl std::fmt::Debug for ConnectionHooks {
@@ -101,6 +107,7 @@ impl std::fmt::Debug for ConnectionHooks {
         f.debug_struct("ConnectionHooks")
             .field("on_connect", &self.on_connect.is_some())
             .field("on_disconnect", &self.on_disconnect.is_some())
+            .field("presence_info", &self.presence_info.is_some())
             .finish()
     }
 }
@@ -112,6 +119,19 @@ impl ConnectionHooks {
         Fut: std::future::Future<Output = ()> + 'static,
     {
         self.on_connect = Some(Arc::new(move |connection| Box::pin(hook(connection))));
+    }
+
+    /// `resolve` runs on the user model of type `U` (what the user resolver makes); a
+    /// connection whose user is of another type has no info.
+    pub(crate) fn set_presence_info<U, F>(&mut self, resolve: F)
+    where
+        U: std::any::Any,
+        F: Fn(&U) -> Option<serde_json::Value> + Send + Sync + 'static,
+    {
+        self.presence_info = Some(Arc::new(move |model| {
+            let model: &dyn std::any::Any = model;
+            model.downcast_ref::<U>().and_then(&resolve)
+        }));
     }
 
     pub(crate) fn set_on_disconnect<F, Fut>(&mut self, hook: F)

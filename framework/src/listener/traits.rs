@@ -52,6 +52,9 @@ pub trait ChannelListener: Default + Send + Sync + 'static {
     /// What its channels keep when they are streams
     /// (`#[channel("room.{id}", history(size = 100, ttl = "10m"))]`).
     const HISTORY: Option<crate::stream::HistorySpec> = None;
+    /// Whether its channels keep presence, and how
+    /// (`#[channel("room.{id}", presence)]`, or `presence(counts)`).
+    const PRESENCE: Option<crate::presence::PresenceMode> = None;
 }
 
 /// The hooks and events of a channel listener. Implemented by `#[channel_events]`.

@@ -37,8 +37,20 @@ pub const DISCONNECT: &str = "disconnect";
 /// recovered; the client re-fetches. `data: {reason, offset, epoch}`.
 pub const RESYNC: &str = "resync";
 
+/// c→s (with `channel`): who is on this presence channel, `data: {}`.
+pub const PRESENCE_REQUEST: &str = "presence-request";
+/// s→c (with `channel`): answer to [`PRESENCE_REQUEST`],
+/// `data: {count, connections, members?: [{user_id, info?}]}`.
+pub const PRESENCE_RESPONSE: &str = "presence-response";
+/// s→c (with `channel`): a user's first connection joined, on any node,
+/// `data: {user_id, info?}`.
+pub const PRESENCE_JOIN: &str = "presence-join";
+/// s→c (with `channel`): a user's last connection left, or its node was lost,
+/// `data: {user_id}`.
+pub const PRESENCE_LEAVE: &str = "presence-leave";
+
 /// Every reserved event: no listener may handle one, no application may send one.
-pub const RESERVED: [&str; 16] = [
+pub const RESERVED: [&str; 20] = [
     READY,
     PING,
     PONG,
@@ -55,10 +67,14 @@ pub const RESERVED: [&str; 16] = [
     RESYNC,
     SUBSCRIBED,
     DISCONNECT,
+    PRESENCE_REQUEST,
+    PRESENCE_RESPONSE,
+    PRESENCE_JOIN,
+    PRESENCE_LEAVE,
 ];
 
 /// Events only the server may send; a client sending one gets a `bad_packet` error.
-pub const SERVER_ONLY: [&str; 12] = [
+pub const SERVER_ONLY: [&str; 15] = [
     READY,
     PING,
     SUBSCRIBE_RESPONSE,
@@ -71,6 +87,9 @@ pub const SERVER_ONLY: [&str; 12] = [
     RESYNC,
     SUBSCRIBED,
     DISCONNECT,
+    PRESENCE_RESPONSE,
+    PRESENCE_JOIN,
+    PRESENCE_LEAVE,
 ];
 
 #[cfg(test)]

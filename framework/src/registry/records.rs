@@ -5,6 +5,7 @@ use crate::auth::Middleware;
 use crate::listener::{
     AuthFuture, ChannelEvents, EventFuture, Invocation, SocketError, SocketHandler, UserType,
 };
+use crate::presence::PresenceMode;
 use crate::protocol::ErrorCode;
 use crate::stream::HistorySpec;
 
@@ -21,6 +22,7 @@ pub struct ChannelRegistration {
     pub(crate) user_types: &'static [UserType],
     pub(crate) state_types: &'static [UserType],
     pub(crate) history: Option<HistorySpec>,
+    pub(crate) presence: Option<PresenceMode>,
     pub(crate) create: fn() -> Erased,
     pub(crate) authorise: fn(Erased, Invocation) -> AuthFuture,
     pub(crate) dispatch: fn(Erased, &str, Invocation) -> Option<EventFuture>,
@@ -40,6 +42,7 @@ impl ChannelRegistration {
             user_types: T::USER_TYPES,
             state_types: T::STATE_TYPES,
             history: T::HISTORY,
+            presence: T::PRESENCE,
             create: create::<T>,
             authorise: authorise::<T>,
             dispatch: dispatch::<T>,
@@ -61,6 +64,11 @@ impl ChannelRegistration {
     /// What its channels keep when they are streams, as the listener declares it.
     pub fn history(&self) -> Option<HistorySpec> {
         self.history
+    }
+
+    /// Whether its channels keep presence, and how, as the listener declares it.
+    pub fn presence(&self) -> Option<PresenceMode> {
+        self.presence
     }
 
     /// The channel pattern.

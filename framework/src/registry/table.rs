@@ -315,6 +315,7 @@ mod tests {
             user_types: &[],
             state_types: &[],
             history: None,
+            presence: None,
             create,
             authorise,
             dispatch,

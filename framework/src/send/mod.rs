@@ -10,6 +10,7 @@ mod global;
 mod initiator;
 #[cfg(feature = "metrics")]
 mod metrics;
+mod presence;
 mod server;
 mod signals;
 
@@ -28,6 +29,7 @@ use std::sync::Arc;
 
 use crate::delivery::{Delivery, Target};
 use crate::ids::NodeId;
+use crate::presence::LocalPresence;
 use crate::protocol::Frame;
 use crate::stream::{History, HistorySpec, StreamSpecs, user_stream};
 use crate::transport::Backplane;
@@ -44,6 +46,8 @@ pub(crate) struct SendPath {
     pub(crate) streams: Streams,
     /// Signals waiting for their coalescing window to end.
     pub(crate) signals: Coalescer,
+    /// This node's connections per presence channel and user.
+    pub(crate) presence: Arc<LocalPresence>,
     /// Whether a channel listener's pattern matches a channel name.
     pub(crate) listens: Listens,
 }

@@ -23,6 +23,7 @@ use crate::delivery::Delivery;
 use crate::ids::{ConnectionIds, NodeId};
 use crate::listener::{Connection, ConnectionHooks, Disconnection, States};
 use crate::node::Node;
+use crate::presence::LocalPresence;
 use crate::registry::{Registry, RegistryError};
 use crate::send::{
     Coalescer, Controls, Listens, SendPath, SocketServer, Streams, install_for_this_thread,
@@ -148,6 +149,34 @@ impl SwitchboardBuilder {
         self
     }
 
+    /// Says what presence shows about a user beside their id (the `info` of
+    /// `presence-join` and of each member in `presence-response`): a display name, an
+    /// avatar. `resolve` gets the user model the user resolver made (`U`, e.g. your
+    /// `User`; a connection whose user is of another type has no info), once per user
+    /// and channel on each node, when their first connection there joins; `None` sends
+    /// no `info`. Without it, members have no `info`.
+    ///
+    /// ```no_run
+    /// # fn demo(settings: switchboard::config::Settings) -> Result<(), switchboard::StartError> {
+    /// use switchboard::auth::ClaimsUser;
+    /// let switchboard = switchboard::Switchboard::builder(settings)
+    ///     .presence_info(|user: &ClaimsUser| {
+    ///         let name = user.claims.get("name")?.as_str()?;
+    ///         Some(serde_json::json!({ "name": name }))
+    ///     })
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn presence_info<U, F>(mut self, resolve: F) -> Self
+    where
+        U: std::any::Any,
+        F: Fn(&U) -> Option<serde_json::Value> + Send + Sync + 'static,
+    {
+        self.hooks.set_presence_info(resolve);
+        self
+    }
+
     /// Sessions echo every text and binary message and speak no protocol (no `ready`,
     /// no heartbeat packets); everything else (frames, fragments, UTF-8, limits, close
     /// handling) is unchanged. For running a WebSocket conformance suite (Autobahn)
@@ -193,6 +222,11 @@ impl SwitchboardBuilder {
             let (controls, delivery) = (controls.clone(), delivery.clone());
             Arc::new(move |control| controls.apply(&control, delivery.index()))
         };
+        let presence = Arc::new(LocalPresence::default());
+        let lease = transport::PresenceLease {
+            local: presence.clone(),
+            lease: settings.presence.lease(),
+        };
         let streams = Streams {
             specs: streams::specs(&registry, &settings)?,
             history: History::new(settings.history.max_bytes),
@@ -205,12 +239,14 @@ impl SwitchboardBuilder {
                 id.clone(),
                 delivery.clone(),
                 control_sink,
+                lease,
             )?,
             None => transport::from_settings(
                 &settings.backplane,
                 id.clone(),
                 delivery.clone(),
                 control_sink,
+                lease,
             )?,
         };
         #[cfg(not(feature = "testing"))]
@@ -219,6 +255,7 @@ impl SwitchboardBuilder {
             id.clone(),
             delivery.clone(),
             control_sink,
+            lease,
         )?;
         let sends = SendPath {
             node: id.clone(),
@@ -227,6 +264,7 @@ impl SwitchboardBuilder {
             controls,
             streams,
             signals: Coalescer::new(settings.signals.coalesce()),
+            presence,
             listens: {
                 let registry = registry.clone();
                 Listens(Arc::new(move |channel| registry.resolve(channel).is_some()))

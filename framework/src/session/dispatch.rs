@@ -48,6 +48,7 @@ impl Session {
             events::SUBSCRIBE_REQUEST => self.subscribe(packet, ctx),
             events::UNSUBSCRIBE_REQUEST => self.unsubscribe(packet),
             events::REFRESH_REQUEST => self.refresh(packet, ctx),
+            events::PRESENCE_REQUEST => self.presence_request(packet, ctx),
             event if events::SERVER_ONLY.contains(&event) => {
                 let refusal = SocketError::with_code(
                     ErrorCode::BadPacket,

@@ -1,6 +1,8 @@
 //! Telling the application when this connection joins or leaves a channel (`on_join`,
 //! `on_leave`, run in the channel's actor so they are ordered with its events) and when
-//! it opens and ends (`on_connect`, `on_disconnect`, from the builder).
+//! it opens and ends (`on_connect`, `on_disconnect`, from the builder); and presence,
+//! which counts the connection at the same points, whether or not the listener has
+//! hooks (`presence.rs`).
 
 use serde_json::Value;
 
@@ -21,10 +23,14 @@ impl Session {
             return;
         };
         subscription.announced = true;
-        let Some(hook) = subscription.registration.on_join else {
+        let registration = subscription.registration;
+        let (actor, channel) = (subscription.actor.clone(), subscription.channel.clone());
+        if let Some(mode) = registration.presence {
+            self.count_in(&channel.name, mode);
+        }
+        let Some(hook) = registration.on_join else {
             return;
         };
-        let (actor, channel) = (subscription.actor.clone(), subscription.channel.clone());
         let invocation = self.hook_invocation(ON_JOIN, channel, None);
         actor.do_send(Lifecycle { hook, invocation });
     }
@@ -45,6 +51,9 @@ impl Session {
     fn announce_leave(&self, subscription: &Subscription, reason: LeaveReason) {
         if !subscription.announced {
             return; // never confirmed: its `on_join` did not run either
+        }
+        if let Some(mode) = subscription.registration.presence {
+            self.count_out(&subscription.channel.name, mode);
         }
         if let Some(hook) = subscription.registration.on_leave {
             let invocation =

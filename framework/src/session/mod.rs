@@ -11,6 +11,7 @@ mod dispatch;
 mod frames;
 mod inbound;
 mod lifecycle;
+mod presence;
 mod rate;
 mod ready;
 mod refresh;

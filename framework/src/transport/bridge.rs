@@ -17,20 +17,25 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
+mod presence;
 mod streams;
 
 use super::backoff::Backoff;
 use super::control::{Control, Decoded};
 use super::envelope::Receipt;
 use super::topic::Names;
-use super::{Arrival, Arrivals, ControlSink, Envelope, Link, Topic, Transport, TransportError};
+use super::{
+    Arrival, Arrivals, ControlSink, Envelope, Link, PresenceLease, Topic, Transport, TransportError,
+};
 use crate::config::{BackplaneSettings, ConfigError};
 use crate::delivery::{Delivery, NotDelivered, Target};
 use crate::ids::{ConnectionId, NodeId};
+use crate::presence::{PresenceMode, Snapshot};
 use crate::protocol::Frame;
 use crate::stats::BackplaneStats;
 use crate::stream::{HistorySpec, Position, Recovery, Since};
 
+use presence::PresenceRead;
 use streams::ReadRequest;
 
 /// Longest wait for the broker to answer one command before the link counts as lost.
@@ -176,6 +181,7 @@ struct Remote {
     publishes: mpsc::Sender<Outgoing>,
     syncs: mpsc::UnboundedSender<SyncRequest>,
     reads: mpsc::UnboundedSender<ReadRequest>,
+    presence_reads: mpsc::UnboundedSender<PresenceRead>,
     counters: Arc<Counters>,
     asks: Arc<Asks>,
     /// Asks the bridge to flush and leave; it answers on the enclosed sender.
@@ -199,8 +205,10 @@ impl Backplane {
         node: NodeId,
         delivery: Delivery,
         controls: ControlSink,
+        presence: PresenceLease,
     ) -> Result<Self, ConfigError> {
         let (publishes, publish_rx) = mpsc::channel(settings.publish_queue);
+        let (presence_reads, presence_read_rx) = mpsc::unbounded_channel();
         let (syncs, sync_rx) = mpsc::unbounded_channel();
         let (reads, read_rx) = mpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
@@ -221,6 +229,8 @@ impl Backplane {
             subscribed: HashSet::new(),
             receipts: Vec::new(),
             positions: HashMap::new(),
+            presence,
+            presence_reads: presence_read_rx,
         };
         std::thread::Builder::new()
             .name(format!("switchboard-{}", T::KIND))
@@ -247,6 +257,7 @@ impl Backplane {
                 publishes,
                 syncs,
                 reads,
+                presence_reads,
                 counters,
                 asks,
                 stop: Mutex::new(Some(stop)),
@@ -286,6 +297,25 @@ impl Backplane {
             topic,
             spec,
             since,
+            reply,
+        });
+        Box::pin(async move { read.await.ok().flatten() })
+    }
+
+    /// A presence channel as every node sees it together; `None` when the broker
+    /// cannot be reached now (or there is no broker: one node reads its own counts).
+    pub(crate) fn read_presence(
+        &self,
+        channel: Arc<str>,
+        mode: PresenceMode,
+    ) -> Pin<Box<dyn Future<Output = Option<Snapshot>> + Send>> {
+        let Some(remote) = &self.remote else {
+            return Box::pin(async { None });
+        };
+        let (reply, read) = oneshot::channel();
+        let _ = remote.presence_reads.send(PresenceRead {
+            channel,
+            mode,
             reply,
         });
         Box::pin(async move { read.await.ok().flatten() })
@@ -500,6 +530,9 @@ struct Bridge<T: Transport> {
     /// The last publication delivered here, per stream (by its topic) with local
     /// subscribers.
     positions: HashMap<Topic, Position>,
+    /// This node's presence counts, and its lease on the broker.
+    presence: PresenceLease,
+    presence_reads: mpsc::UnboundedReceiver<PresenceRead>,
 }
 
 impl<T: Transport> Bridge<T> {
@@ -513,7 +546,11 @@ impl<T: Transport> Bridge<T> {
                     self.counters.connected.store(true, Ordering::Relaxed);
                     info!(node = %self.node, kind = T::KIND, subscriptions = self.subscribed.len(), "backplane connected");
                     let mut link = link;
-                    let end = match self.catch_up(&mut link).await {
+                    let caught_up = match self.catch_up(&mut link).await {
+                        Ok(()) => self.tend_presence(&mut link).await,
+                        Err(why) => Err(why),
+                    };
+                    let end = match caught_up {
                         Ok(()) => self.serve(link, arrivals).await,
                         Err(why) => End::Lost(why),
                     };
@@ -575,6 +612,8 @@ impl<T: Transport> Bridge<T> {
     async fn serve(&mut self, mut link: T::Link, mut arrivals: Arrivals) -> End {
         let mut batch = Vec::with_capacity(PUBLISH_BATCH);
         let mut requests = Vec::new();
+        let local = self.presence.local.clone();
+        let mut lease = presence::renewals(self.presence.lease);
         loop {
             tokio::select! {
                 stop = &mut self.stop => {
@@ -585,6 +624,8 @@ impl<T: Transport> Bridge<T> {
                     if !batch.is_empty() {
                         let _ = self.publish(&mut link, &mut batch).await;
                     }
+                    // This node's members leave now, not when its lease runs out.
+                    let _ = self.release_presence(&mut link).await;
                     if let Ok(done) = stop {
                         let _ = done.send(());
                     }
@@ -628,6 +669,21 @@ impl<T: Transport> Bridge<T> {
                 }
                 Some(request) = self.reads.recv() => {
                     if let Err(why) = self.answer_read(&mut link, request).await {
+                        return End::Lost(why);
+                    }
+                }
+                () = local.changed() => {
+                    if let Err(why) = self.flush_presence(&mut link).await {
+                        return End::Lost(why);
+                    }
+                }
+                _ = lease.tick() => {
+                    if let Err(why) = self.tend_presence(&mut link).await {
+                        return End::Lost(why);
+                    }
+                }
+                Some(request) = self.presence_reads.recv() => {
+                    if let Err(why) = self.answer_presence(&mut link, request).await {
                         return End::Lost(why);
                     }
                 }
@@ -861,6 +917,9 @@ impl<T: Transport> Bridge<T> {
                 },
                 Some(request) = self.reads.recv() => {
                     let _ = request.reply.send(None); // nothing to read from
+                }
+                Some(request) = self.presence_reads.recv() => {
+                    let _ = request.reply.send(None);
                 }
                 received = self.publishes.recv_many(&mut batch, PUBLISH_BATCH) => {
                     if received == 0 {

@@ -10,9 +10,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::{
-    Arrival, Arrivals, Backplane, ControlSink, Link, StreamKeys, StreamLog, StreamPublish,
-    Transport, TransportError,
+    Arrival, Arrivals, Backplane, ControlSink, Link, PresenceLease, PresenceUpdate, StreamKeys,
+    StreamLog, StreamPublish, Transport, TransportError,
 };
+use crate::presence::{PresenceMode, Snapshot};
+
+mod presence;
 use crate::config::{BackplaneSettings, ConfigError};
 use crate::delivery::Delivery;
 use crate::ids::NodeId;
@@ -91,6 +94,8 @@ struct State {
     rng: u64,
     /// By the stream's position key.
     streams: HashMap<String, Stream>,
+    /// Presence channels and node leases (what `redis/presence.rs` keeps in Redis).
+    presence: presence::Book,
 }
 
 struct LinkState {
@@ -207,12 +212,13 @@ impl Broker {
         node: NodeId,
         delivery: Delivery,
         controls: ControlSink,
+        presence: PresenceLease,
     ) -> Result<Backplane, ConfigError> {
         let transport = MemoryTransport {
             broker: self.clone(),
             node: node.to_string(),
         };
-        Backplane::start(transport, settings, node, delivery, controls)
+        Backplane::start(transport, settings, node, delivery, controls, presence)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -350,5 +356,50 @@ impl Link for MemoryLink {
                 Vec::new()
             },
         })
+    }
+
+    async fn presence_update(
+        &mut self,
+        _prefix: &str,
+        node: &str,
+        batch: &[PresenceUpdate],
+    ) -> Result<(), TransportError> {
+        let mut state = self.state("update presence")?;
+        for (topic, payload) in state.presence.update(node, batch) {
+            state.publish(&topic, &payload);
+        }
+        Ok(())
+    }
+
+    async fn presence_renew(
+        &mut self,
+        _prefix: &str,
+        node: &str,
+        lease: Duration,
+    ) -> Result<bool, TransportError> {
+        let mut state = self.state("renew the presence lease")?;
+        Ok(state.presence.renew(node, lease, Instant::now()))
+    }
+
+    async fn presence_claim(
+        &mut self,
+        prefix: &str,
+        only: Option<&str>,
+    ) -> Result<(), TransportError> {
+        let mut state = self.state("claim lost presence")?;
+        for (topic, payload) in state.presence.claim(prefix, only, Instant::now()) {
+            state.publish(&topic, &payload);
+        }
+        Ok(())
+    }
+
+    async fn presence_read(
+        &mut self,
+        _prefix: &str,
+        channel: &str,
+        mode: PresenceMode,
+    ) -> Result<Snapshot, TransportError> {
+        let state = self.state("read presence")?;
+        Ok(state.presence.read(channel, mode))
     }
 }

@@ -27,7 +27,10 @@
 //! atomically with the publish, so they are methods of [`Link`] a transport implements
 //! with its own primitives (a Lua script on Redis); the bridge keeps what is common:
 //! delivering in the broker's order, repairing gaps from history, reading for
-//! subscribes (`bridge/streams.rs`). Presence will follow the same shape.
+//! subscribes (`bridge/streams.rs`). Presence has the same shape: each node's counts
+//! per channel and user, held under a lease, with joins and leaves decided and
+//! published by the broker in one atomic step (`bridge/presence.rs`, a Lua script on
+//! Redis, `memory/presence.rs` in the in-process broker).
 //!
 //! Delivery across nodes is at most once for plain channels: while the transport is
 //! unreachable, local delivery goes on, cross-node publishes are dropped and counted,
@@ -63,6 +66,7 @@ pub(crate) use topic::Topic;
 use crate::config::{BackplaneKind, BackplaneSettings, ConfigError};
 use crate::delivery::Delivery;
 use crate::ids::NodeId;
+use crate::presence::{LocalPresence, PresenceMode, Snapshot};
 use crate::stream::HistorySpec;
 
 /// Why a transport operation failed; the bridge reconnects after any of them.
@@ -148,6 +152,72 @@ pub(crate) trait Link {
         ttl: std::time::Duration,
         history: bool,
     ) -> impl Future<Output = Result<StreamLog, TransportError>>;
+
+    /// Records, for each update, node `node`'s connection count of one user on one
+    /// presence channel (absolute: sending it twice changes nothing) and, atomically
+    /// with it, when that made the user's first connection anywhere or took away their
+    /// last, publishes the update's `join` or `leave` envelope on its topic (members
+    /// mode only). Keys live under `prefix`.
+    fn presence_update(
+        &mut self,
+        prefix: &str,
+        node: &str,
+        batch: &[PresenceUpdate],
+    ) -> impl Future<Output = Result<(), TransportError>>;
+
+    /// Renews node `node`'s lease for `lease` from now (by the broker's clock);
+    /// resolves with whether the node still held one. `false` means the broker has
+    /// none of its counts (first start, the broker restarted, or another node claimed
+    /// them after the lease ran out): the node hands them all over again.
+    fn presence_renew(
+        &mut self,
+        prefix: &str,
+        node: &str,
+        lease: std::time::Duration,
+    ) -> impl Future<Output = Result<bool, TransportError>>;
+
+    /// Claims the counts of every node whose lease ran out (the first node to do so
+    /// takes them all, atomically), publishing the leave of each user who had no
+    /// connection elsewhere; with `only`, that node's counts, lease or not (a node
+    /// leaving cleanly releases its own).
+    fn presence_claim(
+        &mut self,
+        prefix: &str,
+        only: Option<&str>,
+    ) -> impl Future<Output = Result<(), TransportError>>;
+
+    /// A channel's presence, every node together.
+    fn presence_read(
+        &mut self,
+        prefix: &str,
+        channel: &str,
+        mode: PresenceMode,
+    ) -> impl Future<Output = Result<Snapshot, TransportError>>;
+}
+
+/// One node's connection count of one user on one presence channel, for the broker
+/// (see [`Link::presence_update`]).
+#[derive(Debug)]
+#[cfg_attr(not(any(feature = "redis", feature = "testing")), allow(dead_code))] // read by a transport
+pub(crate) struct PresenceUpdate {
+    pub(crate) channel: Arc<str>,
+    /// The channel's topic name.
+    pub(crate) topic: String,
+    pub(crate) user: Arc<str>,
+    pub(crate) mode: PresenceMode,
+    pub(crate) connections: u64,
+    /// The user's `info` as JSON; empty for none.
+    pub(crate) info: String,
+    /// The envelopes to publish when the user arrives or departs cluster-wide.
+    pub(crate) join: Vec<u8>,
+    pub(crate) leave: Vec<u8>,
+}
+
+/// How the bridge keeps presence: this node's counts, and its lease on the broker.
+#[derive(Debug, Clone)]
+pub(crate) struct PresenceLease {
+    pub(crate) local: Arc<LocalPresence>,
+    pub(crate) lease: std::time::Duration,
 }
 
 /// A publication on a stream, for the broker to position, keep and publish (see
@@ -194,6 +264,7 @@ pub(crate) fn from_settings(
     node: NodeId,
     delivery: Delivery,
     controls: ControlSink,
+    presence: PresenceLease,
 ) -> Result<Backplane, ConfigError> {
     Ok(match settings.kind {
         BackplaneKind::Memory => Backplane::memory(),
@@ -206,7 +277,7 @@ pub(crate) fn from_settings(
             let transport = redis::RedisTransport::new(settings.url.expose()).map_err(|e| {
                 ConfigError::setting("backplane.url", format!("not a Redis URL: {e}"))
             })?;
-            Backplane::start(transport, settings, node, delivery, controls)?
+            Backplane::start(transport, settings, node, delivery, controls, presence)?
         }
     })
 }

@@ -13,8 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    Arrival, Arrivals, Link, StreamKeys, StreamLog, StreamPublish, Transport, TransportError,
+    Arrival, Arrivals, Link, PresenceUpdate, StreamKeys, StreamLog, StreamPublish, Transport,
+    TransportError,
 };
+use crate::presence::{PresenceMode, Snapshot};
+
+mod presence;
 
 /// KEYS: position, history. ARGV: topic, rest, size, ttl seconds, new epoch.
 const PUBLISH_STREAM: &str = r#"
@@ -156,5 +160,40 @@ impl Link for RedisLink {
             epoch: Arc::from(epoch),
             entries,
         })
+    }
+
+    async fn presence_update(
+        &mut self,
+        prefix: &str,
+        node: &str,
+        batch: &[PresenceUpdate],
+    ) -> Result<(), TransportError> {
+        presence::update(&mut self.publisher, prefix, node, batch).await
+    }
+
+    async fn presence_renew(
+        &mut self,
+        prefix: &str,
+        node: &str,
+        lease: Duration,
+    ) -> Result<bool, TransportError> {
+        presence::renew(&mut self.publisher, prefix, node, lease).await
+    }
+
+    async fn presence_claim(
+        &mut self,
+        prefix: &str,
+        only: Option<&str>,
+    ) -> Result<(), TransportError> {
+        presence::claim(&mut self.publisher, prefix, only).await
+    }
+
+    async fn presence_read(
+        &mut self,
+        prefix: &str,
+        channel: &str,
+        mode: PresenceMode,
+    ) -> Result<Snapshot, TransportError> {
+        presence::read(&mut self.publisher, prefix, channel, mode).await
     }
 }

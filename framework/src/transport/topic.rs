@@ -65,6 +65,11 @@ impl Names {
         }
     }
 
+    /// The prefix every key and topic of this deployment starts with.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     pub(crate) fn of(&self, topic: &Topic) -> String {
         let prefix = &self.prefix;
         match topic {
