@@ -3,6 +3,8 @@
 //! - `bench.{id}`: event `publish` broadcasts `message` with the same data to every
 //!   subscriber (S1..S3).
 //! - `user:chat.{id}`: a user's private channel; only that user may join it (S4).
+//! - `lobby.{id}`: a presence channel (members, joins and leaves) and `hall.{id}` one
+//!   with counts only, for the presence benchmark (`bin/presence.rs`).
 //! - socket event `route`: `{"to": CHANNEL, ...}` broadcasts `message` with the data
 //!   on that one channel, the way an application sends to one user's channel (S4).
 
@@ -41,6 +43,22 @@ impl Bench {
         Ok(())
     }
 }
+
+/// `lobby.{id}`: presence with members (each join and leave goes to every subscriber).
+#[derive(ChannelListener, Default, Debug)]
+#[channel("lobby.{id}", presence)]
+pub struct Lobby;
+
+#[channel_events]
+impl Lobby {}
+
+/// `hall.{id}`: presence with counts only.
+#[derive(ChannelListener, Default, Debug)]
+#[channel("hall.{id}", presence(counts))]
+pub struct Hall;
+
+#[channel_events]
+impl Hall {}
 
 /// `user:chat.{id}`: one user's private channel.
 #[derive(ChannelListener, Default, Debug)]
