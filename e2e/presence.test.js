@@ -4,45 +4,16 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import net from 'node:net';
 import WebSocket from 'ws';
 
 import { SocketClient } from '../framework/static/switchboard.js';
-import { DemoServer, freePort, next, until } from './support/server.js';
+import { startRedis } from './support/redis.js';
+import { DemoServer, next, until } from './support/server.js';
 import { launch, signIn } from './support/browser.js';
 
 const T = { timeout: 60_000 };
 /** The nodes' presence lease: a killed node's members go within it. */
 const LEASE_SECS = 2;
-
-/** A private redis-server on a free port (scripts/test.sh installs it). */
-async function startRedis() {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  const deadline = Date.now() + 10_000;
-  while (!(await answersPing(port))) {
-    if (Date.now() > deadline) throw new Error('redis-server did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { child, url: `redis://127.0.0.1:${port}` };
-}
-
-function answersPing(port) {
-  return new Promise((resolve) => {
-    let answer = '';
-    const socket = net.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-    socket.setTimeout(500, () => socket.destroy());
-    socket.on('data', (chunk) => {
-      answer += chunk;
-      if (answer.includes('\r\n')) socket.end();
-    });
-    socket.on('close', () => resolve(answer.startsWith('+PONG')));
-    socket.on('error', () => {});
-  });
-}
 
 describe('presence across two demo nodes, one of them killed', () => {
   let redis;
