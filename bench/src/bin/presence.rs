@@ -150,7 +150,9 @@ async fn run() -> Result<(), String> {
         let _ = child.wait();
         return Ok(());
     }
-    let (counted, _) = observer.until_count(channel, members + 1).await?;
+    // Connections the server closed as slow consumers are gone from the count too.
+    let still_open = || members + 1 - closed.load(Ordering::Relaxed);
+    let (counted, _) = observer.until_count(channel, still_open).await?;
     let counted_at = started.elapsed();
     let cpu_counted = cpu(&pids) - cpu0;
     // The fan-out of joins (members mode): done once no frame arrived for QUIET.
@@ -172,7 +174,7 @@ async fn run() -> Result<(), String> {
     let mut size = 0;
     for _ in 0..requests {
         let asked = Instant::now();
-        let (_, bytes) = observer.until_count(channel, members + 1).await?;
+        let (_, bytes) = observer.until_count(channel, still_open).await?;
         latencies.push(asked.elapsed());
         size = bytes;
     }
@@ -183,7 +185,7 @@ async fn run() -> Result<(), String> {
     for reader in &readers {
         reader.abort(); // drops the socket: the server sees the connection end
     }
-    observer.until_count(channel, 1).await?;
+    observer.until_count(channel, || 1).await?;
     let left = leaving.elapsed();
     let cpu_left = cpu(&pids) - cpu_before_leave;
 
@@ -252,7 +254,11 @@ impl Observer {
 
     /// Asks `presence-request` until `count` users are on `channel`; returns the last
     /// answer's count and its size in bytes.
-    async fn until_count(&mut self, channel: &str, count: usize) -> Result<(usize, usize), String> {
+    async fn until_count(
+        &mut self,
+        channel: &str,
+        count: impl Fn() -> usize,
+    ) -> Result<(usize, usize), String> {
         let request =
             format!(r#"{{"event":"presence-request","channel":"{channel}","data":{{}}}}"#);
         let deadline = Instant::now() + Duration::from_secs(600);
@@ -269,11 +275,11 @@ impl Observer {
             let packet: serde_json::Value =
                 serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
             let seen = packet["data"]["count"].as_u64().unwrap_or(0) as usize;
-            if seen == count {
+            if seen == count() {
                 return Ok((seen, payload.len()));
             }
             if Instant::now() > deadline {
-                return Err(format!("still {seen} users, waiting for {count}"));
+                return Err(format!("still {seen} users, waiting for {}", count()));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
