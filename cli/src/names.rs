@@ -86,8 +86,31 @@ pub enum NameError {
     },
 }
 
-/// The protocol's reserved events, checked before anything is written.
-pub use switchboard_pattern::RESERVED_EVENTS;
+/// The events the protocol uses itself (`switchboard::protocol::events::RESERVED`): no
+/// listener may handle one. Kept in step with that list by hand, since depending on the
+/// framework for twenty strings would compile all of actix.
+pub const RESERVED_EVENTS: [&str; 20] = [
+    "ready",
+    "ping",
+    "pong",
+    "subscribe-channel-request",
+    "subscribe-channel-response",
+    "unsubscribe-channel-request",
+    "unsubscribe-channel-response",
+    "ack",
+    "error",
+    "token-expiring",
+    "refresh-token-request",
+    "refresh-token-response",
+    "unsubscribed",
+    "resync",
+    "subscribed",
+    "disconnect",
+    "presence-request",
+    "presence-response",
+    "presence-join",
+    "presence-leave",
+];
 
 /// What `use switchboard::prelude::*;` brings into the generated module, plus the
 /// derives it names. A struct of one of these names would shadow the import.

@@ -1,8 +1,32 @@
 //! Compile-time checks of channel patterns and event names.
 
+use switchboard_pattern::Pattern;
 use syn::LitStr;
 
-use switchboard_pattern::{Pattern, RESERVED_EVENTS};
+/// Events the protocol itself uses (`switchboard::protocol::events`); listeners
+/// cannot handle them.
+pub(crate) const RESERVED_EVENTS: [&str; 20] = [
+    "ready",
+    "ping",
+    "pong",
+    "subscribe-channel-request",
+    "subscribe-channel-response",
+    "unsubscribe-channel-request",
+    "unsubscribe-channel-response",
+    "ack",
+    "error",
+    "token-expiring",
+    "refresh-token-request",
+    "refresh-token-response",
+    "unsubscribed",
+    "resync",
+    "subscribed",
+    "disconnect",
+    "presence-request",
+    "presence-response",
+    "presence-join",
+    "presence-leave",
+];
 
 /// Why `name` cannot be an event name, if it cannot.
 pub(crate) fn event_name_problem(name: &str) -> Option<String> {

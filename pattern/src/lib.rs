@@ -62,13 +62,11 @@
 //! ```
 
 mod error;
-mod events;
 mod matching;
 mod overlap;
 mod parse;
 
 pub use error::{NameError, PatternError};
-pub use events::RESERVED_EVENTS;
 pub use matching::{Captures, best_match};
 pub use overlap::find_conflicts;
 pub use parse::{Pattern, Segment};

@@ -94,10 +94,22 @@ pub const SERVER_ONLY: [&str; 15] = [
 
 #[cfg(test)]
 mod tests {
-    /// The macros and the generator check names against `switchboard_pattern`'s list:
-    /// it must be this one.
+    /// The macros refuse reserved names at compile time from their own copy of the list
+    /// (a proc-macro crate cannot depend on this one): it must be this list.
     #[test]
-    fn the_pattern_crate_lists_the_same_reserved_events() {
-        assert_eq!(super::RESERVED, switchboard_pattern::RESERVED_EVENTS);
+    fn the_macros_reserve_the_same_events() {
+        let macros = include_str!("../../../macros/src/names.rs");
+        for event in super::RESERVED {
+            assert!(
+                macros.contains(&format!("\"{event}\",")),
+                "macros/src/names.rs does not reserve `{event}`"
+            );
+        }
+        let listed = macros
+            .split("RESERVED_EVENTS: [&str; ")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .and_then(|n| n.parse::<usize>().ok());
+        assert_eq!(listed, Some(super::RESERVED.len()));
     }
 }
